@@ -1,0 +1,23 @@
+//! OneGrid's domain: one net for every citizen problem of a city. Types that refuse bad data,
+//! the grid map and its lookup, routing, the one case state machine, webhook signatures, the
+//! SQL schema, and the handlers of every HTTP route, written against the ports in [`ports`].
+//! Nothing here knows whether it runs in a Spin component or in the native host.
+
+pub mod api;
+pub mod case;
+pub mod demo;
+pub mod grid;
+pub mod model;
+pub mod ports;
+pub mod problem;
+pub mod schema;
+pub mod statics;
+pub mod cases;
+pub mod directory;
+pub mod outbox;
+pub mod web;
+pub mod webhook;
+
+pub use ports::{Database, Env, KeyValue, Platform, Rows, StoreError, Value};
+pub use problem::Problem;
+pub use web::{ApiRequest, ApiResponse};

@@ -1,0 +1,384 @@
+//! Types that refuse bad data: once you hold a `Report`, a `GridCode` or a `Wgs84Point`, it is
+//! valid. The same rules run in the browser (through the wasm module) and on the server.
+//! Coordinates carry their reference system: China's web maps do not speak WGS-84.
+
+use serde::{Deserialize, Serialize};
+
+use crate::problem::FieldError;
+
+/// Description length bounds, in characters after trimming.
+pub const DESCRIPTION_MIN: usize = 5;
+pub const DESCRIPTION_MAX: usize = 2000;
+pub const ADDRESS_MAX: usize = 200;
+pub const CONTACT_NAME_MAX: usize = 50;
+
+/// The coordinate reference systems a point may come in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Crs {
+    /// GPS and browsers' geolocation.
+    #[default]
+    Wgs84,
+    /// The "Mars" datum of AMap and Tencent maps.
+    Gcj02,
+    /// Baidu maps.
+    Bd09,
+}
+
+impl Crs {
+    pub fn parse(s: &str) -> Option<Crs> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "wgs84" | "wgs-84" | "epsg:4326" => Some(Crs::Wgs84),
+            "gcj02" | "gcj-02" => Some(Crs::Gcj02),
+            "bd09" | "bd-09" | "bd09ll" => Some(Crs::Bd09),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Crs::Wgs84 => "wgs84",
+            Crs::Gcj02 => "gcj02",
+            Crs::Bd09 => "bd09",
+        }
+    }
+}
+
+/// A point on the WGS-84 datum, in range.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Wgs84Point {
+    pub lat: f64,
+    pub lng: f64,
+}
+
+impl Wgs84Point {
+    /// Validates the range and converts from `crs` to WGS-84.
+    pub fn parse(lat: f64, lng: f64, crs: Crs) -> Result<Wgs84Point, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        if !lat.is_finite() || !(-90.0..=90.0).contains(&lat) {
+            errors.push(FieldError::new("lat", "latitude must be between -90 and 90"));
+        }
+        if !lng.is_finite() || !(-180.0..=180.0).contains(&lng) {
+            errors.push(FieldError::new("lng", "longitude must be between -180 and 180"));
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let (lat, lng) = crate::grid::crs::to_wgs84(crs, lat, lng);
+        Ok(Wgs84Point { lat, lng })
+    }
+}
+
+/// How a report reached OneGrid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    #[default]
+    Web,
+    Qr,
+    Patrol,
+    Hotline,
+    Platform,
+    Console,
+    Webhook,
+    System,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Web => "web",
+            Channel::Qr => "qr",
+            Channel::Patrol => "patrol",
+            Channel::Hotline => "hotline",
+            Channel::Platform => "platform",
+            Channel::Console => "console",
+            Channel::Webhook => "webhook",
+            Channel::System => "system",
+        }
+    }
+}
+
+/// A grid code after the unit-grid layout: 6-digit district (GB/T 2260) + 3-digit street +
+/// 3-digit community + 3-digit cell. Each level extends its parent's code.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct GridCode(String);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    District,
+    Street,
+    Community,
+    Cell,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::District => "district",
+            Level::Street => "street",
+            Level::Community => "community",
+            Level::Cell => "cell",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Level> {
+        [Level::District, Level::Street, Level::Community, Level::Cell]
+            .into_iter()
+            .find(|l| l.as_str() == s)
+    }
+}
+
+impl GridCode {
+    pub fn parse(s: &str) -> Result<GridCode, String> {
+        let ok_len = matches!(s.len(), 6 | 9 | 12 | 15);
+        if !ok_len || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!("{s:?} is not a grid code (6, 9, 12 or 15 digits)"));
+        }
+        Ok(GridCode(s.to_owned()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    pub fn level(&self) -> Level {
+        match self.0.len() {
+            6 => Level::District,
+            9 => Level::Street,
+            12 => Level::Community,
+            _ => Level::Cell,
+        }
+    }
+    /// The code of the level above, if any.
+    pub fn parent(&self) -> Option<GridCode> {
+        (self.0.len() > 6).then(|| GridCode(self.0[..self.0.len() - 3].to_owned()))
+    }
+    /// Ancestors from the district down, without self.
+    pub fn ancestors(&self) -> Vec<GridCode> {
+        [6, 9, 12]
+            .into_iter()
+            .filter(|&n| n < self.0.len())
+            .map(|n| GridCode(self.0[..n].to_owned()))
+            .collect()
+    }
+}
+
+impl TryFrom<String> for GridCode {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        GridCode::parse(&s)
+    }
+}
+impl From<GridCode> for String {
+    fn from(c: GridCode) -> String {
+        c.0
+    }
+}
+
+/// The public tracking code: 8 characters of Crockford base32 without look-alikes, shown as
+/// `XXXX-XXXX`. 40 random bits: guessing one of a city's open cases stays impractical.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TrackingCode(String);
+
+const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+impl TrackingCode {
+    pub fn random() -> TrackingCode {
+        let bits: u64 = rand::random::<u64>() >> 24;
+        let chars: String = (0..8)
+            .rev()
+            .map(|i| CROCKFORD[((bits >> (i * 5)) & 31) as usize] as char)
+            .collect();
+        TrackingCode(format!("{}-{}", &chars[..4], &chars[4..]))
+    }
+    /// Accepts any case, with or without the dash; reads O as 0 and I/L as 1 (Crockford).
+    pub fn parse(s: &str) -> Option<TrackingCode> {
+        let cleaned: String = s
+            .chars()
+            .filter(|c| *c != '-' && !c.is_whitespace())
+            .map(|c| match c.to_ascii_uppercase() {
+                'O' => '0',
+                'I' | 'L' => '1',
+                other => other,
+            })
+            .collect();
+        (cleaned.len() == 8 && cleaned.bytes().all(|b| CROCKFORD.contains(&b)))
+            .then(|| TrackingCode(format!("{}-{}", &cleaned[..4], &cleaned[4..])))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A report as a citizen (or a grid worker on patrol) sends it.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportInput {
+    pub category: Option<String>,
+    pub description: Option<String>,
+    pub lat: Option<f64>,
+    pub lng: Option<f64>,
+    pub crs: Option<String>,
+    pub address: Option<String>,
+    pub contact_name: Option<String>,
+    pub contact_phone: Option<String>,
+    pub channel: Option<String>,
+    pub asset_id: Option<String>,
+}
+
+/// A report that passed every check but the ones that need storage (category exists, cell found).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    pub category: String,
+    pub description: String,
+    pub point: Wgs84Point,
+    pub crs_given: Crs,
+    pub address: Option<String>,
+    pub contact_name: Option<String>,
+    pub contact_phone: Option<String>,
+    pub channel: Channel,
+    pub asset_id: Option<String>,
+}
+
+fn optional_text(value: &Option<String>, field: &str, max: usize, errors: &mut Vec<FieldError>) -> Option<String> {
+    let v = value.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
+    if v.chars().count() > max {
+        errors.push(FieldError::new(field, format!("at most {max} characters")));
+    }
+    Some(v.to_owned())
+}
+
+impl ReportInput {
+    /// Every rule at once, so that a form can show every problem together.
+    pub fn validate(&self) -> Result<Report, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let category = self.category.as_deref().map(str::trim).unwrap_or("");
+        if category.is_empty() {
+            errors.push(FieldError::new("category", "choose a category"));
+        } else if category.len() > 64 || !category.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)) {
+            errors.push(FieldError::new("category", "not a category code"));
+        }
+        let description = self.description.as_deref().map(str::trim).unwrap_or("");
+        let len = description.chars().count();
+        if len < DESCRIPTION_MIN {
+            errors.push(FieldError::new(
+                "description",
+                format!("describe the problem in at least {DESCRIPTION_MIN} characters"),
+            ));
+        } else if len > DESCRIPTION_MAX {
+            errors.push(FieldError::new("description", format!("at most {DESCRIPTION_MAX} characters")));
+        }
+        let crs = match self.crs.as_deref() {
+            None => Crs::Wgs84,
+            Some(s) => Crs::parse(s).unwrap_or_else(|| {
+                errors.push(FieldError::new("crs", "one of wgs84, gcj02, bd09"));
+                Crs::Wgs84
+            }),
+        };
+        let point = match (self.lat, self.lng) {
+            (Some(lat), Some(lng)) => Wgs84Point::parse(lat, lng, crs).map_err(|e| errors.extend(e)).ok(),
+            (lat, lng) => {
+                if lat.is_none() {
+                    errors.push(FieldError::new("lat", "the location is required"));
+                }
+                if lng.is_none() {
+                    errors.push(FieldError::new("lng", "the location is required"));
+                }
+                None
+            }
+        };
+        let address = optional_text(&self.address, "address", ADDRESS_MAX, &mut errors);
+        let contact_name = optional_text(&self.contact_name, "contact_name", CONTACT_NAME_MAX, &mut errors);
+        let contact_phone = optional_text(&self.contact_phone, "contact_phone", 24, &mut errors);
+        if let Some(phone) = &contact_phone {
+            let digits: String = phone.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+            let body = digits.strip_prefix('+').unwrap_or(&digits);
+            if !(7..=20).contains(&body.len()) || !body.bytes().all(|b| b.is_ascii_digit()) {
+                errors.push(FieldError::new("contact_phone", "7 to 20 digits, optionally starting with +"));
+            }
+        }
+        let channel = match self.channel.as_deref() {
+            None | Some("web") => Channel::Web,
+            Some("qr") => Channel::Qr,
+            Some("patrol") => Channel::Patrol,
+            Some(_) => {
+                errors.push(FieldError::new("channel", "one of web, qr, patrol"));
+                Channel::Web
+            }
+        };
+        let asset_id = optional_text(&self.asset_id, "asset_id", 64, &mut errors);
+        match point {
+            Some(point) if errors.is_empty() => Ok(Report {
+                category: category.to_owned(),
+                description: description.to_owned(),
+                point,
+                crs_given: crs,
+                address,
+                contact_name,
+                contact_phone,
+                channel,
+                asset_id,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn good() -> ReportInput {
+        ReportInput {
+            category: Some("landscape.greenway_sign".into()),
+            description: Some("  The sign is broken  ".into()),
+            lat: Some(24.48),
+            lng: Some(118.1),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_good_report_is_trimmed_and_defaults_to_web_and_wgs84() {
+        let r = good().validate().unwrap();
+        assert_eq!(r.description, "The sign is broken");
+        assert_eq!(r.channel, Channel::Web);
+        assert_eq!(r.crs_given, Crs::Wgs84);
+        assert_eq!(r.point, Wgs84Point { lat: 24.48, lng: 118.1 });
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let input = ReportInput {
+            lat: Some(91.0),
+            contact_phone: Some("call me".into()),
+            crs: Some("mars".into()),
+            ..Default::default()
+        };
+        let fields: Vec<String> = input.validate().unwrap_err().into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["category", "description", "crs", "lng", "contact_phone"]);
+        let out_of_range = ReportInput { lat: Some(91.0), lng: Some(200.0), ..good() };
+        let fields: Vec<String> = out_of_range.validate().unwrap_err().into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["lat", "lng"]);
+    }
+
+    #[test]
+    fn grid_codes_know_their_level_and_parents() {
+        let c = GridCode::parse("350211001002003").unwrap();
+        assert_eq!(c.level(), Level::Cell);
+        assert_eq!(c.parent().unwrap().as_str(), "350211001002");
+        let chain: Vec<String> = c.ancestors().into_iter().map(String::from).collect();
+        assert_eq!(chain, ["350211", "350211001", "350211001002"]);
+        assert!(GridCode::parse("35021100100").is_err());
+        assert!(GridCode::parse("35021a").is_err());
+    }
+
+    #[test]
+    fn tracking_codes_are_forgiving_to_type() {
+        let code = TrackingCode::random();
+        assert_eq!(code.as_str().len(), 9);
+        let typed = code.as_str().to_lowercase().replace('-', "");
+        assert_eq!(TrackingCode::parse(&typed), Some(code));
+        assert_eq!(TrackingCode::parse("ABCD-EF0O").unwrap().as_str(), "ABCD-EF00");
+        assert_eq!(TrackingCode::parse("ABCD-EFU0"), None);
+    }
+}

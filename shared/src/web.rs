@@ -1,0 +1,182 @@
+//! The plain HTTP shapes every handler speaks: a request already read into memory and a
+//! response to write. The Spin components and the native host convert to and from these,
+//! so both run the very same handlers. Bodies are capped before they get here.
+
+use serde::Serialize;
+
+use crate::problem::Problem;
+
+/// Largest request body any route accepts; the adapters refuse more with 413 before parsing.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+#[derive(Debug, Clone, Default)]
+pub struct ApiRequest {
+    pub method: String,
+    /// The path without the query string, e.g. `/api/reports/AB12CD34`.
+    pub path: String,
+    /// The raw query string without `?`.
+    pub query: String,
+    /// Header names in lower case.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl ApiRequest {
+    pub fn new(method: &str, path_and_query: &str) -> Self {
+        let (path, query) = path_and_query
+            .split_once('?')
+            .unwrap_or((path_and_query, ""));
+        ApiRequest {
+            method: method.to_ascii_uppercase(),
+            path: path.to_owned(),
+            query: query.to_owned(),
+            ..Default::default()
+        }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Query parameters, percent-decoded (`+` is a space).
+    pub fn query_pairs(&self) -> Vec<(String, String)> {
+        parse_form(&self.query)
+    }
+
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        self.query_pairs()
+            .into_iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v)
+    }
+
+    /// The path split on `/`, without empty segments.
+    pub fn segments(&self) -> Vec<&str> {
+        self.path.split('/').filter(|s| !s.is_empty()).collect()
+    }
+
+    /// The bearer token of the `Authorization` header.
+    pub fn bearer(&self) -> Option<&str> {
+        let value = self.header("authorization")?;
+        let (scheme, token) = value.split_once(' ')?;
+        scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| token.trim())
+            .filter(|t| !t.is_empty())
+    }
+
+    /// Parse the body as JSON, after checking that it was sent as JSON.
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, Problem> {
+        let content_type = self.header("content-type").unwrap_or("");
+        let media = content_type.split(';').next().unwrap_or("").trim();
+        if !media.eq_ignore_ascii_case("application/json") && !media.ends_with("+json") {
+            return Err(Problem::unsupported_media_type("application/json"));
+        }
+        serde_json::from_slice(&self.body).map_err(|e| Problem::malformed_json(&e))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl ApiResponse {
+    pub fn new(status: u16, content_type: &str, body: Vec<u8>) -> Self {
+        ApiResponse {
+            status,
+            headers: vec![("content-type".into(), content_type.into())],
+            body,
+        }
+    }
+
+    pub fn json<T: Serialize>(status: u16, value: &T) -> Self {
+        // Serializing our own types cannot fail; fall back to `null` rather than panic.
+        let body = serde_json::to_vec(value).unwrap_or_else(|_| b"null".to_vec());
+        Self::new(status, "application/json", body)
+    }
+
+    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_ascii_lowercase(), value.into()));
+        self
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl From<Problem> for ApiResponse {
+    fn from(problem: Problem) -> Self {
+        problem.into_response()
+    }
+}
+
+/// Decode `application/x-www-form-urlencoded` (also query strings).
+pub fn parse_form(input: &str) -> Vec<(String, String)> {
+    input
+        .split('&')
+        .filter(|s| !s.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                    (Some(h), Some(l)) => {
+                        out.push(h * 16 + l);
+                        i += 2;
+                    }
+                    _ => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn hex(b: u8) -> Option<u8> {
+    (b as char).to_digit(16).map(|d| d as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_strings_are_decoded() {
+        let req = ApiRequest::new("get", "/api/grid/lookup?lat=24.5&lng=118.1&q=a+b%2Fc&bad=%zz&end=%4");
+        assert_eq!(req.path, "/api/grid/lookup");
+        assert_eq!(req.query_param("lat").as_deref(), Some("24.5"));
+        assert_eq!(req.query_param("q").as_deref(), Some("a b/c"));
+        assert_eq!(req.query_param("bad").as_deref(), Some("%zz"));
+        assert_eq!(req.query_param("end").as_deref(), Some("%4"));
+    }
+
+    #[test]
+    fn bearer_tokens_are_read_case_insensitively() {
+        let mut req = ApiRequest::new("POST", "/x");
+        req.headers.push(("authorization".into(), "bearer  abc ".into()));
+        assert_eq!(req.bearer(), Some("abc"));
+    }
+}
