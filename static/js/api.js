@@ -1,0 +1,47 @@
+// Talking to the OneGrid API (docs/api.md): JSON in, JSON out, RFC 9457 problems on failure.
+// Every call resolves to one shape, {ok, status, data, problem}, so pages handle a single
+// case; status 0 means the server was not reached at all. Only a cancelled call rejects.
+
+const BASE = '/api';
+
+export async function request(method, path, body, { signal } = {}) {
+  const init = { method, signal, headers: { Accept: 'application/json, application/problem+json' } };
+  if (body !== undefined) {
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  let res;
+  try {
+    res = await fetch(BASE + path, init);
+  } catch (err) {
+    if (err?.name === 'AbortError') throw err; // the caller started a newer request
+    return { ok: false, status: 0, data: null, problem: toProblem(null) };
+  }
+  const data = await readJson(res);
+  if (res.ok) return { ok: true, status: res.status, data, problem: null };
+  return { ok: false, status: res.status, data: null, problem: toProblem(data) };
+}
+
+async function readJson(res) {
+  try {
+    return await res.json();
+  } catch {
+    return null; // an empty body, or a proxy's HTML error page
+  }
+}
+
+// Keep only the members we know, with the types we expect: the rest of the page can then
+// use them without checking again.
+function toProblem(body) {
+  const p = body && typeof body === 'object' ? body : {};
+  const text = (v) => (typeof v === 'string' ? v : '');
+  const errors = Array.isArray(p.errors)
+    ? p.errors.filter((e) => e && typeof e.field === 'string').map((e) => ({ field: e.field, message: text(e.message) }))
+    : [];
+  return { type: text(p.type), title: text(p.title), detail: text(p.detail), errors };
+}
+
+/** The stable last part of a problem's type, e.g. "outside-jurisdiction". */
+export function slugOf(problem) {
+  return (problem?.type || '').split('/').pop();
+}

@@ -1,0 +1,172 @@
+// The tracking page: look a report up by its tracking code (typed, or ?code= in the URL) and
+// tell its story in plain words. Like the report page, state → render, so a language switch
+// re-renders; server text reaches the page only through textContent.
+
+import { t, has, initI18n, onLangChange } from './i18n.js';
+import { request } from './api.js';
+import { localName, chainText, formatTime } from './format.js';
+
+const $ = (id) => document.getElementById(id);
+
+// Codes look like K7QM-4XPT; accept any mix of letters, digits and dashes, so a new code
+// format on the server does not need a new page, while "/" or "?" can never reach the path.
+const CODE = /^[A-Z0-9][A-Z0-9-]{2,39}$/;
+
+// Badge colours by what the status means to the citizen; the text always says it too.
+const TONE = {
+  collected: 'neutral', accepted: 'neutral',
+  dispatched: 'info', signed_for: 'info', in_progress: 'info',
+  returned: 'warn', rework: 'warn',
+  handled: 'ok', verified: 'ok', closed: 'ok', evaluated: 'ok',
+  rejected: 'stop', merged: 'stop',
+};
+
+let view = null;      // null | {kind: 'loading'} | {kind: 'case', data, code} | {kind: 'message', key, vars}
+let codeError = null; // {key} for the code box
+let lookupCtrl = null;
+
+/** Typed codes: trimmed, upper case, inner spaces gone (people copy "k7qm 4xpt"). */
+function normalizeCode(text) {
+  return text.replace(/\s+/g, '').toUpperCase();
+}
+
+function statusName(status) {
+  return has(`status.${status}`) ? t(`status.${status}`) : String(status ?? '');
+}
+
+function channelName(channel) {
+  return has(`channel.${channel}`) ? t(`channel.${channel}`) : String(channel);
+}
+
+// One sentence per event: by its type when we know it, else by the status it led to.
+function eventText(ev) {
+  if (has(`event.${ev.type}`)) return t(`event.${ev.type}`);
+  if (has(`status.${ev.status}`)) return t('case.statusChanged', { status: statusName(ev.status) });
+  return String(ev.type ?? '');
+}
+
+function departmentName(dep) {
+  if (!dep) return '';
+  if (typeof dep === 'string') return dep;
+  return localName(dep);
+}
+
+// ---------- rendering
+
+function render() {
+  const error = $('code-error');
+  error.textContent = codeError ? t(codeError.key) : '';
+  error.hidden = !codeError;
+  if (codeError) $('code').setAttribute('aria-invalid', 'true');
+  else $('code').removeAttribute('aria-invalid');
+
+  const message = $('track-message');
+  message.className = 'message';
+  if (view?.kind === 'loading') message.textContent = t('track.loading');
+  else if (view?.kind === 'message') {
+    message.textContent = t(view.key, view.vars);
+    message.classList.add('is-warn');
+  } else message.textContent = '';
+
+  $('case').hidden = view?.kind !== 'case';
+  if (view?.kind === 'case') renderCase(view.data, view.code);
+}
+
+function renderCase(data, code) {
+  $('case-title').textContent = t('case.heading', { code: data.tracking_code || code });
+
+  const badge = $('case-badge');
+  badge.className = `badge badge-${TONE[data.status] || 'neutral'}`;
+  badge.textContent = statusName(data.status);
+  $('case-explain').textContent = has(`explain.${data.status}`) ? t(`explain.${data.status}`) : '';
+
+  $('case-category').textContent = localName(data.category) || t('case.unknown');
+  const g = data.grid;
+  $('case-grid').textContent = (g && chainText([...(Array.isArray(g.chain) ? g.chain : []), g])) || t('case.unknown');
+  const department = departmentName(data.department);
+  $('case-department-row').hidden = !department;
+  $('case-department').textContent = department;
+
+  // Oldest first: the page reads as the story of the case, and the badge already says "now".
+  const events = (Array.isArray(data.timeline) ? data.timeline : [])
+    .filter((ev) => ev && typeof ev === 'object')
+    .sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
+  const items = events.map((ev, i) => {
+    const li = document.createElement('li');
+    li.className = i === events.length - 1 ? 'tl-item tl-current' : 'tl-item';
+    const time = document.createElement('time');
+    if (ev.at) time.dateTime = ev.at;
+    time.textContent = formatTime(ev.at);
+    li.append(time, paragraph('tl-what', eventText(ev)));
+    if (ev.channel) li.append(paragraph('tl-meta', t('case.channel', { channel: channelName(ev.channel) })));
+    if (ev.note) li.append(paragraph('tl-note', t('case.note', { note: ev.note })));
+    return li;
+  });
+  $('timeline').replaceChildren(...items);
+  $('timeline-empty').hidden = items.length > 0;
+}
+
+function paragraph(className, text) {
+  const p = document.createElement('p');
+  p.className = className;
+  p.textContent = text;
+  return p;
+}
+
+// ---------- lookup
+
+async function lookup({ moveFocus }) {
+  const code = normalizeCode($('code').value);
+  codeError = !code ? { key: 'err.code.required' } : CODE.test(code) ? null : { key: 'err.code.invalid' };
+  if (codeError) {
+    view = null;
+    render();
+    $('code').focus();
+    return;
+  }
+  $('code').value = code;
+  // Keep the URL shareable and bookmarkable: it always shows the code on the page.
+  history.replaceState(null, '', `?code=${encodeURIComponent(code)}`);
+
+  lookupCtrl?.abort();
+  const ctrl = new AbortController();
+  lookupCtrl = ctrl;
+  view = { kind: 'loading' };
+  render();
+  let res;
+  try {
+    res = await request('GET', `/reports/${encodeURIComponent(code)}`, undefined, { signal: ctrl.signal });
+  } catch {
+    return; // cancelled by a newer lookup
+  }
+  if (ctrl.signal.aborted) return;
+
+  if (res.ok && res.data && typeof res.data === 'object') view = { kind: 'case', data: res.data, code };
+  else if (res.status === 404) view = { kind: 'message', key: 'track.notFound', vars: { code } };
+  else if (res.status === 0) view = { kind: 'message', key: 'common.network' };
+  else view = { kind: 'message', key: 'track.failed', vars: { status: res.status } };
+  render();
+  if (moveFocus && view.kind === 'case') $('case-title').focus();
+}
+
+// ---------- wiring
+
+initI18n();
+onLangChange(render);
+render();
+
+$('track-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  lookup({ moveFocus: true });
+});
+$('code').addEventListener('input', () => {
+  if (!codeError) return;
+  codeError = null;
+  render();
+});
+
+const initial = new URLSearchParams(location.search).get('code');
+if (initial) {
+  $('code').value = initial;
+  lookup({ moveFocus: false });
+}
