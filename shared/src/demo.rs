@@ -1,13 +1,223 @@
-//! The demo city.
+//! The demo city: a deterministic Xiamen-scale map (6 districts → 45 streets → 551 communities
+//! → 4,103 cells) over Xiamen's real extent, with the departments and categories a city
+//! starts with. The native host loads it on first start; `onegrid demo-city` prints the map as
+//! GeoJSON for loading into any deployment over HTTP. Nothing generated is committed.
+//!
+//! Layout: districts are west-to-east strips, streets north-south bands of a district,
+//! communities strips of a street, and cells slanted bands of a community. Every split is a
+//! shared straight segment, so neighbouring cells share their edges exactly. A few cells are
+//! shrunk (leaving thin gaps) or carry a hole (a pond), so that "nearest cell" is exercised.
 
+use geo::{Coord, LineString, MultiPolygon, Polygon};
+use serde_json::{Value as Json, json};
+
+use crate::directory::{self, CategoryInput, DepartmentInput};
+use crate::grid::{self, GridFeature};
+use crate::model::GridCode;
 use crate::{Env, Problem};
 
-/// The demo city as a GeoJSON FeatureCollection.
-pub fn city_geojson(_seed: u64) -> String {
-    String::new()
+/// Xiamen's extent (WGS-84): the island and the mainland districts around it.
+pub const SOUTH: f64 = 24.40;
+pub const NORTH: f64 = 24.75;
+pub const WEST: f64 = 117.85;
+pub const EAST: f64 = 118.45;
+
+/// Xiamen's six districts with their GB/T 2260 codes, west to east as the strips lie.
+const DISTRICTS: [(&str, &str); 6] = [
+    ("350205", "海沧区"),
+    ("350211", "集美区"),
+    ("350203", "思明区"),
+    ("350206", "湖里区"),
+    ("350212", "同安区"),
+    ("350213", "翔安区"),
+];
+pub const STREETS: usize = 45;
+pub const COMMUNITIES: usize = 551;
+pub const CELLS: usize = 4103;
+
+/// A small deterministic generator (SplitMix64), so a seed always gives the same city.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// Uniform in [lo, hi).
+    fn range(&mut self, lo: f64, hi: f64) -> f64 {
+        lo + (self.next() >> 11) as f64 / (1u64 << 53) as f64 * (hi - lo)
+    }
 }
 
-/// Loads the demo city (map, departments, categories) into an empty deployment.
-pub async fn load<E: Env>(_env: &E, _seed: u64) -> Result<(), Problem> {
-    Ok(())
+/// Splits `total` items over `parts` as evenly as possible, the larger shares first.
+fn shares(total: usize, parts: usize) -> Vec<usize> {
+    (0..parts).map(|i| total / parts + usize::from(i < total % parts)).collect()
+}
+
+/// `n` + 1 split positions from `lo` to `hi`, each part 70–130 % of the even share.
+fn splits(rng: &mut Rng, lo: f64, hi: f64, n: usize) -> Vec<f64> {
+    let weights: Vec<f64> = (0..n).map(|_| rng.range(0.7, 1.3)).collect();
+    let sum: f64 = weights.iter().sum();
+    let mut at = lo;
+    let mut out = vec![lo];
+    for w in &weights[..n - 1] {
+        at += (hi - lo) * w / sum;
+        out.push(at);
+    }
+    out.push(hi);
+    out
+}
+
+fn ring(points: &[(f64, f64)]) -> LineString<f64> {
+    let mut coords: Vec<Coord<f64>> = points.iter().map(|&(x, y)| Coord { x, y }).collect();
+    coords.push(coords[0]);
+    LineString(coords)
+}
+
+/// The demo map: areas (without shapes) and cells (with shapes).
+pub fn city(seed: u64) -> Vec<GridFeature> {
+    let mut rng = Rng(seed ^ 0x0E6D_0C17);
+    let mut out = Vec::with_capacity(6 + STREETS + COMMUNITIES + CELLS);
+    let street_counts = shares(STREETS, DISTRICTS.len());
+    let community_counts = shares(COMMUNITIES, STREETS);
+    let cell_counts = shares(CELLS, COMMUNITIES);
+    let (mut street_no, mut community_no, mut cell_no) = (0, 0, 0);
+    let xs = splits(&mut rng, WEST, EAST, DISTRICTS.len());
+    for (d, (code, name)) in DISTRICTS.iter().enumerate() {
+        let district = GridCode::parse(code).expect("district codes are 6 digits");
+        out.push(GridFeature { code: district.clone(), name: (*name).into(), shape: None });
+        let ys = splits(&mut rng, SOUTH, NORTH, street_counts[d]);
+        for s in 0..street_counts[d] {
+            let street = GridCode::parse(&format!("{code}{:03}", s + 1)).expect("9 digits");
+            let street_name = format!("{}{}街道", name.trim_end_matches('区'), s + 1);
+            out.push(GridFeature { code: street.clone(), name: street_name, shape: None });
+            let cxs = splits(&mut rng, xs[d], xs[d + 1], community_counts[street_no]);
+            for c in 0..community_counts[street_no] {
+                let community = GridCode::parse(&format!("{}{:03}", street.as_str(), c + 1)).expect("12 digits");
+                out.push(GridFeature { code: community.clone(), name: format!("第{}社区", c + 1), shape: None });
+                let (x0, x1) = (cxs[c], cxs[c + 1]);
+                let n = cell_counts[community_no];
+                // Slanted splits: each one's ends are placed independently on the two sides.
+                let left = splits(&mut rng, ys[s], ys[s + 1], n);
+                let right = splits(&mut rng, ys[s], ys[s + 1], n);
+                for k in 0..n {
+                    let cell = GridCode::parse(&format!("{}{:03}", community.as_str(), k + 1)).expect("15 digits");
+                    let mut corners = [(x0, left[k]), (x1, right[k]), (x1, right[k + 1]), (x0, left[k + 1])];
+                    let mut holes = Vec::new();
+                    let (cx, cy) = (
+                        corners.iter().map(|p| p.0).sum::<f64>() / 4.0,
+                        corners.iter().map(|p| p.1).sum::<f64>() / 4.0,
+                    );
+                    if cell_no % 701 == 350 {
+                        // A gap: this cell keeps 90 % of its size, leaving a thin strip uncovered.
+                        for p in &mut corners {
+                            *p = (cx + (p.0 - cx) * 0.9, cy + (p.1 - cy) * 0.9);
+                        }
+                    } else if cell_no % 499 == 250 {
+                        // A pond inside the cell: a hole no cell covers.
+                        let (hx, hy) = ((x1 - x0) * 0.15, (right[k + 1] - right[k]).min(left[k + 1] - left[k]) * 0.15);
+                        holes.push(ring(&[(cx - hx, cy - hy), (cx - hx, cy + hy), (cx + hx, cy + hy), (cx + hx, cy - hy)]));
+                    }
+                    let shape = MultiPolygon(vec![Polygon::new(ring(&corners), holes)]);
+                    out.push(GridFeature { code: cell, name: format!("第{}网格", k + 1), shape: Some(shape) });
+                    cell_no += 1;
+                }
+                community_no += 1;
+            }
+            street_no += 1;
+        }
+    }
+    out
+}
+
+/// The demo map as a GeoJSON FeatureCollection, the format `POST /api/admin/grids` takes.
+pub fn city_geojson(seed: u64) -> String {
+    let features: Vec<Json> = city(seed)
+        .into_iter()
+        .map(|f| {
+            let geometry = match &f.shape {
+                Some(shape) => json!({"type": "MultiPolygon", "coordinates": grid::index::rings_of(shape)}),
+                None => Json::Null,
+            };
+            json!({
+                "type": "Feature",
+                "properties": {
+                    "code": f.code.as_str(), "name": f.name, "level": f.code.level(),
+                    "parent": f.code.parent().map(String::from),
+                },
+                "geometry": geometry,
+            })
+        })
+        .collect();
+    json!({"type": "FeatureCollection", "features": features}).to_string()
+}
+
+/// The departments a demo city starts with: (code, name). They have no webhook endpoint until
+/// an administrator sets one; until then they work in the console.
+pub const DEPARTMENTS: [(&str, &str); 6] = [
+    ("gardens", "市政园林局 Municipal Gardens Bureau"),
+    ("municipal", "市政公用事业中心 Municipal Utilities Centre"),
+    ("water", "水务集团 Water Supply Group"),
+    ("urban", "城市管理行政执法局 Urban Management Bureau"),
+    ("traffic", "交警支队 Traffic Police"),
+    ("justice", "司法所 Judicial Office (mediation)"),
+];
+
+/// Categories after the digital city-management classification: (code, zh, en, kind, department).
+pub const CATEGORIES: [(&str, &str, &str, &str, &str); 12] = [
+    ("landscape.greenway_sign", "绿道标识损坏", "Damaged greenway sign", "component", "gardens"),
+    ("landscape.fallen_tree", "树木倒伏", "Fallen tree", "component", "gardens"),
+    ("utilities.manhole_cover", "井盖破损或缺失", "Broken or missing manhole cover", "component", "municipal"),
+    ("utilities.streetlight", "路灯不亮", "Streetlight out", "component", "municipal"),
+    ("utilities.water_leak", "供水管道漏水", "Water pipe leak", "component", "water"),
+    ("roads.pothole", "道路坑洼", "Pothole", "component", "municipal"),
+    ("environment.litter", "暴露垃圾", "Exposed rubbish", "event", "urban"),
+    ("advertising.illegal_ad", "违规广告张贴", "Illegal advertising", "event", "urban"),
+    ("construction.noise", "施工噪音扰民", "Construction noise", "event", "urban"),
+    ("order.street_vendor", "占道经营", "Street vending on the road", "event", "urban"),
+    ("order.illegal_parking", "违章停车", "Illegal parking", "event", "traffic"),
+    ("dispute.neighbourhood", "邻里纠纷", "Neighbourhood dispute", "event", "justice"),
+];
+
+/// Loads the demo city (map, departments, categories) into a deployment.
+pub async fn load<E: Env>(env: &E, seed: u64) -> Result<grid::ImportSummary, Problem> {
+    crate::schema::ensure(env).await?;
+    let now = env.now_ms();
+    for (code, name) in DEPARTMENTS {
+        let input = DepartmentInput { name: name.into(), webhook_url: None, secret: None };
+        directory::upsert_department(env, code, &input, now).await?;
+    }
+    for (code, zh, en, kind, department) in CATEGORIES {
+        let input = CategoryInput { name_zh: zh.into(), name_en: en.into(), kind: kind.into(), department: department.into() };
+        directory::upsert_category(env, code, &input).await?;
+    }
+    grid::import(env, city(seed)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Level;
+
+    #[test]
+    fn the_demo_city_has_xiamens_counts_and_is_deterministic() {
+        let city = city(1);
+        let count = |l: Level| city.iter().filter(|f| f.code.level() == l).count();
+        assert_eq!(count(Level::District), 6);
+        assert_eq!(count(Level::Street), STREETS);
+        assert_eq!(count(Level::Community), COMMUNITIES);
+        assert_eq!(count(Level::Cell), CELLS);
+        assert!(grid::check_hierarchy(&city).is_ok());
+        assert_eq!(city_geojson(7), city_geojson(7));
+        assert_ne!(city_geojson(7), city_geojson(8));
+    }
+
+    #[test]
+    fn the_geojson_parses_back_to_the_same_map() {
+        let parsed = grid::parse_feature_collection(city_geojson(3).as_bytes()).unwrap();
+        // Compared without printing: a diff of 4,700 features helps nobody.
+        assert!(parsed == city(3), "the parsed map differs from the generated one");
+    }
 }

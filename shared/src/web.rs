@@ -6,8 +6,15 @@ use serde::Serialize;
 
 use crate::problem::Problem;
 
-/// Largest request body any route accepts; the adapters refuse more with 413 before parsing.
+/// Largest request body of ordinary routes; the adapters refuse more with 413 before parsing.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
+/// The map import takes a whole city: Xiamen's 4,103 cells are about 2 MB of GeoJSON.
+pub const MAX_MAP_BODY_BYTES: usize = 32 * 1024 * 1024;
+
+/// The body limit of a route, by its path; the adapters call this before reading a body.
+pub fn body_limit(path: &str) -> usize {
+    if path == "/api/admin/grids" { MAX_MAP_BODY_BYTES } else { MAX_BODY_BYTES }
+}
 
 #[derive(Debug, Clone, Default)]
 pub struct ApiRequest {

@@ -190,3 +190,78 @@ pub fn locate_linear(features: &[GridFeature], p: Wgs84Point) -> Option<String> 
         .map(|f| f.code.as_str().to_owned())
         .min()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demo;
+    use proptest::prelude::*;
+    use std::sync::OnceLock;
+
+    fn city() -> &'static (Vec<GridFeature>, BTreeMap<(i64, i64), Tile>) {
+        static CITY: OnceLock<(Vec<GridFeature>, BTreeMap<(i64, i64), Tile>)> = OnceLock::new();
+        CITY.get_or_init(|| {
+            let features = demo::city(1);
+            let tiles = build(&features);
+            (features, tiles)
+        })
+    }
+
+    fn indexed(p: Wgs84Point) -> Option<CellMatch> {
+        city().1.get(&tile_of(p)).and_then(|t| locate_in_tile(t, p))
+    }
+
+    #[test]
+    fn tiles_stay_small() {
+        let largest = city().1.values().map(|t| serde_json::to_vec(t).unwrap().len()).max().unwrap();
+        assert!(largest < 400 * 1024 / 10, "largest tile {largest} bytes");
+    }
+
+    #[test]
+    fn a_point_on_a_shared_edge_goes_to_the_lower_code_every_time() {
+        let (features, _) = city();
+        // The first two cells of the first community share the slanted segment between
+        // their corners; its midpoint lies on both.
+        let a = features.iter().find(|f| f.code.as_str() == "350205001001001").unwrap();
+        let ring = &a.shape.as_ref().unwrap().0[0].exterior().0;
+        let (p, q) = (ring[2], ring[3]);
+        let mid = Wgs84Point { lat: (p.y + q.y) / 2.0, lng: (p.x + q.x) / 2.0 };
+        for _ in 0..3 {
+            assert_eq!(indexed(mid).unwrap().cell.code, locate_linear(features, mid).unwrap());
+        }
+        // A corner shared by four cells too.
+        let corner = Wgs84Point { lat: p.y, lng: p.x };
+        assert_eq!(indexed(corner).unwrap().cell.code, locate_linear(features, corner).unwrap());
+    }
+
+    #[test]
+    fn outside_the_city_nothing_matches_and_near_the_edge_the_nearest_cell_does() {
+        assert_eq!(indexed(Wgs84Point { lat: 24.30, lng: 118.0 }), None);
+        // 30 m south of the city's southern edge: nearest, about 30 m.
+        let near = indexed(Wgs84Point { lat: demo::SOUTH - 30.0 / METRES_PER_DEG_LAT, lng: 118.0 }).unwrap();
+        assert_eq!(near.kind, MatchKind::Nearest);
+        assert!((near.distance_m - 30.0).abs() < 1.0, "{}", near.distance_m);
+        // 80 m south: outside the tolerance.
+        assert_eq!(indexed(Wgs84Point { lat: demo::SOUTH - 80.0 / METRES_PER_DEG_LAT, lng: 118.0 }), None);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn the_index_agrees_with_a_scan_of_every_cell(lat in demo::SOUTH..demo::NORTH, lng in demo::WEST..demo::EAST) {
+            let p = Wgs84Point { lat, lng };
+            let scan = locate_linear(&city().0, p);
+            let found = indexed(p);
+            match scan {
+                Some(code) => {
+                    let found = found.expect("a cell contains the point");
+                    prop_assert_eq!(found.kind, MatchKind::Inside);
+                    prop_assert_eq!(found.cell.code, code);
+                    prop_assert_eq!(found.chain.len(), 3);
+                }
+                // In a gap or a pond: the nearest cell, within the tolerance.
+                None => prop_assert!(found.is_none_or(|m| m.kind == MatchKind::Nearest && m.distance_m <= TOLERANCE_M)),
+            }
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! The `static-files` component. Routes (spin.toml): `/...` (everything no other component
+//! claims) → [`onegrid::statics::serve`], reading `static/` from the files mount at `/`.
+//! It has no SQLite or key-value grant, so it opens neither.
+
+use onegrid_spin::{read_request, write_response};
+use spin_sdk::http::{IntoResponse, Request};
+
+/// Reads the request and answers it with a file of the mount (or a problem).
+#[spin_sdk::http_service]
+async fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
+    let resp = match read_request(req).await {
+        Ok(req) => {
+            onegrid::statics::serve(&req, |rel_path| std::fs::read(format!("/{rel_path}")).ok())
+        }
+        Err(refused) => refused,
+    };
+    Ok(write_response(resp))
+}

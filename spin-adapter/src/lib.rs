@@ -1,0 +1,247 @@
+//! OneGrid's ports on Spin: the one place, with the thin components, that names `spin_sdk`.
+//! [`SpinEnv`] implements [`Database`], [`KeyValue`] and [`Platform`] on spin-sdk 6, and
+//! [`read_request`] / [`write_response`] convert between Spin's HTTP types and the plain
+//! [`ApiRequest`] / [`ApiResponse`] every handler speaks. The move to spin-sdk 7 happens here.
+
+use std::cell::OnceCell;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use futures::StreamExt;
+use onegrid::ports::{OutboundRequest, OutboundResponse};
+use onegrid::web::body_limit;
+use onegrid::{
+    ApiRequest, ApiResponse, Database, KeyValue, Platform, Problem, Rows, StoreError, Value,
+};
+use spin_sdk::http::body::IncomingBodyExt;
+use spin_sdk::http::{FullBody, IntoResponse};
+use spin_sdk::key_value::Store;
+use spin_sdk::sqlite::{self, Connection};
+
+/// The most of an outbound response body that is read; the rest is left unread.
+pub const MAX_OUTBOUND_BODY_BYTES: usize = 64 * 1024;
+
+/// The ports of one request. The SQLite connection and the key-value store are opened on first
+/// use and then kept, so a transaction holds across calls and a route that needs neither
+/// (e.g. the grid lookup runs no SQL) never opens them.
+#[derive(Default)]
+pub struct SpinEnv {
+    db: OnceCell<Connection>,
+    kv: OnceCell<Store>,
+}
+
+impl SpinEnv {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    async fn db(&self) -> Result<&Connection, StoreError> {
+        if let Some(conn) = self.db.get() {
+            return Ok(conn);
+        }
+        let conn = Connection::open_default()
+            .await
+            .map_err(|e| store_error("sqlite open", e))?;
+        // If a concurrent call opened one first, keep that one: one connection per request.
+        Ok(self.db.get_or_init(|| conn))
+    }
+
+    async fn kv(&self) -> Result<&Store, StoreError> {
+        if let Some(store) = self.kv.get() {
+            return Ok(store);
+        }
+        let store = Store::open_default()
+            .await
+            .map_err(|e| store_error("key-value open", e))?;
+        Ok(self.kv.get_or_init(|| store))
+    }
+}
+
+fn store_error(what: &str, err: impl std::fmt::Debug) -> StoreError {
+    StoreError(format!("{what}: {err:?}"))
+}
+
+fn to_spin(value: &Value) -> sqlite::Value {
+    match value {
+        Value::Integer(v) => sqlite::Value::Integer(*v),
+        Value::Real(v) => sqlite::Value::Real(*v),
+        Value::Text(v) => sqlite::Value::Text(v.clone()),
+        Value::Blob(v) => sqlite::Value::Blob(v.clone()),
+        Value::Null => sqlite::Value::Null,
+    }
+}
+
+fn from_spin(value: sqlite::Value) -> Value {
+    match value {
+        sqlite::Value::Integer(v) => Value::Integer(v),
+        sqlite::Value::Real(v) => Value::Real(v),
+        sqlite::Value::Text(v) => Value::Text(v),
+        sqlite::Value::Blob(v) => Value::Blob(v),
+        sqlite::Value::Null => Value::Null,
+    }
+}
+
+impl Database for SpinEnv {
+    async fn execute(&self, statement: &str, params: &[Value]) -> Result<Rows, StoreError> {
+        let conn = self.db().await?;
+        let result = conn
+            .execute(statement, params.iter().map(to_spin))
+            .await
+            .map_err(|e| store_error("sqlite execute", e))?;
+        let columns = result.columns().to_vec();
+        // `collect` drains the row stream, then awaits the statement's own result.
+        let rows = result
+            .collect()
+            .await
+            .map_err(|e| store_error("sqlite execute", e))?;
+        Ok(Rows {
+            columns,
+            rows: rows
+                .into_iter()
+                .map(|row| row.values.into_iter().map(from_spin).collect())
+                .collect(),
+        })
+    }
+}
+
+impl KeyValue for SpinEnv {
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.kv()
+            .await?
+            .get(key)
+            .await
+            .map_err(|e| store_error("key-value get", e))
+    }
+
+    async fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.kv()
+            .await?
+            .set(key, value)
+            .await
+            .map_err(|e| store_error("key-value set", e))
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.kv()
+            .await?
+            .delete(key)
+            .await
+            .map_err(|e| store_error("key-value delete", e))
+    }
+
+    async fn exists(&self, key: &str) -> Result<bool, StoreError> {
+        self.kv()
+            .await?
+            .exists(key)
+            .await
+            .map_err(|e| store_error("key-value exists", e))
+    }
+}
+
+impl Platform for SpinEnv {
+    async fn variable(&self, name: &str) -> Result<Option<String>, StoreError> {
+        match spin_sdk::variables::get(name).await {
+            Ok(value) => Ok(Some(value)),
+            Err(spin_sdk::variables::Error::Undefined(_)) => Ok(None),
+            Err(e) => Err(store_error("variable", e)),
+        }
+    }
+
+    fn now_ms(&self) -> i64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+    }
+
+    async fn send(&self, request: OutboundRequest) -> Result<OutboundResponse, String> {
+        let mut builder = http::Request::builder()
+            .method(request.method.as_str())
+            .uri(request.url.as_str());
+        for (name, value) in &request.headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        let outbound = builder
+            .body(FullBody::new(Bytes::from(request.body)))
+            .map_err(|e| format!("invalid request: {e}"))?;
+        let response = spin_sdk::http::send(outbound)
+            .await
+            .map_err(|e| format!("{e:?}"))?;
+        let status = response.status().as_u16();
+        let mut body = Vec::new();
+        let mut chunks = response.into_body().stream();
+        while body.len() < MAX_OUTBOUND_BODY_BYTES {
+            match chunks.next().await {
+                Some(Ok(chunk)) => body.extend_from_slice(&chunk),
+                Some(Err(e)) => return Err(format!("reading the response: {e:?}")),
+                None => break,
+            }
+        }
+        body.truncate(MAX_OUTBOUND_BODY_BYTES);
+        Ok(OutboundResponse { status, body })
+    }
+}
+
+/// Reads a Spin request into memory. A body over the route's [`body_limit`], announced by
+/// `Content-Length` or found while reading, answers 413 before anything parses it.
+pub async fn read_request(req: spin_sdk::http::Request) -> Result<ApiRequest, ApiResponse> {
+    let (parts, incoming) = req.into_parts();
+    let limit = body_limit(parts.uri.path());
+    let too_large = || Problem::body_too_large(limit).into_response();
+    let declared = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    let mut chunks = incoming.stream();
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk.map_err(|_| {
+            Problem::bad_request("the request body could not be read").into_response()
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let headers = parts
+        .headers
+        .iter()
+        .map(|(name, value)| {
+            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            (name.as_str().to_ascii_lowercase(), value)
+        })
+        .collect();
+    Ok(ApiRequest {
+        method: parts.method.as_str().to_ascii_uppercase(),
+        path: parts.uri.path().to_owned(),
+        query: parts.uri.query().unwrap_or("").to_owned(),
+        headers,
+        body,
+    })
+}
+
+/// Writes a handler's answer as a Spin response. A status or header the `http` crate refuses
+/// (a handler bug) becomes a bare 500 `internal` problem rather than a trap.
+pub fn write_response(resp: ApiResponse) -> impl IntoResponse {
+    build_response(resp).unwrap_or_else(|_| {
+        let problem = Problem::internal().into_response();
+        let mut fallback = http::Response::new(FullBody::new(Bytes::from(problem.body)));
+        *fallback.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+        fallback.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/problem+json"),
+        );
+        fallback
+    })
+}
+
+fn build_response(resp: ApiResponse) -> Result<http::Response<FullBody<Bytes>>, http::Error> {
+    let mut builder = http::Response::builder().status(resp.status);
+    for (name, value) in &resp.headers {
+        builder = builder.header(name.as_str(), value.as_str());
+    }
+    builder.body(FullBody::new(Bytes::from(resp.body)))
+}
