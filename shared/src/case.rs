@@ -94,6 +94,7 @@ impl Status {
                 Requirement::Note => input.note.as_deref().is_some_and(|n| !n.trim().is_empty()),
                 Requirement::Parent => input.parent.as_deref().is_some_and(|p| !p.is_empty()),
                 Requirement::Department => input.department.as_deref().is_some_and(|d| !d.is_empty()),
+                Requirement::Hours => input.hours.is_some_and(|h| h > 0.0 && h <= MAX_EXTENSION_HOURS),
             };
             if !present {
                 return Err(MoveError::Missing { attempted: mv, field: need.field() });
@@ -155,7 +156,12 @@ pub enum Requirement {
     Note,
     Parent,
     Department,
+    /// Hours of an extension, more than 0 and at most [`MAX_EXTENSION_HOURS`].
+    Hours,
 }
+
+/// The longest extension one request may ask for: 30 days.
+pub const MAX_EXTENSION_HOURS: f64 = 720.0;
 
 impl Requirement {
     pub fn field(self) -> &'static str {
@@ -164,6 +170,7 @@ impl Requirement {
             Requirement::Note => "note",
             Requirement::Parent => "parent",
             Requirement::Department => "department",
+            Requirement::Hours => "hours",
         }
     }
 }
@@ -210,7 +217,7 @@ impl Move {
             Move::SignFor => (&[S::Dispatched], S::SignedFor, &[Department], &[]),
             Move::Return => (&[S::Dispatched, S::SignedFor], S::Returned, &[Department], &[R::Reason]),
             Move::Start => (&[S::SignedFor, S::Rework], S::InProgress, &[Department], &[]),
-            Move::RequestExtension => (&[S::SignedFor, S::InProgress], S::ExtensionRequested, &[Department], &[R::Reason]),
+            Move::RequestExtension => (&[S::SignedFor, S::InProgress], S::ExtensionRequested, &[Department], &[R::Reason, R::Hours]),
             Move::ApproveExtension => (&[S::ExtensionRequested], S::InProgress, &[Operator], &[]),
             Move::RefuseExtension => (&[S::ExtensionRequested], S::InProgress, &[Operator], &[R::Reason]),
             Move::Handle => (&[S::SignedFor, S::InProgress, S::Rework], S::Handled, &[Department], &[R::Note]),
@@ -258,6 +265,8 @@ pub struct MoveInput {
     pub parent: Option<String>,
     /// The department a case is dispatched to.
     pub department: Option<String>,
+    /// Hours of an extension asked for (or granted).
+    pub hours: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -305,6 +314,7 @@ mod tests {
             note: Some("n".into()),
             parent: Some("p".into()),
             department: Some("d".into()),
+            hours: Some(24.0),
         }
     }
 

@@ -42,8 +42,36 @@ pub struct Case {
     pub contact_name: Option<String>,
     pub contact_phone: Option<String>,
     pub event_count: i64,
+    pub priority: i64,
+    /// The running step (`sign_for`, `handle`, `verify`) and its deadline.
+    pub step: Option<String>,
+    pub step_deadline_at: Option<String>,
+    #[serde(skip)]
+    pub step_started_ms: Option<i64>,
+    #[serde(skip)]
+    pub step_deadline_ms: Option<i64>,
+    pub overdue: bool,
+    /// Who watches the case: the `street` centre, then `district`, then `city`.
+    pub escalation_level: String,
+    /// The case this one was merged into.
+    pub parent_id: Option<String>,
+    /// Open cases nearby of the same category when this one came in: probable duplicates.
+    pub duplicate_candidates: Vec<String>,
+    pub reporter_kind: String,
+    pub reporter_id: Option<String>,
+    pub rating: Option<String>,
+    pub rating_comment: Option<String>,
+    /// The helper departments (协办) beside the lead department.
+    pub helpers: Vec<String>,
     pub created_at: String,
     pub updated_at: String,
+}
+
+impl Case {
+    /// The light of the running step at `now`, if a step runs.
+    pub fn light(&self, now_ms: i64) -> Option<crate::deadlines::Light> {
+        Some(crate::deadlines::light(self.step_started_ms?, self.step_deadline_ms?, now_ms))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -60,17 +88,25 @@ pub struct Event {
     pub at: String,
 }
 
-const CASE_COLUMNS: &str = "id, tracking_code, category, description, lat, lng, crs_given, address, grid_code, \
-     status, channel, asset_id, department, contact_name, contact_phone, event_count, created_at, updated_at";
+/// Read with the table aliased `c`.
+pub(crate) const CASE_COLUMNS: &str = "c.id, c.tracking_code, c.category, c.description, c.lat, c.lng, c.crs_given, \
+     c.address, c.grid_code, c.status, c.channel, c.asset_id, c.department, c.contact_name, c.contact_phone, \
+     c.event_count, c.priority, c.step, c.step_started_at, c.step_deadline_at, c.overdue, c.escalation_level, \
+     c.parent_id, c.duplicate_candidates, c.reporter_kind, c.reporter_id, c.rating, c.rating_comment, \
+     c.created_at, c.updated_at, \
+     (SELECT group_concat(d.department) FROM case_departments d WHERE d.case_id = c.id AND d.role = 'helper') AS helpers";
 
 const INSERT_CASE: &str = "INSERT INTO cases (id, tracking_code, secret_hash, category, description, lat, lng, \
      crs_given, address, grid_code, status, channel, asset_id, contact_name, contact_phone, event_count, \
-     created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)";
+     priority, duplicate_candidates, reporter_kind, reporter_id, created_at, updated_at) \
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)";
 const INSERT_EVENT: &str = "INSERT INTO case_events (case_id, seq, type, from_status, to_status, actor_role, \
      actor, channel, details, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 // Optimistic: the update only lands if nobody moved the case since we read it.
 const UPDATE_STATUS: &str = "UPDATE cases SET status = ?, department = COALESCE(?, department), \
-     event_count = event_count + 1, updated_at = ? WHERE id = ? AND event_count = ?";
+     parent_id = COALESCE(?, parent_id), step = ?, step_started_at = ?, step_deadline_at = ?, \
+     next_check_at = ?, overdue = ?, closed_at = COALESCE(?, closed_at), \
+     event_count = event_count + 1, updated_at = ? WHERE id = ? AND event_count = ? RETURNING event_count";
 const EVENTS_OF: &str = "SELECT seq, type, from_status, to_status, actor_role, actor, channel, details, at \
      FROM case_events WHERE case_id = ? ORDER BY seq";
 
@@ -116,6 +152,26 @@ fn case_of(r: Row<'_>) -> Result<Case, StoreError> {
         contact_name: r.opt_text("contact_name")?,
         contact_phone: r.opt_text("contact_phone")?,
         event_count: r.i64("event_count")?,
+        priority: r.i64("priority")?,
+        step: r.opt_text("step")?,
+        step_deadline_at: r.opt_i64("step_deadline_at")?.map(rfc3339),
+        step_started_ms: r.opt_i64("step_started_at")?,
+        step_deadline_ms: r.opt_i64("step_deadline_at")?,
+        overdue: r.i64("overdue")? != 0,
+        escalation_level: r.text("escalation_level")?,
+        parent_id: r.opt_text("parent_id")?,
+        duplicate_candidates: r
+            .opt_text("duplicate_candidates")?
+            .and_then(|j| serde_json::from_str(&j).ok())
+            .unwrap_or_default(),
+        reporter_kind: r.text("reporter_kind")?,
+        reporter_id: r.opt_text("reporter_id")?,
+        rating: r.opt_text("rating")?,
+        rating_comment: r.opt_text("rating_comment")?,
+        helpers: r
+            .opt_text("helpers")?
+            .map(|h| h.split(',').map(str::to_owned).collect())
+            .unwrap_or_default(),
         created_at: rfc3339(r.i64("created_at")?),
         updated_at: rfc3339(r.i64("updated_at")?),
     })
@@ -133,6 +189,30 @@ fn event_of(r: Row<'_>) -> Result<Event, StoreError> {
         details: serde_json::from_str(&r.text("details")?).unwrap_or(Json::Null),
         at: rfc3339(r.i64("at")?),
     })
+}
+
+/// Whether `secret` is the reporter's secret of a case (compared as hashes, in constant time).
+pub async fn secret_matches<D: Database>(db: &D, case_id: &str, secret: &str) -> Result<bool, StoreError> {
+    let rows = db.execute("SELECT secret_hash FROM cases WHERE id = ?", &[case_id.into()]).await?;
+    let Some(row) = rows.first() else { return Ok(false) };
+    Ok(crate::auth::same_secret(row.text("secret_hash")?.as_bytes(), secret_hash(secret.trim()).as_bytes()))
+}
+
+/// Stores the citizen's rating; an unsatisfied one opens a review for the centre.
+pub async fn record_rating<D: Database>(db: &D, case_id: &str, rating: &str, comment: Option<&str>, now: i64) -> Result<(), StoreError> {
+    db.execute(
+        "UPDATE cases SET rating = ?, rating_comment = ? WHERE id = ?",
+        &[rating.into(), comment.into(), case_id.into()],
+    )
+    .await?;
+    if rating == "unsatisfied" {
+        db.execute(
+            "INSERT INTO reviews (case_id, opened_at, comment) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            &[case_id.into(), now.into(), comment.into()],
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 pub fn secret_hash(secret: &str) -> String {
@@ -157,6 +237,60 @@ pub async fn in_transaction<D: Database, T>(
     }
 }
 
+/// Who sent a report in: a citizen (anonymous until they leave contact data) or a grid worker.
+#[derive(Debug, Clone)]
+pub struct Reporter {
+    pub kind: &'static str,
+    pub id: Option<String>,
+}
+
+impl Reporter {
+    pub fn citizen() -> Reporter {
+        Reporter { kind: "citizen", id: None }
+    }
+}
+
+/// Open cases of the same category within the category's radius and time window of a point:
+/// probable duplicates. Bounded by the `cases_nearby` index (category, time, then a box).
+pub async fn nearby_open<D: Database>(
+    db: &D,
+    category: &Category,
+    point: crate::model::Wgs84Point,
+    now: i64,
+) -> Result<Vec<Case>, StoreError> {
+    let radius = category.duplicate_radius_m;
+    let dlat = radius / 110_574.0;
+    let dlng = radius / (111_320.0 * point.lat.to_radians().cos().max(0.01));
+    let since = now - (category.duplicate_window_hours * 3_600_000.0) as i64;
+    let rows = db
+        .execute(
+            &format!(
+                "SELECT {CASE_COLUMNS} FROM cases c WHERE c.category = ? AND c.created_at >= ? \
+                 AND c.lat BETWEEN ? AND ? AND c.lng BETWEEN ? AND ? \
+                 AND c.status NOT IN ('rejected', 'merged', 'closed', 'evaluated') ORDER BY c.created_at LIMIT 20"
+            ),
+            &[
+                category.code.as_str().into(),
+                since.into(),
+                (point.lat - dlat).into(),
+                (point.lat + dlat).into(),
+                (point.lng - dlng).into(),
+                (point.lng + dlng).into(),
+            ],
+        )
+        .await?;
+    let cases = rows.iter().map(case_of).collect::<Result<Vec<_>, _>>()?;
+    // The box is a pre-filter; keep those truly within the radius.
+    Ok(cases
+        .into_iter()
+        .filter(|c| {
+            let dy = (c.lat - point.lat) * 110_574.0;
+            let dx = (c.lng - point.lng) * 111_320.0 * point.lat.to_radians().cos();
+            (dx * dx + dy * dy).sqrt() <= radius
+        })
+        .collect())
+}
+
 /// A new case and its first event, in one transaction. Returns the case and the reporter's
 /// one-time secret (only its hash is stored).
 pub async fn create<D: Database>(
@@ -164,10 +298,12 @@ pub async fn create<D: Database>(
     report: &Report,
     category: &Category,
     cell: &CellMatch,
+    reporter: &Reporter,
     now: i64,
 ) -> Result<(Case, String), Problem> {
     let id = ulid::Ulid::from_parts(now as u64, rand::random()).to_string();
     let secret: String = (0..16).map(|_| format!("{:02x}", rand::random::<u8>())).collect();
+    let duplicates: Vec<String> = nearby_open(db, category, report.point, now).await?.into_iter().map(|c| c.id).collect();
     in_transaction(db, async {
         // A tracking-code collision (40 random bits) is retried, not surfaced.
         let mut tracking = TrackingCode::random();
@@ -198,12 +334,23 @@ pub async fn create<D: Database>(
                 report.asset_id.clone().into(),
                 report.contact_name.clone().into(),
                 report.contact_phone.clone().into(),
+                category.priority.into(),
+                (!duplicates.is_empty()).then(|| serde_json::to_string(&duplicates).unwrap_or_default()).into(),
+                reporter.kind.into(),
+                reporter.id.clone().into(),
                 now.into(),
                 now.into(),
             ],
         )
         .await?;
-        let details = json!({"grid": cell.cell.code, "match": cell.kind, "distance_m": cell.distance_m});
+        let details = json!({
+            "grid": cell.cell.code, "match": cell.kind, "distance_m": cell.distance_m,
+            "probable_duplicates": duplicates,
+        });
+        let (role, actor) = match reporter.kind {
+            "grid_worker" => (Role::GridWorker, reporter.id.clone().unwrap_or_default()),
+            _ => (Role::Citizen, "citizen".to_owned()),
+        };
         db.execute(
             INSERT_EVENT,
             &[
@@ -212,8 +359,8 @@ pub async fn create<D: Database>(
                 "reported".into(),
                 Value::Null,
                 Status::Collected.as_str().into(),
-                Role::Citizen.as_str().into(),
-                "citizen".into(),
+                role.as_str().into(),
+                actor.into(),
                 report.channel.as_str().into(),
                 details.to_string().into(),
                 now.into(),
@@ -228,13 +375,13 @@ pub async fn create<D: Database>(
 }
 
 pub async fn by_id<D: Database>(db: &D, id: &str) -> Result<Option<Case>, StoreError> {
-    let rows = db.execute(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = ?"), &[id.into()]).await?;
+    let rows = db.execute(&format!("SELECT {CASE_COLUMNS} FROM cases c WHERE c.id = ?"), &[id.into()]).await?;
     rows.first().map(case_of).transpose()
 }
 
 pub async fn by_tracking_code<D: Database>(db: &D, code: &str) -> Result<Option<Case>, StoreError> {
     let rows = db
-        .execute(&format!("SELECT {CASE_COLUMNS} FROM cases WHERE tracking_code = ?"), &[code.into()])
+        .execute(&format!("SELECT {CASE_COLUMNS} FROM cases c WHERE c.tracking_code = ?"), &[code.into()])
         .await?;
     rows.first().map(case_of).transpose()
 }
@@ -244,9 +391,61 @@ pub async fn events<D: Database>(db: &D, case_id: &str) -> Result<Vec<Event>, St
     rows.iter().map(event_of).collect()
 }
 
-/// The one way to change a case: the state machine decides, the event is appended, and the
-/// update only lands if the case did not move meanwhile. Call inside a transaction.
-/// Returns the case after the move and the event's sequence number.
+/// The clock columns after a move: (step, started, deadline, next check, overdue).
+type Clock = (Option<String>, Option<i64>, Option<i64>, Option<i64>, i64);
+
+async fn next_clock<D: Database>(db: &D, case: &Case, mv: Move, to: Status, input: &MoveInput, now: i64) -> Result<Clock, Problem> {
+    use crate::deadlines::{ClockChange, deadline, hours_for};
+    let keep: Clock = (
+        case.step.clone(),
+        case.step_started_ms,
+        case.step_deadline_ms,
+        case.step_deadline_ms.filter(|d| *d > now && !case.overdue),
+        i64::from(case.overdue),
+    );
+    Ok(match crate::deadlines::clock_change(mv, to) {
+        ClockChange::Start(step) => {
+            let category = crate::directory::category(db, &case.category).await?.ok_or_else(Problem::internal)?;
+            let due = deadline(now, hours_for(&category, step));
+            (Some(step.as_str().to_owned()), Some(now), Some(due), Some(due), 0)
+        }
+        ClockChange::Extend(_) => {
+            // The hours granted: the operator's, else those the department asked for.
+            let hours = match input.hours {
+                Some(h) => h,
+                None => requested_extension_hours(db, &case.id).await?.unwrap_or(0.0),
+            };
+            match case.step_deadline_ms {
+                Some(old) => {
+                    let due = deadline(old, hours);
+                    (case.step.clone(), case.step_started_ms, Some(due), Some(due.max(now)), i64::from(due < now))
+                }
+                None => keep,
+            }
+        }
+        ClockChange::Stop => (None, None, None, None, 0),
+        ClockChange::Keep => keep,
+    })
+}
+
+async fn requested_extension_hours<D: Database>(db: &D, case_id: &str) -> Result<Option<f64>, StoreError> {
+    let rows = db
+        .execute(
+            "SELECT details FROM case_events WHERE case_id = ? AND type = 'request_extension' ORDER BY seq DESC LIMIT 1",
+            &[case_id.into()],
+        )
+        .await?;
+    Ok(rows
+        .first()
+        .map(|r| r.text("details"))
+        .transpose()?
+        .and_then(|d| serde_json::from_str::<Json>(&d).ok())
+        .and_then(|d| d.get("hours").and_then(Json::as_f64)))
+}
+
+/// The one way to change a case: the state machine decides, the step clock follows, the event
+/// is appended, and the update only lands if the case did not move meanwhile. Call inside a
+/// transaction. Returns the case after the move and the event's sequence number.
 pub async fn apply_move<D: Database>(
     db: &D,
     case: &Case,
@@ -259,12 +458,22 @@ pub async fn apply_move<D: Database>(
     let from = Status::parse(&case.status).ok_or_else(Problem::internal)?;
     let to = from.apply(mv, actor.role, input)?;
     let department = (mv == Move::Dispatch).then(|| input.department.clone()).flatten();
+    let parent = (mv == Move::Merge).then(|| input.parent.clone()).flatten();
+    let (step, started, due, next_check, overdue) = next_clock(db, case, mv, to, input, now).await?;
+    let closed_at = (to == Status::Closed).then_some(now);
     let updated = db
         .execute(
-            &format!("{UPDATE_STATUS} RETURNING event_count"),
+            UPDATE_STATUS,
             &[
                 to.as_str().into(),
                 department.into(),
+                parent.into(),
+                step.into(),
+                started.into(),
+                due.into(),
+                next_check.into(),
+                overdue.into(),
+                closed_at.into(),
                 now.into(),
                 case.id.as_str().into(),
                 case.event_count.into(),
@@ -286,6 +495,12 @@ pub async fn apply_move<D: Database>(
                 map.insert(key.into(), json!(v));
             }
         }
+        if let Some(h) = input.hours {
+            map.insert("hours".into(), json!(h));
+        }
+        if let Some(d) = due {
+            map.insert("deadline".into(), json!(rfc3339(d)));
+        }
     }
     db.execute(
         INSERT_EVENT,
@@ -305,6 +520,24 @@ pub async fn apply_move<D: Database>(
     .await?;
     let after = by_id(db, &case.id).await?.ok_or_else(Problem::internal)?;
     Ok((after, seq))
+}
+
+/// Records the lead department and the helpers of a dispatch (replacing an earlier dispatch's).
+pub async fn set_departments<D: Database>(db: &D, case_id: &str, lead: &str, helpers: &[String]) -> Result<(), StoreError> {
+    db.execute("DELETE FROM case_departments WHERE case_id = ?", &[case_id.into()]).await?;
+    db.execute(
+        "INSERT INTO case_departments (case_id, department, role) VALUES (?, ?, 'lead')",
+        &[case_id.into(), lead.into()],
+    )
+    .await?;
+    for h in helpers.iter().filter(|h| h.as_str() != lead) {
+        db.execute(
+            "INSERT INTO case_departments (case_id, department, role) VALUES (?, ?, 'helper') ON CONFLICT DO NOTHING",
+            &[case_id.into(), h.as_str().into()],
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// One entry of the public timeline: what happened, never who (beyond the kind of actor).
@@ -339,24 +572,61 @@ impl From<&Event> for PublicEvent {
     }
 }
 
-/// A page of cases for operators, newest first; `after` is the cursor `created_at:id`.
+/// Filters of the case queue.
+#[derive(Debug, Clone, Default)]
+pub struct CaseFilter {
+    pub status: Option<Status>,
+    pub light: Option<crate::deadlines::Light>,
+    /// The escalation level: street, district or city.
+    pub level: Option<String>,
+    /// A grid code prefix: district, street, community or cell.
+    pub area: Option<String>,
+    pub category: Option<String>,
+    pub department: Option<String>,
+}
+
+/// A page of cases, newest first, within `scope` (a SQL condition on alias `c` and its
+/// parameters, from the principal); `after` is the cursor `created_at:id`.
 pub async fn list<D: Database>(
     db: &D,
-    status: Option<Status>,
+    scope: (String, Vec<Value>),
+    filter: &CaseFilter,
+    now: i64,
     limit: i64,
     after: Option<(i64, String)>,
 ) -> Result<(Vec<Case>, Option<String>), StoreError> {
-    let mut sql = format!("SELECT {CASE_COLUMNS}, created_at AS created_ms FROM cases WHERE 1 = 1");
-    let mut params: Vec<Value> = Vec::new();
-    if let Some(s) = status {
-        sql.push_str(" AND status = ?");
+    let (scope_sql, mut params) = scope;
+    let mut sql = format!("SELECT {CASE_COLUMNS}, c.created_at AS created_ms FROM cases c WHERE ({scope_sql})");
+    if let Some(s) = filter.status {
+        sql.push_str(" AND c.status = ?");
         params.push(s.as_str().into());
     }
+    if let Some(light) = filter.light {
+        let (cond, p) = crate::deadlines::light_filter(light, now);
+        sql.push_str(&format!(" AND c.step_deadline_at IS NOT NULL AND {cond}"));
+        params.extend(p);
+    }
+    if let Some(level) = &filter.level {
+        sql.push_str(" AND c.escalation_level = ?");
+        params.push(level.as_str().into());
+    }
+    if let Some(area) = &filter.area {
+        sql.push_str(" AND c.grid_code >= ? AND c.grid_code < ?");
+        params.extend([area.as_str().into(), format!("{area}~").into()]);
+    }
+    if let Some(category) = &filter.category {
+        sql.push_str(" AND c.category = ?");
+        params.push(category.as_str().into());
+    }
+    if let Some(department) = &filter.department {
+        sql.push_str(" AND c.department = ?");
+        params.push(department.as_str().into());
+    }
     if let Some((at, id)) = after {
-        sql.push_str(" AND (created_at < ? OR (created_at = ? AND id < ?))");
+        sql.push_str(" AND (c.created_at < ? OR (c.created_at = ? AND c.id < ?))");
         params.extend([at.into(), at.into(), id.into()]);
     }
-    sql.push_str(" ORDER BY created_at DESC, id DESC LIMIT ?");
+    sql.push_str(" ORDER BY c.created_at DESC, c.id DESC LIMIT ?");
     params.push((limit + 1).into());
     let rows = db.execute(&sql, &params).await?;
     let mut cases = Vec::new();

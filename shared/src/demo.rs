@@ -87,16 +87,21 @@ pub fn city(seed: u64) -> Vec<GridFeature> {
     let xs = splits(&mut rng, WEST, EAST, DISTRICTS.len());
     for (d, (code, name)) in DISTRICTS.iter().enumerate() {
         let district = GridCode::parse(code).expect("district codes are 6 digits");
-        out.push(GridFeature { code: district.clone(), name: (*name).into(), shape: None });
+        out.push(GridFeature { code: district.clone(), name: (*name).into(), shape: None, workers: None });
         let ys = splits(&mut rng, SOUTH, NORTH, street_counts[d]);
         for s in 0..street_counts[d] {
             let street = GridCode::parse(&format!("{code}{:03}", s + 1)).expect("9 digits");
             let street_name = format!("{}{}街道", name.trim_end_matches('区'), s + 1);
-            out.push(GridFeature { code: street.clone(), name: street_name, shape: None });
+            out.push(GridFeature { code: street.clone(), name: street_name, shape: None, workers: None });
             let cxs = splits(&mut rng, xs[d], xs[d + 1], community_counts[street_no]);
             for c in 0..community_counts[street_no] {
                 let community = GridCode::parse(&format!("{}{:03}", street.as_str(), c + 1)).expect("12 digits");
-                out.push(GridFeature { code: community.clone(), name: format!("第{}社区", c + 1), shape: None });
+                out.push(GridFeature {
+                    code: community.clone(),
+                    name: format!("第{}社区", c + 1),
+                    shape: None,
+                    workers: None,
+                });
                 let (x0, x1) = (cxs[c], cxs[c + 1]);
                 let n = cell_counts[community_no];
                 // Slanted splits: each one's ends are placed independently on the two sides.
@@ -121,12 +126,95 @@ pub fn city(seed: u64) -> Vec<GridFeature> {
                         holes.push(ring(&[(cx - hx, cy - hy), (cx - hx, cy + hy), (cx + hx, cy + hy), (cx + hx, cy - hy)]));
                     }
                     let shape = MultiPolygon(vec![Polygon::new(ring(&corners), holes)]);
-                    out.push(GridFeature { code: cell, name: format!("第{}网格", k + 1), shape: Some(shape) });
+                    out.push(GridFeature {
+                        code: cell,
+                        name: format!("第{}网格", k + 1),
+                        shape: Some(shape),
+                        workers: Some(Vec::new()),
+                    });
                     cell_no += 1;
                 }
                 community_no += 1;
             }
             street_no += 1;
+        }
+    }
+    assign_workers(seed, &mut out);
+    out
+}
+
+/// Grid workers of the demo city, as the article counts them (8,200+).
+pub const WORKERS: usize = 8200;
+const SURNAMES: [&str; 20] =
+    ["陈", "林", "黄", "张", "李", "王", "吴", "刘", "蔡", "杨", "郑", "许", "谢", "洪", "郭", "曾", "庄", "苏", "叶", "周"];
+const GIVEN_NAMES: [&str; 24] = [
+    "志强", "丽华", "建国", "秀英", "海燕", "文杰", "晓明", "美玲", "国华", "淑芬", "伟", "芳", "静", "敏", "磊", "思远",
+    "雅婷", "俊杰", "金水", "阿明", "玉兰", "振华", "丽娟", "建平",
+];
+/// Mobile prefixes of the three carriers.
+const PHONE_PREFIXES: [&str; 12] = ["138", "139", "135", "136", "137", "150", "151", "158", "159", "186", "188", "189"];
+
+/// Gives every cell 1 to 3 workers, [`WORKERS`] in all, named and numbered deterministically.
+/// Its own random stream, so the shapes of a seed do not depend on it.
+fn assign_workers(seed: u64, features: &mut [GridFeature]) {
+    let mut rng = Rng(seed ^ 0x5EED_6E1D);
+    let cells: Vec<usize> = (0..features.len()).filter(|&i| features[i].workers.is_some()).collect();
+    // Mostly two a cell, some one or three; then nudged until the total is exact.
+    let mut counts: Vec<usize> = cells.iter().map(|_| [1, 2, 2, 3][(rng.next() % 4) as usize]).collect();
+    let target = WORKERS.clamp(cells.len(), cells.len() * 3);
+    let mut total: usize = counts.iter().sum();
+    for i in (0..counts.len()).cycle() {
+        if total == target {
+            break;
+        }
+        if total > target && counts[i] > 1 {
+            counts[i] -= 1;
+            total -= 1;
+        } else if total < target && counts[i] < 3 {
+            counts[i] += 1;
+            total += 1;
+        }
+    }
+    let mut number = 0;
+    for (&i, &n) in cells.iter().zip(&counts) {
+        let list = (0..n)
+            .map(|_| {
+                number += 1;
+                let name = format!(
+                    "{}{}",
+                    SURNAMES[(rng.next() % SURNAMES.len() as u64) as usize],
+                    GIVEN_NAMES[(rng.next() % GIVEN_NAMES.len() as u64) as usize]
+                );
+                let prefix = PHONE_PREFIXES[(rng.next() % PHONE_PREFIXES.len() as u64) as usize];
+                let phone = format!("{prefix}{:08}", rng.next() % 100_000_000);
+                grid::GridWorker { id: format!("gw{number:05}"), name, phone }
+            })
+            .collect();
+        features[i].workers = Some(list);
+    }
+}
+
+/// A larger region for benchmarks at national scale: `cols` × `rows` demo cities (seeds
+/// `seed`, `seed + 1`, …) side by side, each moved by the demo city's extent and given its own
+/// district codes (`10`…`99` for the first two digits), so that codes stay unique.
+pub fn region(seed: u64, cols: usize, rows: usize) -> Vec<GridFeature> {
+    assert!(cols * rows <= 90, "two digits of district code per city");
+    let (width, height) = (EAST - WEST, NORTH - SOUTH);
+    let mut out = Vec::with_capacity(cols * rows * (6 + STREETS + COMMUNITIES + CELLS));
+    for n in 0..cols * rows {
+        let (dx, dy) = ((n % cols) as f64 * width, (n / cols) as f64 * height);
+        for mut f in city(seed + n as u64) {
+            let code = format!("{}{}", 10 + n, &f.code.as_str()[2..]);
+            f.code = GridCode::parse(&code).expect("same length, digits");
+            if let Some(shape) = &mut f.shape {
+                shape.0.iter_mut().for_each(|poly| {
+                    poly.exterior_mut(|r| r.0.iter_mut().for_each(|c| (c.x, c.y) = (c.x + dx, c.y + dy)));
+                    poly.interiors_mut(|rs| {
+                        rs.iter_mut().for_each(|r| r.0.iter_mut().for_each(|c| (c.x, c.y) = (c.x + dx, c.y + dy)))
+                    });
+                });
+            }
+            out.push(f);
         }
     }
     out
@@ -141,14 +229,14 @@ pub fn city_geojson(seed: u64) -> String {
                 Some(shape) => json!({"type": "MultiPolygon", "coordinates": grid::index::rings_of(shape)}),
                 None => Json::Null,
             };
-            json!({
-                "type": "Feature",
-                "properties": {
-                    "code": f.code.as_str(), "name": f.name, "level": f.code.level(),
-                    "parent": f.code.parent().map(String::from),
-                },
-                "geometry": geometry,
-            })
+            let mut properties = json!({
+                "code": f.code.as_str(), "name": f.name, "level": f.code.level(),
+                "parent": f.code.parent().map(String::from),
+            });
+            if let Some(workers) = &f.workers {
+                properties["workers"] = json!(workers);
+            }
+            json!({"type": "Feature", "properties": properties, "geometry": geometry})
         })
         .collect();
     json!({"type": "FeatureCollection", "features": features}).to_string()
@@ -165,35 +253,62 @@ pub const DEPARTMENTS: [(&str, &str); 6] = [
     ("justice", "司法所 Judicial Office (mediation)"),
 ];
 
-/// Categories after the digital city-management classification: (code, zh, en, kind, department).
-pub const CATEGORIES: [(&str, &str, &str, &str, &str); 12] = [
-    ("landscape.greenway_sign", "绿道标识损坏", "Damaged greenway sign", "component", "gardens"),
-    ("landscape.fallen_tree", "树木倒伏", "Fallen tree", "component", "gardens"),
-    ("utilities.manhole_cover", "井盖破损或缺失", "Broken or missing manhole cover", "component", "municipal"),
-    ("utilities.streetlight", "路灯不亮", "Streetlight out", "component", "municipal"),
-    ("utilities.water_leak", "供水管道漏水", "Water pipe leak", "component", "water"),
-    ("roads.pothole", "道路坑洼", "Pothole", "component", "municipal"),
-    ("environment.litter", "暴露垃圾", "Exposed rubbish", "event", "urban"),
-    ("advertising.illegal_ad", "违规广告张贴", "Illegal advertising", "event", "urban"),
-    ("construction.noise", "施工噪音扰民", "Construction noise", "event", "urban"),
-    ("order.street_vendor", "占道经营", "Street vending on the road", "event", "urban"),
-    ("order.illegal_parking", "违章停车", "Illegal parking", "event", "traffic"),
-    ("dispute.neighbourhood", "邻里纠纷", "Neighbourhood dispute", "event", "justice"),
+/// Categories after the digital city-management classification (部件 components: 01 public
+/// utilities, 02 roads and traffic, 03 street environment, 04 landscaping, 05 buildings and land,
+/// 06 other; 事件 events: 01 street environment, 02 advertising, 03 construction,
+/// 04 emergencies, 05 street order, 06 other), plus mediation of disputes.
+/// (code, zh, en, kind, major class, department, priority, sign-for / handle / verify hours).
+pub const CATEGORIES: [(&str, &str, &str, &str, &str, &str, i64, [f64; 3]); 13] = [
+    ("utilities.manhole_cover", "井盖破损或缺失", "Broken or missing manhole cover", "component", "C01 公用设施 Public utilities", "municipal", 1, [1.0, 24.0, 12.0]),
+    ("utilities.streetlight", "路灯不亮", "Streetlight out", "component", "C01 公用设施 Public utilities", "municipal", 2, [4.0, 72.0, 24.0]),
+    ("utilities.water_leak", "供水管道漏水", "Water pipe leak", "component", "C01 公用设施 Public utilities", "water", 1, [1.0, 24.0, 12.0]),
+    ("roads.pothole", "道路坑洼", "Pothole", "component", "C02 道路交通 Roads and traffic", "municipal", 2, [2.0, 72.0, 24.0]),
+    ("landscape.greenway_sign", "绿道标识损坏", "Damaged greenway sign", "component", "C04 园林绿化 Landscaping", "gardens", 3, [4.0, 120.0, 48.0]),
+    ("landscape.fallen_tree", "树木倒伏", "Fallen tree", "component", "C04 园林绿化 Landscaping", "gardens", 1, [1.0, 12.0, 12.0]),
+    ("environment.litter", "暴露垃圾", "Exposed rubbish", "event", "E01 市容环境 Street environment", "urban", 2, [2.0, 24.0, 24.0]),
+    ("advertising.illegal_ad", "违规广告张贴", "Illegal advertising", "event", "E02 宣传广告 Advertising", "urban", 3, [4.0, 72.0, 48.0]),
+    ("construction.noise", "施工噪音扰民", "Construction noise", "event", "E03 施工管理 Construction", "urban", 2, [2.0, 24.0, 24.0]),
+    ("emergency.road_collapse", "路面塌陷", "Road collapse", "event", "E04 突发事件 Emergencies", "municipal", 1, [0.5, 12.0, 6.0]),
+    ("order.street_vendor", "占道经营", "Street vending on the road", "event", "E05 街面秩序 Street order", "urban", 2, [2.0, 24.0, 24.0]),
+    ("order.illegal_parking", "违章停车", "Illegal parking", "event", "E05 街面秩序 Street order", "traffic", 2, [1.0, 8.0, 12.0]),
+    ("dispute.neighbourhood", "邻里纠纷", "Neighbourhood dispute", "dispute", "D01 矛盾纠纷 Disputes", "justice", 2, [24.0, 720.0, 168.0]),
 ];
 
 /// Loads the demo city (map, departments, categories) into a deployment.
 pub async fn load<E: Env>(env: &E, seed: u64) -> Result<grid::ImportSummary, Problem> {
     crate::schema::ensure(env).await?;
     let now = env.now_ms();
-    for (code, name) in DEPARTMENTS {
-        let input = DepartmentInput { name: name.into(), webhook_url: None, secret: None };
-        directory::upsert_department(env, code, &input, now).await?;
+    let map = city(seed);
+    let offices = map.iter().filter(|f| f.code.level() == crate::model::Level::Street).map(|street| {
+        // Each street's office: where its events go first.
+        let code = format!("street-{}", street.code.as_str());
+        let input = DepartmentInput {
+            name: format!("{}办事处", street.name),
+            webhook_url: None,
+            secret: None,
+            area_code: Some(street.code.as_str().to_owned()),
+        };
+        (code, input)
+    });
+    let departments = DEPARTMENTS.iter().map(|(code, name)| {
+        let input = DepartmentInput { name: (*name).into(), webhook_url: None, secret: None, area_code: None };
+        ((*code).to_owned(), input)
+    });
+    for (code, input) in departments.chain(offices) {
+        directory::upsert_department(env, &code, &input, now).await?;
     }
-    for (code, zh, en, kind, department) in CATEGORIES {
-        let input = CategoryInput { name_zh: zh.into(), name_en: en.into(), kind: kind.into(), department: department.into() };
+    for (code, zh, en, kind, major, department, priority, [sign_for, handle, verify]) in CATEGORIES {
+        let input = CategoryInput {
+            major: major.into(),
+            priority,
+            sign_for_hours: sign_for,
+            handle_hours: handle,
+            verify_hours: verify,
+            ..CategoryInput::new(zh, en, kind, department)
+        };
         directory::upsert_category(env, code, &input).await?;
     }
-    grid::import(env, city(seed)).await
+    grid::import(env, map).await
 }
 
 #[cfg(test)]
@@ -210,8 +325,29 @@ mod tests {
         assert_eq!(count(Level::Community), COMMUNITIES);
         assert_eq!(count(Level::Cell), CELLS);
         assert!(grid::check_hierarchy(&city).is_ok());
+        let workers: Vec<usize> = city.iter().filter_map(|f| f.workers.as_ref()).map(Vec::len).collect();
+        assert_eq!(workers.len(), CELLS, "every cell has its list");
+        assert_eq!(workers.iter().sum::<usize>(), WORKERS);
+        assert!(workers.iter().all(|n| (1..=3).contains(n)), "1 to 3 a cell");
+        let first = &city.iter().find_map(|f| f.workers.as_ref()).unwrap()[0];
+        assert_eq!(first.id, "gw00001");
+        assert_eq!(first.phone.len(), 11);
+        assert!(SURNAMES.iter().any(|s| first.name.starts_with(s)), "{}", first.name);
         assert_eq!(city_geojson(7), city_geojson(7));
         assert_ne!(city_geojson(7), city_geojson(8));
+    }
+
+    #[test]
+    fn a_region_repeats_the_city_with_its_own_codes() {
+        let region = region(1, 2, 1);
+        let cells: Vec<&GridFeature> = region.iter().filter(|f| f.code.level() == Level::Cell).collect();
+        assert_eq!(cells.len(), 2 * CELLS);
+        let codes: std::collections::HashSet<&str> = region.iter().map(|f| f.code.as_str()).collect();
+        assert_eq!(codes.len(), region.len(), "codes are unique");
+        assert!(grid::check_hierarchy(&region).is_ok());
+        use geo::BoundingRect;
+        let east = cells[CELLS].shape.as_ref().unwrap().bounding_rect().unwrap();
+        assert!(east.min().x >= EAST - 1e-9, "the second city lies east of the first");
     }
 
     #[test]

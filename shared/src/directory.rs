@@ -17,6 +17,8 @@ pub struct Department {
     pub secret: Option<String>,
 }
 
+/// A category after the digital city-management classification: its kind (component 部件,
+/// event 事件, or dispute 矛盾纠纷), its major class, and the hours each step may take.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Category {
     pub code: String,
@@ -24,6 +26,14 @@ pub struct Category {
     pub name_en: String,
     pub kind: String,
     pub department: String,
+    pub major: String,
+    /// 1 (urgent) to 3 (routine).
+    pub priority: i64,
+    pub sign_for_hours: f64,
+    pub handle_hours: f64,
+    pub verify_hours: f64,
+    pub duplicate_radius_m: f64,
+    pub duplicate_window_hours: f64,
 }
 
 /// The body of `PUT /api/admin/departments/{code}`.
@@ -33,9 +43,12 @@ pub struct DepartmentInput {
     pub name: String,
     pub webhook_url: Option<String>,
     pub secret: Option<String>,
+    /// For a street office: the street code it serves (events there go to it first).
+    #[serde(default)]
+    pub area_code: Option<String>,
 }
 
-/// The body of `PUT /api/admin/categories/{code}`.
+/// The body of `PUT /api/admin/categories/{code}`; the hours default to the field's usual ones.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CategoryInput {
@@ -43,6 +56,58 @@ pub struct CategoryInput {
     pub name_en: String,
     pub kind: String,
     pub department: String,
+    #[serde(default)]
+    pub major: String,
+    #[serde(default = "default_priority")]
+    pub priority: i64,
+    #[serde(default = "default_sign_for_hours")]
+    pub sign_for_hours: f64,
+    #[serde(default = "default_handle_hours")]
+    pub handle_hours: f64,
+    #[serde(default = "default_verify_hours")]
+    pub verify_hours: f64,
+    #[serde(default = "default_duplicate_radius_m")]
+    pub duplicate_radius_m: f64,
+    #[serde(default = "default_duplicate_window_hours")]
+    pub duplicate_window_hours: f64,
+}
+
+fn default_priority() -> i64 {
+    2
+}
+fn default_sign_for_hours() -> f64 {
+    2.0
+}
+fn default_handle_hours() -> f64 {
+    72.0
+}
+fn default_verify_hours() -> f64 {
+    24.0
+}
+/// The issue's defaults for duplicates: 50 m and 72 h.
+fn default_duplicate_radius_m() -> f64 {
+    50.0
+}
+fn default_duplicate_window_hours() -> f64 {
+    72.0
+}
+
+impl CategoryInput {
+    pub fn new(name_zh: &str, name_en: &str, kind: &str, department: &str) -> Self {
+        CategoryInput {
+            name_zh: name_zh.into(),
+            name_en: name_en.into(),
+            kind: kind.into(),
+            department: department.into(),
+            major: String::new(),
+            priority: default_priority(),
+            sign_for_hours: default_sign_for_hours(),
+            handle_hours: default_handle_hours(),
+            verify_hours: default_verify_hours(),
+            duplicate_radius_m: default_duplicate_radius_m(),
+            duplicate_window_hours: default_duplicate_window_hours(),
+        }
+    }
 }
 
 /// Codes of departments and categories: short, lower-case, URL-safe.
@@ -53,16 +118,22 @@ pub fn valid_code(code: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
 }
 
-const UPSERT_DEPARTMENT: &str = "INSERT INTO departments (code, name, webhook_url, secret, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?)
+const UPSERT_DEPARTMENT: &str = "INSERT INTO departments (code, name, webhook_url, secret, area_code, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (code) DO UPDATE SET name = excluded.name, webhook_url = excluded.webhook_url,
-        secret = COALESCE(excluded.secret, departments.secret), updated_at = excluded.updated_at";
+        secret = COALESCE(excluded.secret, departments.secret), area_code = excluded.area_code,
+        updated_at = excluded.updated_at";
 const DEPARTMENT_BY_CODE: &str = "SELECT code, name, webhook_url, secret FROM departments WHERE code = ?";
-const UPSERT_CATEGORY: &str = "INSERT INTO categories (code, name_zh, name_en, kind, department) VALUES (?, ?, ?, ?, ?)
+const UPSERT_CATEGORY: &str = "INSERT INTO categories (code, name_zh, name_en, kind, department, major, priority,
+        sign_for_hours, handle_hours, verify_hours, duplicate_radius_m, duplicate_window_hours)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (code) DO UPDATE SET name_zh = excluded.name_zh, name_en = excluded.name_en,
-        kind = excluded.kind, department = excluded.department";
-const CATEGORY_BY_CODE: &str = "SELECT code, name_zh, name_en, kind, department FROM categories WHERE code = ?";
-const ALL_CATEGORIES: &str = "SELECT code, name_zh, name_en, kind, department FROM categories ORDER BY code";
+        kind = excluded.kind, department = excluded.department, major = excluded.major,
+        priority = excluded.priority, sign_for_hours = excluded.sign_for_hours,
+        handle_hours = excluded.handle_hours, verify_hours = excluded.verify_hours,
+        duplicate_radius_m = excluded.duplicate_radius_m, duplicate_window_hours = excluded.duplicate_window_hours";
+const CATEGORY_COLUMNS: &str = "code, name_zh, name_en, kind, department, major, priority, sign_for_hours, \
+     handle_hours, verify_hours, duplicate_radius_m, duplicate_window_hours";
 
 pub fn validate_department(code: &str, input: &DepartmentInput) -> Result<(), Problem> {
     let mut errors = Vec::new();
@@ -82,6 +153,11 @@ pub fn validate_department(code: &str, input: &DepartmentInput) -> Result<(), Pr
     {
         errors.push(FieldError::new("secret", "a whsec_ secret: whsec_ followed by base64"));
     }
+    if let Some(area) = &input.area_code
+        && (area.len() != 9 || crate::model::GridCode::parse(area).is_err())
+    {
+        errors.push(FieldError::new("area_code", "the 9-digit code of the street the office serves"));
+    }
     if errors.is_empty() { Ok(()) } else { Err(Problem::validation(errors)) }
 }
 
@@ -93,6 +169,7 @@ pub async fn upsert_department<D: Database>(db: &D, code: &str, input: &Departme
             input.name.trim().into(),
             input.webhook_url.clone().into(),
             input.secret.clone().into(),
+            input.area_code.clone().into(),
             now.into(),
             now.into(),
         ],
@@ -125,8 +202,24 @@ pub async fn validate_category<D: Database>(db: &D, code: &str, input: &Category
             errors.push(FieldError::new(field, "1 to 100 characters"));
         }
     }
-    if !matches!(input.kind.as_str(), "component" | "event") {
-        errors.push(FieldError::new("kind", "component or event"));
+    if !matches!(input.kind.as_str(), "component" | "event" | "dispute") {
+        errors.push(FieldError::new("kind", "component, event or dispute"));
+    }
+    if !(1..=3).contains(&input.priority) {
+        errors.push(FieldError::new("priority", "1 (urgent) to 3 (routine)"));
+    }
+    for (field, hours) in [
+        ("sign_for_hours", input.sign_for_hours),
+        ("handle_hours", input.handle_hours),
+        ("verify_hours", input.verify_hours),
+        ("duplicate_window_hours", input.duplicate_window_hours),
+    ] {
+        if !(hours > 0.0 && hours <= 24.0 * 365.0) {
+            errors.push(FieldError::new(field, "more than 0 and at most a year of hours"));
+        }
+    }
+    if !(input.duplicate_radius_m >= 0.0 && input.duplicate_radius_m <= 5000.0) {
+        errors.push(FieldError::new("duplicate_radius_m", "0 to 5000 metres"));
     }
     if department(db, &input.department).await?.is_none() {
         errors.push(FieldError::new("department", "no such department"));
@@ -143,6 +236,13 @@ pub async fn upsert_category<D: Database>(db: &D, code: &str, input: &CategoryIn
             input.name_en.trim().into(),
             input.kind.as_str().into(),
             input.department.as_str().into(),
+            input.major.as_str().into(),
+            input.priority.into(),
+            input.sign_for_hours.into(),
+            input.handle_hours.into(),
+            input.verify_hours.into(),
+            input.duplicate_radius_m.into(),
+            input.duplicate_window_hours.into(),
         ],
     )
     .await?;
@@ -156,15 +256,22 @@ fn category_of(r: crate::ports::Row<'_>) -> Result<Category, StoreError> {
         name_en: r.text("name_en")?,
         kind: r.text("kind")?,
         department: r.text("department")?,
+        major: r.text("major")?,
+        priority: r.i64("priority")?,
+        sign_for_hours: r.f64("sign_for_hours")?,
+        handle_hours: r.f64("handle_hours")?,
+        verify_hours: r.f64("verify_hours")?,
+        duplicate_radius_m: r.f64("duplicate_radius_m")?,
+        duplicate_window_hours: r.f64("duplicate_window_hours")?,
     })
 }
 
 pub async fn category<D: Database>(db: &D, code: &str) -> Result<Option<Category>, StoreError> {
-    let rows = db.execute(CATEGORY_BY_CODE, &[code.into()]).await?;
+    let rows = db.execute(&format!("SELECT {CATEGORY_COLUMNS} FROM categories WHERE code = ?"), &[code.into()]).await?;
     rows.first().map(category_of).transpose()
 }
 
 pub async fn categories<D: Database>(db: &D) -> Result<Vec<Category>, StoreError> {
-    let rows = db.execute(ALL_CATEGORIES, &[]).await?;
+    let rows = db.execute(&format!("SELECT {CATEGORY_COLUMNS} FROM categories ORDER BY code"), &[]).await?;
     rows.iter().map(category_of).collect()
 }

@@ -4,15 +4,20 @@
 //! Nothing here knows whether it runs in a Spin component or in the native host.
 
 pub mod api;
+pub mod auth;
 pub mod case;
 pub mod demo;
+pub mod mediation;
 pub mod grid;
 pub mod model;
 pub mod ports;
 pub mod problem;
+pub mod routing;
 pub mod schema;
+pub mod sessions;
 pub mod statics;
 pub mod cases;
+pub mod deadlines;
 pub mod directory;
 pub mod outbox;
 pub mod web;

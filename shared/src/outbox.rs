@@ -28,8 +28,9 @@ const MARK_DELIVERED: &str = "UPDATE outbox SET status = 'delivered', attempts =
      last_error = NULL, delivered_at = ?, claimed_until = 0 WHERE id = ?";
 const MARK_FAILED: &str = "UPDATE outbox SET status = ?, attempts = attempts + 1, last_status = ?, last_error = ?, \
      next_attempt_at = ?, claimed_until = 0 WHERE id = ?";
+// Numbered by the log itself: a resent message keeps counting where its history left off.
 const LOG_ATTEMPT: &str = "INSERT INTO delivery_attempts (outbox_id, attempt, at, status, latency_ms, excerpt) \
-     VALUES (?, ?, ?, ?, ?, ?)";
+     VALUES (?1, (SELECT COALESCE(MAX(attempt), 0) + 1 FROM delivery_attempts WHERE outbox_id = ?1), ?2, ?3, ?4, ?5)";
 const DISABLE_ENDPOINT: &str = "UPDATE departments SET webhook_url = NULL, updated_at = ? WHERE code = ?";
 
 /// Queues a message; call inside the transaction of the move that causes it. Returns its id,
@@ -124,7 +125,7 @@ pub async fn deliver<E: Env>(env: &E, id: &str) -> Result<Delivery, StoreError> 
     };
     env.execute(
         LOG_ATTEMPT,
-        &[id.into(), attempt.into(), done.into(), status.into(), (done - started).into(), excerpt.clone().into()],
+        &[id.into(), done.into(), status.into(), (done - started).into(), excerpt.clone().into()],
     )
     .await?;
     match status {
@@ -171,4 +172,56 @@ pub async fn sweep<E: Env>(env: &E, batch: i64) -> Result<SweepReport, Problem> 
         report.attempted += 1;
     }
     Ok(report)
+}
+
+/// A message as operators see it (the dead-letter board).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Message {
+    pub id: String,
+    pub case_id: String,
+    pub department: String,
+    pub event_type: String,
+    pub status: String,
+    pub attempts: i64,
+    pub last_status: Option<i64>,
+    pub last_error: Option<String>,
+    pub created_at: String,
+}
+
+/// Messages of one status, newest first.
+pub async fn list<E: Env>(env: &E, status: &str, limit: i64) -> Result<Vec<Message>, StoreError> {
+    let rows = env
+        .execute(
+            "SELECT id, case_id, department, event_type, status, attempts, last_status, last_error, created_at \
+             FROM outbox WHERE status = ? ORDER BY next_attempt_at DESC LIMIT ?",
+            &[status.into(), limit.into()],
+        )
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Message {
+                id: r.text("id")?,
+                case_id: r.text("case_id")?,
+                department: r.text("department")?,
+                event_type: r.text("event_type")?,
+                status: r.text("status")?,
+                attempts: r.i64("attempts")?,
+                last_status: r.opt_i64("last_status")?,
+                last_error: r.opt_text("last_error")?,
+                created_at: crate::cases::rfc3339(r.i64("created_at")?),
+            })
+        })
+        .collect()
+}
+
+/// Puts a dead-lettered message back in the queue with fresh attempts; false if it is not dead.
+pub async fn requeue<E: Env>(env: &E, id: &str, now: i64) -> Result<bool, StoreError> {
+    let rows = env
+        .execute(
+            "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = ?, claimed_until = 0 \
+             WHERE id = ? AND status = 'dead' RETURNING id",
+            &[now.into(), id.into()],
+        )
+        .await?;
+    Ok(!rows.is_empty())
 }

@@ -6,7 +6,8 @@
 use crate::{Database, StoreError};
 
 /// Each migration: its version and its statements (Spin runs one statement per call).
-const MIGRATIONS: &[(i64, &[&str])] = &[(
+const MIGRATIONS: &[(i64, &[&str])] = &[
+    (
     1,
     &[
         "CREATE TABLE IF NOT EXISTS map_versions (
@@ -33,6 +34,8 @@ const MIGRATIONS: &[(i64, &[&str])] = &[(
             name TEXT NOT NULL,
             webhook_url TEXT,
             secret TEXT,
+            -- A street office (the locality an event goes to first) names its street here.
+            area_code TEXT,
             created_at INTEGER NOT NULL,
             updated_at INTEGER NOT NULL)",
         "CREATE TABLE IF NOT EXISTS categories (
@@ -40,7 +43,14 @@ const MIGRATIONS: &[(i64, &[&str])] = &[(
             name_zh TEXT NOT NULL,
             name_en TEXT NOT NULL,
             kind TEXT NOT NULL,
-            department TEXT NOT NULL REFERENCES departments (code))",
+            department TEXT NOT NULL REFERENCES departments (code),
+            major TEXT NOT NULL DEFAULT '',
+            priority INTEGER NOT NULL DEFAULT 2,
+            sign_for_hours REAL NOT NULL DEFAULT 2,
+            handle_hours REAL NOT NULL DEFAULT 72,
+            verify_hours REAL NOT NULL DEFAULT 24,
+            duplicate_radius_m REAL NOT NULL DEFAULT 50,
+            duplicate_window_hours REAL NOT NULL DEFAULT 72)",
         "CREATE TABLE IF NOT EXISTS cases (
             id TEXT PRIMARY KEY,
             tracking_code TEXT NOT NULL UNIQUE,
@@ -59,8 +69,61 @@ const MIGRATIONS: &[(i64, &[&str])] = &[(
             contact_name TEXT,
             contact_phone TEXT,
             event_count INTEGER NOT NULL DEFAULT 0,
+            priority INTEGER NOT NULL DEFAULT 2,
+            -- The running step's clock: which deadline, since when, until when.
+            step TEXT,
+            step_started_at INTEGER,
+            step_deadline_at INTEGER,
+            overdue INTEGER NOT NULL DEFAULT 0,
+            -- When the sweep should look at this case next (its deadline, then each escalation).
+            next_check_at INTEGER,
+            escalation_level TEXT NOT NULL DEFAULT 'street',
+            escalated_at INTEGER,
+            parent_id TEXT,
+            duplicate_candidates TEXT,
+            reporter_kind TEXT NOT NULL DEFAULT 'citizen',
+            reporter_id TEXT,
+            rating TEXT,
+            rating_comment TEXT,
+            closed_at INTEGER,
             created_at INTEGER NOT NULL,
             updated_at INTEGER NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS cases_due ON cases (next_check_at) WHERE next_check_at IS NOT NULL",
+        "CREATE INDEX IF NOT EXISTS cases_nearby ON cases (category, created_at, lat, lng)",
+        "CREATE INDEX IF NOT EXISTS cases_by_parent ON cases (parent_id) WHERE parent_id IS NOT NULL",
+        "CREATE TABLE IF NOT EXISTS case_departments (
+            case_id TEXT NOT NULL REFERENCES cases (id),
+            department TEXT NOT NULL REFERENCES departments (code),
+            role TEXT NOT NULL,
+            PRIMARY KEY (case_id, department))",
+        "CREATE INDEX IF NOT EXISTS case_departments_by_department ON case_departments (department, case_id)",
+        "CREATE TABLE IF NOT EXISTS routing_versions (
+            version INTEGER PRIMARY KEY AUTOINCREMENT,
+            created_at INTEGER NOT NULL,
+            note TEXT NOT NULL,
+            is_current INTEGER NOT NULL DEFAULT 0)",
+        "CREATE TABLE IF NOT EXISTS routing_rules (
+            version INTEGER NOT NULL REFERENCES routing_versions (version),
+            position INTEGER NOT NULL,
+            category TEXT,
+            area_code TEXT,
+            window_start TEXT,
+            window_end TEXT,
+            lead TEXT NOT NULL REFERENCES departments (code),
+            helpers TEXT NOT NULL DEFAULT '[]',
+            PRIMARY KEY (version, position))",
+        "CREATE TABLE IF NOT EXISTS reviews (
+            case_id TEXT PRIMARY KEY REFERENCES cases (id),
+            opened_at INTEGER NOT NULL,
+            comment TEXT,
+            status TEXT NOT NULL DEFAULT 'open')",
+        "CREATE TABLE IF NOT EXISTS mediation (
+            case_id TEXT NOT NULL REFERENCES cases (id),
+            seq INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            details TEXT NOT NULL,
+            at INTEGER NOT NULL,
+            PRIMARY KEY (case_id, seq))",
         "CREATE INDEX IF NOT EXISTS cases_by_status ON cases (status, created_at DESC, id)",
         "CREATE INDEX IF NOT EXISTS cases_by_created ON cases (created_at DESC, id)",
         "CREATE INDEX IF NOT EXISTS cases_by_department ON cases (department, status)",
@@ -108,7 +171,32 @@ const MIGRATIONS: &[(i64, &[&str])] = &[(
             at INTEGER NOT NULL,
             PRIMARY KEY (department, webhook_id))",
     ],
-)];
+    ),
+    (
+        2,
+        &[
+            // The grid workers (网格员) on duty per cell. Keyed by cell code, not by map version:
+            // a re-import that keeps a cell's code keeps its workers.
+            "CREATE TABLE IF NOT EXISTS grid_workers (
+            id TEXT NOT NULL,
+            cell TEXT NOT NULL,
+            name TEXT NOT NULL,
+            phone TEXT NOT NULL,
+            on_duty INTEGER NOT NULL DEFAULT 1,
+            PRIMARY KEY (id, cell))",
+            "CREATE INDEX IF NOT EXISTS grid_workers_by_cell ON grid_workers (cell, on_duty)",
+            // Parts of a map import sent in several requests, until the last one arrives.
+            "CREATE TABLE IF NOT EXISTS grid_upload_parts (
+            upload TEXT NOT NULL,
+            part INTEGER NOT NULL,
+            parts INTEGER NOT NULL,
+            body TEXT NOT NULL,
+            received_at INTEGER NOT NULL,
+            PRIMARY KEY (upload, part))",
+            "CREATE INDEX IF NOT EXISTS grid_upload_parts_by_age ON grid_upload_parts (received_at)",
+        ],
+    ),
+];
 
 /// The newest schema version this code knows.
 pub fn latest() -> i64 {

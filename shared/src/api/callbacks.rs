@@ -30,6 +30,8 @@ struct CallbackInput {
     action: String,
     note: Option<String>,
     reason: Option<String>,
+    /// Hours asked for, with `extension_requested`.
+    hours: Option<f64>,
 }
 
 /// The department's words for the moves it may make.
@@ -135,12 +137,13 @@ async fn apply<E: Env>(env: &E, req: &ApiRequest, department: &str, webhook_id: 
         if claimed.is_empty() {
             return Ok(Applied::Duplicate);
         }
+        // Only the lead department moves a case; helpers follow it.
         let case = cases::by_id(env, &input.case_id)
             .await?
             .filter(|c| c.department.as_deref() == Some(department))
             .ok_or_else(|| Problem::not_found("case of this department", &input.case_id))?;
         let actor = Actor { role: Role::Department, id: department.to_owned(), channel: Channel::Webhook };
-        let mv_input = MoveInput { reason: input.reason.clone(), note: input.note.clone(), ..Default::default() };
+        let mv_input = MoveInput { reason: input.reason.clone(), note: input.note.clone(), hours: input.hours, ..Default::default() };
         let details = json!({"webhook_id": webhook_id});
         let (case, seq) = cases::apply_move(env, &case, mv, &actor, &mv_input, details, now).await?;
         let body = json!({"case_id": case.id, "status": case.status, "event_seq": seq});

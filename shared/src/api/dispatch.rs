@@ -1,23 +1,24 @@
-//! Routes of the `dispatch` component: operators list and read cases and dispatch them; the
-//! department's webhook goes out through the outbox; the sweep retries what failed; admins
-//! keep the directory of departments and categories.
+//! Routes of the `dispatch` component: the staff side of the case lifecycle. The queue and the
+//! case page, every move of the state machine (accept, reject, merge, dispatch, extension
+//! decisions, verification, closing, self-handling), routing and its preview, mediation of
+//! disputes, the outbox of department webhooks, the sweep, and the directory.
 
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value as Json, json};
 
-use super::{ready, require_token, respond};
-use crate::case::{Move, MoveInput, Role, Status};
-use crate::cases::{self, Actor, in_transaction};
+use super::{ready, respond};
+use crate::auth::{self, ADMINS, OPERATORS, Principal, StaffRole};
+use crate::case::{Move, MoveInput, Status};
+use crate::cases::{self, Actor, Case, CaseFilter, in_transaction};
+use crate::deadlines::{self, Light};
 use crate::directory::{self, CategoryInput, DepartmentInput};
-use crate::model::Channel;
+use crate::model::{Channel, Crs, GridCode, Wgs84Point};
 use crate::outbox::{self, Delivery};
 use crate::problem::FieldError;
-use crate::{ApiRequest, ApiResponse, Env, Problem};
+use crate::{ApiRequest, ApiResponse, Env, Problem, grid, mediation, routing};
 
-pub use crate::outbox::SweepReport;
-
-/// How many due messages one sweep sends at most; the next sweep takes the rest.
-const SWEEP_BATCH: i64 = 100;
+/// How many due messages and overdue cases one sweep takes at most; the next sweep takes the rest.
+const SWEEP_BATCH: i64 = 200;
 
 /// Answers every route of the `dispatch` component.
 pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
@@ -25,36 +26,97 @@ pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
     respond(match (req.method.as_str(), segments.as_slice()) {
         ("GET", ["api", "cases"]) => list(env, &req).await,
         ("GET", ["api", "cases", id]) => read(env, &req, id).await,
-        ("POST", ["api", "cases", id, "dispatch"]) => dispatch(env, &req, id).await,
+        ("POST", ["api", "cases", id, "moves"]) => move_case(env, &req, id, None).await,
+        ("POST", ["api", "cases", id, "dispatch"]) => move_case(env, &req, id, Some(Move::Dispatch)).await,
+        ("GET", ["api", "cases", id, "mediation"]) => mediation_record(env, &req, id).await,
+        ("POST", ["api", "cases", id, "mediation"]) => add_mediation(env, &req, id).await,
+        ("GET", ["api", "routing"]) => routing_rules(env, &req).await,
+        ("POST", ["api", "routing", "preview"]) => routing_preview(env, &req).await,
+        ("PUT", ["api", "admin", "routing"]) => put_routing(env, &req).await,
+        ("GET", ["api", "outbox"]) => outbox_list(env, &req).await,
+        ("POST", ["api", "outbox", id, "resend"]) => resend(env, &req, id).await,
         ("POST", ["api", "sweep"]) => run_sweep(env, &req).await,
         ("PUT", ["api", "admin", "departments", code]) => put_department(env, &req, code).await,
         ("PUT", ["api", "admin", "categories", code]) => put_category(env, &req, code).await,
-        (_, ["api", "cases"] | ["api", "cases", _]) => Err(Problem::method_not_allowed(&req.method, &req.path, &["GET"])),
-        (_, ["api", "cases", _, "dispatch"] | ["api", "sweep"]) => {
+        (_, ["api", "cases"] | ["api", "cases", _] | ["api", "routing"] | ["api", "outbox"]) => {
+            Err(Problem::method_not_allowed(&req.method, &req.path, &["GET"]))
+        }
+        (_, ["api", "cases", _, "mediation"]) => Err(Problem::method_not_allowed(&req.method, &req.path, &["GET", "POST"])),
+        (_, ["api", "cases", _, "moves" | "dispatch"] | ["api", "routing", "preview"] | ["api", "outbox", _, "resend"] | ["api", "sweep"]) => {
             Err(Problem::method_not_allowed(&req.method, &req.path, &["POST"]))
         }
-        (_, ["api", "admin", "departments" | "categories", _]) => {
+        (_, ["api", "admin", "departments" | "categories", _] | ["api", "admin", "routing"]) => {
             Err(Problem::method_not_allowed(&req.method, &req.path, &["PUT"]))
         }
         _ => Err(Problem::no_route(&req.method, &req.path)),
     })
 }
 
-/// Retries the webhook messages that are due. Idempotent; safe to run twice at once.
+/// What one sweep did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct SweepReport {
+    pub webhooks: outbox::SweepReport,
+    pub deadlines: deadlines::EscalationReport,
+}
+
+/// Retries the webhook messages that are due and escalates overdue cases. Idempotent; safe to
+/// run twice at once (each message and case is claimed by a single conditional UPDATE).
 pub async fn sweep<E: Env>(env: &E) -> Result<SweepReport, Problem> {
     ready(env).await?;
-    outbox::sweep(env, SWEEP_BATCH).await
+    let deadlines = deadlines::sweep(env, env.now_ms(), SWEEP_BATCH).await?;
+    let webhooks = outbox::sweep(env, SWEEP_BATCH).await?;
+    Ok(SweepReport { webhooks, deadlines })
+}
+
+/// A staff member's case, or 404 (also for a case outside their scope: its existence is not told).
+async fn case_in_scope<E: Env>(env: &E, who: &Principal, id: &str) -> Result<Case, Problem> {
+    cases::by_id(env, id)
+        .await?
+        .filter(|c| who.may_see(c))
+        .ok_or_else(|| Problem::not_found("case", id))
+}
+
+fn staff() -> &'static [StaffRole] {
+    &[
+        StaffRole::CityOperator,
+        StaffRole::DistrictOperator,
+        StaffRole::StreetOperator,
+        StaffRole::Department,
+        StaffRole::GridWorker,
+    ]
+}
+
+fn case_json(case: &Case, now: i64) -> Json {
+    let mut value = serde_json::to_value(case).unwrap_or(Json::Null);
+    if let Json::Object(map) = &mut value {
+        map.insert("light".into(), json!(case.light(now)));
+    }
+    value
 }
 
 async fn list<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem> {
-    require_token(env, req, "operator_token").await?;
+    let who = auth::require(env, req, staff()).await?;
     let mut errors = Vec::new();
-    let status = req.query_param("status").and_then(|s| {
-        Status::parse(&s).or_else(|| {
-            errors.push(FieldError::new("status", "not a case status"));
-            None
-        })
-    });
+    let mut filter = CaseFilter::default();
+    for (key, value) in req.query_pairs() {
+        match key.as_str() {
+            "status" => match Status::parse(&value) {
+                Some(s) => filter.status = Some(s),
+                None => errors.push(FieldError::new("status", "not a case status")),
+            },
+            "light" => match Light::parse(&value) {
+                Some(l) => filter.light = Some(l),
+                None => errors.push(FieldError::new("light", "green, yellow or red")),
+            },
+            "level" if matches!(value.as_str(), "street" | "district" | "city") => filter.level = Some(value),
+            "level" => errors.push(FieldError::new("level", "street, district or city")),
+            "area" if GridCode::parse(&value).is_ok() => filter.area = Some(value),
+            "area" => errors.push(FieldError::new("area", "a grid code")),
+            "category" => filter.category = Some(value),
+            "department" => filter.department = Some(value),
+            _ => {}
+        }
+    }
     let limit = match req.query_param("limit").map(|l| l.parse::<i64>()) {
         None => 50,
         Some(Ok(l)) if (1..=200).contains(&l) => l,
@@ -74,76 +136,184 @@ async fn list<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem>
         return Err(Problem::validation(errors));
     }
     ready(env).await?;
-    let (items, next) = cases::list(env, status, limit, after).await?;
+    let now = env.now_ms();
+    let (items, next) = cases::list(env, who.scope_filter(), &filter, now, limit, after).await?;
+    let items: Vec<Json> = items.iter().map(|c| case_json(c, now)).collect();
     Ok(ApiResponse::json(200, &json!({"items": items, "next": next})))
 }
 
 async fn read<E: Env>(env: &E, req: &ApiRequest, id: &str) -> Result<ApiResponse, Problem> {
-    require_token(env, req, "operator_token").await?;
+    let who = auth::require(env, req, staff()).await?;
     ready(env).await?;
-    let case = cases::by_id(env, id).await?.ok_or_else(|| Problem::not_found("case", id))?;
+    let case = case_in_scope(env, &who, id).await?;
     let events = cases::events(env, id).await?;
     let allowed: Vec<&str> = Status::parse(&case.status)
-        .map(|s| s.allowed_moves().into_iter().map(Move::as_str).collect())
+        .map(|s| {
+            let role = who.case_role();
+            s.allowed_moves()
+                .into_iter()
+                .filter(|m| role.is_some_and(|r| m.rule().roles.contains(&r)))
+                .map(Move::as_str)
+                .collect()
+        })
         .unwrap_or_default();
-    Ok(ApiResponse::json(200, &json!({"case": case, "events": events, "allowed_moves": allowed})))
+    let now = env.now_ms();
+    let mut duplicates = Vec::new();
+    for candidate in &case.duplicate_candidates {
+        if let Some(c) = cases::by_id(env, candidate).await?.filter(|c| who.may_see(c)) {
+            duplicates.push(case_json(&c, now));
+        }
+    }
+    let mediation = mediation::record(env, id).await?;
+    Ok(ApiResponse::json(
+        200,
+        &json!({
+            "case": case_json(&case, now), "events": events, "allowed_moves": allowed,
+            "probable_duplicates": duplicates, "mediation": mediation,
+        }),
+    ))
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct DispatchInput {
-    department: Option<String>,
+struct MoveRequest {
+    #[serde(rename = "move")]
+    mv: Option<String>,
+    reason: Option<String>,
     note: Option<String>,
+    parent: Option<String>,
+    department: Option<String>,
+    #[serde(default)]
+    helpers: Vec<String>,
+    hours: Option<f64>,
 }
 
-async fn dispatch<E: Env>(env: &E, req: &ApiRequest, id: &str) -> Result<ApiResponse, Problem> {
-    require_token(env, req, "operator_token").await?;
-    let input: DispatchInput = if req.body.iter().all(u8::is_ascii_whitespace) { DispatchInput::default() } else { req.json()? };
+/// Makes one move on a case, with what the move brings along: routing and webhooks for a
+/// dispatch, the parent check of a merge, notices to the department of rework and extensions.
+async fn move_case<E: Env>(env: &E, req: &ApiRequest, id: &str, fixed: Option<Move>) -> Result<ApiResponse, Problem> {
+    let who = auth::require(env, req, staff()).await?;
+    let input: MoveRequest = if req.body.iter().all(u8::is_ascii_whitespace) { MoveRequest::default() } else { req.json()? };
+    let mv = match (fixed, input.mv.as_deref()) {
+        (Some(m), _) => m,
+        (None, Some(name)) => Move::parse(name).ok_or_else(|| {
+            let names: Vec<&str> = Move::ALL.iter().map(|m| m.as_str()).collect();
+            Problem::validation(vec![FieldError::new("move", format!("one of {}", names.join(", ")))])
+        })?,
+        (None, None) => return Err(Problem::validation(vec![FieldError::new("move", "required")])),
+    };
+    let role = who.case_role().ok_or_else(|| Problem::forbidden("this account makes no case moves"))?;
     ready(env).await?;
-    let case = cases::by_id(env, id).await?.ok_or_else(|| Problem::not_found("case", id))?;
-    let department_code = match input.department {
-        Some(d) => d,
-        None => directory::category(env, &case.category).await?.map(|c| c.department).ok_or_else(Problem::internal)?,
-    };
-    let Some(department) = directory::department(env, &department_code).await? else {
-        return Err(Problem::validation(vec![FieldError::new("department", format!("no department {department_code}"))]));
-    };
-    let actor = Actor { role: Role::Operator, id: "operator".into(), channel: Channel::Console };
+    let case = case_in_scope(env, &who, id).await?;
     let now = env.now_ms();
-    let (case, message) = in_transaction(env, async {
+
+    // What the move needs from outside the case.
+    let mut routed = None;
+    let mut department = input.department.clone();
+    let mut helpers = input.helpers.clone();
+    if mv == Move::Dispatch {
+        if department.is_none() {
+            let category = directory::category(env, &case.category).await?.ok_or_else(Problem::internal)?;
+            let route = routing::route(env, &category, &case.grid_code, now).await?;
+            department = Some(route.lead.clone());
+            if helpers.is_empty() {
+                helpers = route.helpers.clone();
+            }
+            routed = Some(route);
+        }
+        for d in department.iter().chain(helpers.iter()) {
+            if directory::department(env, d).await?.is_none() {
+                return Err(Problem::validation(vec![FieldError::new("department", format!("no department {d}"))]));
+            }
+        }
+    }
+    if mv == Move::Merge {
+        let parent_id = input.parent.as_deref().unwrap_or_default();
+        let parent = case_in_scope(env, &who, parent_id).await.map_err(|_| {
+            Problem::validation(vec![FieldError::new("parent", format!("no case {parent_id} in your scope"))])
+        })?;
+        if parent.id == case.id || matches!(parent.status.as_str(), "merged" | "rejected") {
+            return Err(Problem::validation(vec![FieldError::new("parent", "a case cannot merge into itself or into a merged or rejected case")]));
+        }
+    }
+    if who.role == StaffRole::Department && case.department != who.department {
+        return Err(Problem::forbidden("only the lead department moves its case"));
+    }
+
+    let actor = Actor { role, id: who.id.clone(), channel: Channel::Console };
+    let mv_input = MoveInput {
+        reason: input.reason.clone(),
+        note: input.note.clone(),
+        parent: input.parent.clone(),
+        department: department.clone(),
+        hours: input.hours,
+    };
+    let details = match &routed {
+        Some(r) => json!({"routing": r, "helpers": helpers}),
+        None if !helpers.is_empty() => json!({"helpers": helpers}),
+        None => json!({}),
+    };
+    let (case, messages) = in_transaction(env, async {
         let mut case = case;
-        // A case still waiting for acceptance is accepted on the way: two moves, two events.
-        if case.status == Status::Collected.as_str() {
+        // A dispatch of a case still waiting for acceptance accepts it on the way: two moves, two events.
+        if mv == Move::Dispatch && case.status == Status::Collected.as_str() {
             case = cases::apply_move(env, &case, Move::Accept, &actor, &MoveInput::default(), json!({}), now).await?.0;
         }
-        let mv = MoveInput { department: Some(department.code.clone()), note: input.note.clone(), ..Default::default() };
-        let (case, _) = cases::apply_move(env, &case, Move::Dispatch, &actor, &mv, json!({}), now).await?;
-        // The webhook message commits with the move, or neither does.
-        let message = match &department.webhook_url {
-            Some(_) => Some(
-                outbox::enqueue(env, &case.id, &department.code, "case.dispatched", webhook_data(&case, &department.code), now)
-                    .await?,
-            ),
-            None => None,
+        let (mut case, _) = cases::apply_move(env, &case, mv, &actor, &mv_input, details, now).await?;
+        let mut messages = Vec::new();
+        if mv == Move::Dispatch {
+            let lead = department.clone().unwrap_or_default();
+            cases::set_departments(env, &case.id, &lead, &helpers).await?;
+            case = cases::by_id(env, &case.id).await?.ok_or_else(Problem::internal)?;
+            for (d, role) in std::iter::once((&lead, "lead")).chain(helpers.iter().map(|h| (h, "helper"))) {
+                messages.extend(notify(env, &case, d, "case.dispatched", json!({"role": role}), now).await?);
+            }
+        }
+        let notice = match mv {
+            Move::VerifyFail => Some("case.rework"),
+            Move::ApproveExtension => Some("case.extension_approved"),
+            Move::RefuseExtension => Some("case.extension_refused"),
+            _ => None,
         };
-        Ok((case, message))
+        if let (Some(event), Some(d)) = (notice, case.department.clone()) {
+            messages.extend(notify(env, &case, &d, event, json!({"reason": input.reason, "note": input.note}), now).await?);
+        }
+        Ok((case, messages))
     })
     .await?;
-    let delivery = match &message {
-        Some(id) => {
-            let outcome = outbox::deliver(env, id).await.unwrap_or_else(|e| {
-                eprintln!("onegrid: delivery of {id} failed to run: {e}");
-                Delivery::Pending
-            });
-            json!({"message_id": id, "status": outcome})
-        }
-        None => json!({"status": "console", "detail": "the department has no webhook; it sees the case in its console"}),
+    let mut deliveries = Vec::new();
+    for id in &messages {
+        let outcome = outbox::deliver(env, id).await.unwrap_or_else(|e| {
+            eprintln!("onegrid: delivery of {id} failed to run: {e}");
+            Delivery::Pending
+        });
+        deliveries.push(json!({"message_id": id, "status": outcome}));
+    }
+    let delivery = match deliveries.first() {
+        Some(first) if mv == Move::Dispatch => first.clone(),
+        _ if mv == Move::Dispatch => json!({"status": "console", "detail": "the department has no webhook; it sees the case in its console"}),
+        _ => Json::Null,
     };
-    Ok(ApiResponse::json(200, &json!({"case": case, "delivery": delivery})))
+    Ok(ApiResponse::json(
+        200,
+        &json!({"case": case_json(&case, env.now_ms()), "routing": routed, "delivery": delivery, "deliveries": deliveries}),
+    ))
+}
+
+/// Queues a webhook message to a department that has an endpoint; returns its id.
+async fn notify<E: Env>(env: &E, case: &Case, department: &str, event: &str, extra: Json, now: i64) -> Result<Option<String>, Problem> {
+    let Some(d) = directory::department(env, department).await? else { return Ok(None) };
+    if d.webhook_url.is_none() {
+        return Ok(None);
+    }
+    let mut data = webhook_data(case, department);
+    if let (Json::Object(map), Json::Object(more)) = (&mut data, extra) {
+        map.extend(more.into_iter().filter(|(_, v)| !v.is_null()));
+    }
+    Ok(Some(outbox::enqueue(env, &case.id, department, event, data, now).await?))
 }
 
 /// What a department's webhook carries: enough to act without calling back.
-fn webhook_data(case: &cases::Case, department: &str) -> serde_json::Value {
+fn webhook_data(case: &Case, department: &str) -> Json {
     json!({
         "case_id": case.id,
         "tracking_code": case.tracking_code,
@@ -154,17 +324,138 @@ fn webhook_data(case: &cases::Case, department: &str) -> serde_json::Value {
         "address": case.address,
         "grid": case.grid_code,
         "status": case.status,
+        "priority": case.priority,
+        "deadline": case.step_deadline_at,
         "callback_url": format!("/api/callbacks/{department}"),
     })
 }
 
+async fn mediation_record<E: Env>(env: &E, req: &ApiRequest, id: &str) -> Result<ApiResponse, Problem> {
+    let who = auth::require(env, req, staff()).await?;
+    ready(env).await?;
+    let case = case_in_scope(env, &who, id).await?;
+    Ok(ApiResponse::json(200, &json!({"case_id": case.id, "record": mediation::record(env, id).await?})))
+}
+
+/// Adds to a dispute's mediation record. The outcome is also the case's `handle` move.
+async fn add_mediation<E: Env>(env: &E, req: &ApiRequest, id: &str) -> Result<ApiResponse, Problem> {
+    let who = auth::require(env, req, staff()).await?;
+    let entry: mediation::Entry = req.json()?;
+    entry.validate()?;
+    ready(env).await?;
+    let case = case_in_scope(env, &who, id).await?;
+    let category = directory::category(env, &case.category).await?.ok_or_else(Problem::internal)?;
+    if category.kind != "dispute" {
+        return Err(Problem::conflict(format!("case {id} is not a dispute; mediation applies to disputes")));
+    }
+    let now = env.now_ms();
+    let seq = in_transaction(env, async {
+        if let Some(note) = entry.outcome_note() {
+            // The outcome is the mediating department's handling. The centre's operators, who
+            // coordinate the mediation team, may record it on the team's behalf; the trail says so.
+            let lead = case.department.clone().ok_or_else(|| Problem::conflict("the dispute has not been dispatched to a mediation team"))?;
+            let actor = match who.role {
+                StaffRole::Department if who.department.as_deref() == Some(lead.as_str()) => {
+                    Actor { role: crate::case::Role::Department, id: who.id.clone(), channel: Channel::Console }
+                }
+                r if r.is_operator() => Actor {
+                    role: crate::case::Role::Department,
+                    id: format!("{lead} (recorded by {})", who.id),
+                    channel: Channel::Console,
+                },
+                _ => return Err(Problem::forbidden("only the mediating department or an operator records the outcome")),
+            };
+            let input = MoveInput { note: Some(note), ..Default::default() };
+            cases::apply_move(env, &case, Move::Handle, &actor, &input, json!({"mediation": entry}), now).await?;
+        }
+        Ok(mediation::append(env, id, &entry, now).await?)
+    })
+    .await?;
+    Ok(ApiResponse::json(201, &json!({"case_id": id, "seq": seq, "entry": entry})))
+}
+
+async fn routing_rules<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem> {
+    auth::require(env, req, &[StaffRole::CityOperator, StaffRole::DistrictOperator, StaffRole::StreetOperator, StaffRole::Admin]).await?;
+    ready(env).await?;
+    Ok(ApiResponse::json(200, &routing::current(env).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PreviewRequest {
+    category: String,
+    lat: Option<f64>,
+    lng: Option<f64>,
+    crs: Option<String>,
+    grid_code: Option<String>,
+    /// RFC 3339 is not parsed here: the time is given as Unix milliseconds, default now.
+    at_ms: Option<i64>,
+}
+
+/// "Who would get this case, and by which rule."
+async fn routing_preview<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem> {
+    auth::require(env, req, OPERATORS).await?;
+    let input: PreviewRequest = req.json()?;
+    ready(env).await?;
+    let category = directory::category(env, &input.category)
+        .await?
+        .ok_or_else(|| Problem::validation(vec![FieldError::new("category", format!("no category {}", input.category))]))?;
+    let grid_code = match (&input.grid_code, input.lat, input.lng) {
+        (Some(code), _, _) => GridCode::parse(code).map_err(|e| Problem::validation(vec![FieldError::new("grid_code", e)]))?.as_str().to_owned(),
+        (None, Some(lat), Some(lng)) => {
+            let crs = input.crs.as_deref().map_or(Some(Crs::Wgs84), Crs::parse).ok_or_else(|| {
+                Problem::validation(vec![FieldError::new("crs", "one of wgs84, gcj02, bd09")])
+            })?;
+            let point = Wgs84Point::parse(lat, lng, crs).map_err(Problem::validation)?;
+            grid::locate(env, point).await?.ok_or_else(|| Problem::outside_jurisdiction("no grid cell there"))?.cell.code
+        }
+        _ => return Err(Problem::validation(vec![FieldError::new("grid_code", "give grid_code, or lat and lng")])),
+    };
+    let routed = routing::route(env, &category, &grid_code, input.at_ms.unwrap_or_else(|| env.now_ms())).await?;
+    Ok(ApiResponse::json(200, &json!({"category": category.code, "grid_code": grid_code, "routing": routed})))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RoutingPut {
+    note: String,
+    rules: Vec<routing::Rule>,
+}
+
+async fn put_routing<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem> {
+    auth::require(env, req, ADMINS).await?;
+    let input: RoutingPut = req.json()?;
+    ready(env).await?;
+    Ok(ApiResponse::json(200, &routing::replace(env, &input.rules, &input.note).await?))
+}
+
+async fn outbox_list<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem> {
+    auth::require(env, req, OPERATORS).await?;
+    let status = req.query_param("status").unwrap_or_else(|| "dead".into());
+    if !matches!(status.as_str(), "pending" | "delivered" | "dead") {
+        return Err(Problem::validation(vec![FieldError::new("status", "pending, delivered or dead")]));
+    }
+    ready(env).await?;
+    Ok(ApiResponse::json(200, &json!({"items": outbox::list(env, &status, 100).await?})))
+}
+
+async fn resend<E: Env>(env: &E, req: &ApiRequest, id: &str) -> Result<ApiResponse, Problem> {
+    auth::require(env, req, OPERATORS).await?;
+    ready(env).await?;
+    if !outbox::requeue(env, id, env.now_ms()).await? {
+        return Err(Problem::not_found("dead-lettered message", id));
+    }
+    let outcome = outbox::deliver(env, id).await?;
+    Ok(ApiResponse::json(200, &json!({"message_id": id, "status": outcome})))
+}
+
 async fn run_sweep<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem> {
-    require_token(env, req, "operator_token").await?;
+    auth::require(env, req, OPERATORS).await?;
     Ok(ApiResponse::json(200, &sweep(env).await?))
 }
 
 async fn put_department<E: Env>(env: &E, req: &ApiRequest, code: &str) -> Result<ApiResponse, Problem> {
-    require_token(env, req, "admin_token").await?;
+    auth::require(env, req, ADMINS).await?;
     let input: DepartmentInput = req.json()?;
     directory::validate_department(code, &input)?;
     ready(env).await?;
@@ -174,7 +465,7 @@ async fn put_department<E: Env>(env: &E, req: &ApiRequest, code: &str) -> Result
 }
 
 async fn put_category<E: Env>(env: &E, req: &ApiRequest, code: &str) -> Result<ApiResponse, Problem> {
-    require_token(env, req, "admin_token").await?;
+    auth::require(env, req, ADMINS).await?;
     let input: CategoryInput = req.json()?;
     ready(env).await?;
     directory::validate_category(env, code, &input).await?;

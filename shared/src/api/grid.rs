@@ -4,18 +4,23 @@
 use serde_json::json;
 
 use super::{ready, require_token, respond};
-use crate::model::{Crs, GridCode, Wgs84Point};
+use crate::grid::upload::{self, Staged};
+use crate::model::{Crs, GridCode, Level, Wgs84Point};
 use crate::problem::FieldError;
 use crate::{ApiRequest, ApiResponse, Env, Problem, grid};
+
+const GEOJSON: &str = ".geojson";
 
 /// Answers every route of the `grid` component.
 pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
     let segments = req.segments();
     respond(match (req.method.as_str(), segments.as_slice()) {
         ("GET", ["api", "grid", "lookup"]) => lookup(env, &req).await,
+        ("GET", ["api", "grids", file]) if file.ends_with(GEOJSON) => geojson(env, &file[..file.len() - GEOJSON.len()]).await,
         ("GET", ["api", "grids", code]) => detail(env, code).await,
+        ("GET", ["api", "grids", code, "workers"]) => workers(env, &req, code).await,
         ("POST", ["api", "admin", "grids"]) => import(env, &req).await,
-        (_, ["api", "grid", "lookup"] | ["api", "grids", _]) => {
+        (_, ["api", "grid", "lookup"] | ["api", "grids", _] | ["api", "grids", _, "workers"]) => {
             Err(Problem::method_not_allowed(&req.method, &req.path, &["GET"]))
         }
         (_, ["api", "admin", "grids"]) => Err(Problem::method_not_allowed(&req.method, &req.path, &["POST"])),
@@ -81,10 +86,239 @@ async fn detail<E: Env>(env: &E, code: &str) -> Result<ApiResponse, Problem> {
     }
 }
 
+async fn geojson<E: Env>(env: &E, code: &str) -> Result<ApiResponse, Problem> {
+    let Ok(parsed) = GridCode::parse(code) else {
+        return Err(Problem::not_found("grid", code));
+    };
+    ready(env).await?;
+    match grid::geojson(env, &parsed).await? {
+        Some(doc) => {
+            let body = serde_json::to_vec(&doc).unwrap_or_default();
+            Ok(ApiResponse::new(200, "application/geo+json", body))
+        }
+        None => Err(Problem::not_found("grid", code)),
+    }
+}
+
+/// The workers on duty in a cell: masked for the public, whole for an operator. A request that
+/// sends a token gets a 401 for a wrong one rather than a silently masked answer.
+async fn workers<E: Env>(env: &E, req: &ApiRequest, code: &str) -> Result<ApiResponse, Problem> {
+    let full = req.header("authorization").is_some();
+    if full {
+        require_token(env, req, "operator_token").await?;
+    }
+    let parsed = GridCode::parse(code).map_err(|_| Problem::not_found("grid", code))?;
+    if parsed.level() != Level::Cell {
+        return Err(Problem::validation(vec![FieldError::new(
+            "code",
+            format!("{code} is a {}: workers are on duty per cell (15 digits)", parsed.level().as_str()),
+        )]));
+    }
+    ready(env).await?;
+    let Some((cell, list)) = grid::cell_workers(env, &parsed).await? else {
+        return Err(Problem::not_found("grid", code));
+    };
+    let list: Vec<grid::GridWorker> = if full { list } else { list.iter().map(grid::GridWorker::masked).collect() };
+    let answer = ApiResponse::json(200, &json!({"cell": cell, "workers": list, "masked": !full}));
+    // Names and numbers in full must not stay in a shared cache.
+    Ok(if full { answer.with_header("cache-control", "private, no-store") } else { answer })
+}
+
+/// A whole map in one request, or one part of it (`?part=N&of=M&upload=ID`).
 async fn import<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem> {
     require_token(env, req, "admin_token").await?;
+    if let Some(part) = upload::part_of(req)? {
+        ready(env).await?;
+        return match upload::stage(env, &part, &req.body).await? {
+            Staged::Waiting(progress) => Ok(ApiResponse::json(202, &progress)),
+            Staged::Complete(features) => {
+                // The parts are taken: a map that fails its checks must be sent again.
+                let summary = grid::import(env, features).await.map_err(|mut p| {
+                    p.detail = format!("{} (upload {} is discarded: send its parts again)", p.detail, part.upload);
+                    p.with("upload", part.upload.clone().into())
+                })?;
+                let mut answer = serde_json::to_value(&summary).unwrap_or_default();
+                answer["upload"] = part.upload.into();
+                answer["parts"] = part.of.into();
+                Ok(ApiResponse::json(201, &answer))
+            }
+        };
+    }
     let features = grid::parse_feature_collection(&req.body).map_err(Problem::validation)?;
     ready(env).await?;
     let summary = grid::import(env, features).await?;
     Ok(ApiResponse::json(201, &summary))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Database;
+    use crate::grid::testenv::{ADMIN_TOKEN, OPERATOR_TOKEN, TestEnv};
+    use futures::executor::block_on;
+    use serde_json::Value as Json;
+
+    fn call(env: &TestEnv, method: &str, path: &str, token: Option<&str>, body: &[u8]) -> (u16, Json) {
+        let mut req = ApiRequest::new(method, path);
+        if let Some(t) = token {
+            req.headers.push(("authorization".into(), format!("Bearer {t}")));
+        }
+        req.headers.push(("content-type".into(), "application/geo+json".into()));
+        req.body = body.to_vec();
+        let resp = block_on(handle(env, req));
+        (resp.status, serde_json::from_slice(&resp.body).unwrap_or(Json::Null))
+    }
+
+    /// Two cells of 0.01° side by side in one community, each with its workers.
+    fn small_map() -> Json {
+        let square = |x: f64| json!([[[x, 24.5], [x + 0.01, 24.5], [x + 0.01, 24.51], [x, 24.51], [x, 24.5]]]);
+        let area = |code: &str, name: &str| json!({"type": "Feature", "properties": {"code": code, "name": name}, "geometry": null});
+        json!({"type": "FeatureCollection", "features": [
+            area("350211", "集美区"), area("350211001", "集美街道"), area("350211001001", "第1社区"),
+            {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": square(118.0)},
+             "properties": {"code": "350211001001001", "name": "第1网格", "workers": [
+                {"id": "gw1", "name": "陈志强", "phone": "13812348000"},
+                {"id": "gw2", "name": "林芳", "phone": "13900001111"}]}},
+            {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": square(118.01)},
+             "properties": {"code": "350211001001002", "name": "第2网格", "workers": [
+                {"id": "gw3", "name": "黄海燕", "phone": "15011112222"}]}},
+        ]})
+    }
+
+    fn imported() -> TestEnv {
+        let env = TestEnv::new();
+        let (status, body) = call(&env, "POST", "/api/admin/grids", Some(ADMIN_TOKEN), small_map().to_string().as_bytes());
+        assert_eq!(status, 201, "{body}");
+        assert_eq!(body["workers"], 3);
+        env
+    }
+
+    #[test]
+    fn a_cell_as_geojson_is_a_feature_and_an_area_a_collection_of_its_cells() {
+        let env = imported();
+        let (status, cell) = call(&env, "GET", "/api/grids/350211001001002.geojson", None, b"");
+        assert_eq!(status, 200, "{cell}");
+        assert_eq!(cell["type"], "Feature");
+        assert_eq!(cell["properties"]["parent"], "350211001001");
+        assert_eq!(cell["geometry"]["type"], "MultiPolygon");
+        assert_eq!(cell["geometry"]["coordinates"][0][0][0], json!([118.01, 24.5]));
+        let (status, area) = call(&env, "GET", "/api/grids/350211.geojson", None, b"");
+        assert_eq!(status, 200, "{area}");
+        assert_eq!(area["type"], "FeatureCollection");
+        let codes: Vec<&str> = area["features"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
+        assert_eq!(codes, ["350211001001001", "350211001001002"]);
+        assert_eq!(call(&env, "GET", "/api/grids/350212.geojson", None, b"").0, 404);
+        assert_eq!(call(&env, "GET", "/api/grids/nonsense.geojson", None, b"").0, 404);
+    }
+
+    #[test]
+    fn workers_are_masked_in_public_and_whole_for_an_operator() {
+        let env = imported();
+        let (status, public) = call(&env, "GET", "/api/grids/350211001001001/workers", None, b"");
+        assert_eq!(status, 200, "{public}");
+        assert_eq!(public["masked"], true);
+        assert_eq!(
+            public["workers"],
+            json!([{"id": "gw1", "name": "陈**", "phone": "138****8000"}, {"id": "gw2", "name": "林*", "phone": "139****1111"}])
+        );
+        let (status, full) = call(&env, "GET", "/api/grids/350211001001001/workers", Some(OPERATOR_TOKEN), b"");
+        assert_eq!(status, 200, "{full}");
+        assert_eq!(full["masked"], false);
+        assert_eq!(full["workers"][0]["name"], "陈志强");
+        assert_eq!(full["workers"][0]["phone"], "13812348000");
+        assert_eq!(call(&env, "GET", "/api/grids/350211001001001/workers", Some("guess"), b"").0, 401);
+        assert_eq!(call(&env, "GET", "/api/grids/350211001001009/workers", None, b"").0, 404);
+        let (status, area) = call(&env, "GET", "/api/grids/350211001/workers", None, b"");
+        assert_eq!(status, 422, "{area}");
+        assert_eq!(area["errors"][0]["field"], "code");
+    }
+
+    #[test]
+    fn a_reimport_that_lists_other_workers_replaces_a_cells_workers() {
+        let env = imported();
+        let mut map = small_map();
+        map["features"][3]["properties"]["workers"] = json!([{"id": "gw9", "name": "王伟", "phone": "18600000000"}]);
+        // The second cell lists none: it keeps its own.
+        map["features"][4]["properties"].as_object_mut().unwrap().remove("workers");
+        assert_eq!(call(&env, "POST", "/api/admin/grids", Some(ADMIN_TOKEN), map.to_string().as_bytes()).0, 201);
+        let (_, first) = call(&env, "GET", "/api/grids/350211001001001/workers", Some(OPERATOR_TOKEN), b"");
+        assert_eq!(first["workers"], json!([{"id": "gw9", "name": "王伟", "phone": "18600000000"}]));
+        let (_, second) = call(&env, "GET", "/api/grids/350211001001002/workers", Some(OPERATOR_TOKEN), b"");
+        assert_eq!(second["workers"][0]["id"], "gw3");
+    }
+
+    #[test]
+    fn an_overlapping_map_is_refused_with_the_overlap_located_and_measured() {
+        let env = TestEnv::new();
+        let mut map = small_map();
+        map["features"][4]["geometry"]["coordinates"] =
+            json!([[[118.005, 24.5], [118.015, 24.5], [118.015, 24.51], [118.005, 24.51], [118.005, 24.5]]]);
+        let (status, problem) = call(&env, "POST", "/api/admin/grids", Some(ADMIN_TOKEN), map.to_string().as_bytes());
+        assert_eq!(status, 422, "{problem}");
+        assert_eq!(problem["errors"][0]["field"], "350211001001001");
+        assert!(problem["errors"][0]["message"].as_str().unwrap().contains(" m²"), "{problem}");
+        assert!(env.kv.borrow().is_empty(), "nothing written");
+    }
+
+    /// The map cut into `n` FeatureCollections.
+    fn parts(map: &Json, n: usize) -> Vec<Vec<u8>> {
+        let features = map["features"].as_array().unwrap();
+        let size = features.len().div_ceil(n);
+        features
+            .chunks(size)
+            .map(|chunk| json!({"type": "FeatureCollection", "features": chunk}).to_string().into_bytes())
+            .collect()
+    }
+
+    #[test]
+    fn a_map_in_parts_is_imported_when_the_last_part_arrives_in_any_order() {
+        let env = TestEnv::new();
+        let map: Json = serde_json::from_str(&crate::demo::city_geojson(1)).unwrap();
+        let bodies = parts(&map, 3);
+        let url = |n: usize| format!("/api/admin/grids?part={n}&of=3&upload=city-1");
+        let (status, waiting) = call(&env, "POST", &url(3), Some(ADMIN_TOKEN), &bodies[2]);
+        assert_eq!(status, 202, "{waiting}");
+        assert_eq!(waiting["received"], json!([3]));
+        assert_eq!(waiting["missing"], json!([1, 2]));
+        // A part sent twice replaces itself; a wrong part first, then the right one.
+        assert_eq!(call(&env, "POST", &url(1), Some(ADMIN_TOKEN), &bodies[1]).0, 202);
+        let (status, waiting) = call(&env, "POST", &url(1), Some(ADMIN_TOKEN), &bodies[0]);
+        assert_eq!(status, 202);
+        assert_eq!(waiting["missing"], json!([2]));
+        assert!(env.kv.borrow().is_empty(), "nothing is imported before the last part");
+        // A part that disagrees on the count is refused.
+        let wrong = "/api/admin/grids?part=2&of=4&upload=city-1";
+        assert_eq!(call(&env, "POST", wrong, Some(ADMIN_TOKEN), &bodies[1]).0, 409);
+        let (status, done) = call(&env, "POST", &url(2), Some(ADMIN_TOKEN), &bodies[1]);
+        assert_eq!(status, 201, "{done}");
+        assert_eq!(done["upload"], "city-1");
+        assert_eq!(done["cells"], crate::demo::CELLS);
+        assert_eq!(done["workers"], crate::demo::WORKERS);
+        let staged = block_on(env.execute("SELECT COUNT(*) AS n FROM grid_upload_parts", &[])).unwrap();
+        assert_eq!(staged.first().unwrap().i64("n").unwrap(), 0, "the staged parts are gone");
+        let (status, found) = call(&env, "GET", "/api/grid/lookup?lat=24.5&lng=118.1", None, b"");
+        assert_eq!(status, 200, "{found}");
+    }
+
+    #[test]
+    fn a_part_is_checked_when_it_arrives_and_bad_part_parameters_are_refused() {
+        let env = TestEnv::new();
+        let mut map = small_map();
+        map["features"][3]["geometry"]["coordinates"][0][4] = json!([118.0, 24.6]);
+        let (status, problem) = call(
+            &env,
+            "POST",
+            "/api/admin/grids?part=1&of=2&upload=u1",
+            Some(ADMIN_TOKEN),
+            map.to_string().as_bytes(),
+        );
+        assert_eq!(status, 422, "{problem}");
+        assert_eq!(problem["part"], 1);
+        assert_eq!(problem["errors"][0]["field"], "features[3].geometry");
+        let (status, problem) = call(&env, "POST", "/api/admin/grids?part=3&of=2&upload=a/b", Some(ADMIN_TOKEN), b"{}");
+        assert_eq!(status, 422);
+        let fields: Vec<&str> = problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+        assert_eq!(fields, ["part", "upload"]);
+        assert_eq!(call(&env, "POST", "/api/admin/grids?part=1&of=2&upload=u1", None, b"{}").0, 401);
+    }
 }

@@ -4,8 +4,11 @@
 use serde_json::json;
 
 use super::{ready, respond};
-use crate::cases::{self, PublicEvent};
-use crate::model::{ReportInput, TrackingCode};
+use crate::auth::{self, StaffRole};
+use crate::case::{Move, MoveInput, Role};
+use crate::cases::{self, Actor, PublicEvent, Reporter, in_transaction};
+use crate::model::{Channel, ReportInput, TrackingCode};
+use crate::problem::FieldError;
 use crate::{ApiRequest, ApiResponse, Env, Problem, directory, grid};
 
 /// Answers every route of the `intake` component.
@@ -14,9 +17,12 @@ pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
     respond(match (req.method.as_str(), segments.as_slice()) {
         ("POST", ["api", "reports"]) => submit(env, &req).await,
         ("GET", ["api", "reports", code]) => track(env, code).await,
+        ("POST", ["api", "reports", code, "rating"]) => rate(env, &req, code).await,
         ("GET", ["api", "categories"]) => categories(env).await,
         ("GET", ["api", "health"]) => health(env).await,
-        (_, ["api", "reports"]) => Err(Problem::method_not_allowed(&req.method, &req.path, &["POST"])),
+        (_, ["api", "reports"] | ["api", "reports", _, "rating"]) => {
+            Err(Problem::method_not_allowed(&req.method, &req.path, &["POST"]))
+        }
         (_, ["api", "reports", _] | ["api", "categories"] | ["api", "health"]) => {
             Err(Problem::method_not_allowed(&req.method, &req.path, &["GET"]))
         }
@@ -26,8 +32,17 @@ pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
 
 async fn submit<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem> {
     let input: ReportInput = req.json()?;
-    let report = input.validate().map_err(Problem::validation)?;
+    let mut report = input.validate().map_err(Problem::validation)?;
     ready(env).await?;
+    // A grid worker on patrol reports with their session; everyone else is a citizen.
+    let reporter = match req.bearer() {
+        Some(_) => {
+            let who = auth::require(env, req, &[StaffRole::GridWorker]).await?;
+            report.channel = Channel::Patrol;
+            Reporter { kind: "grid_worker", id: Some(who.id) }
+        }
+        None => Reporter::citizen(),
+    };
     let Some(category) = directory::category(env, &report.category).await? else {
         return Err(Problem::validation(vec![crate::problem::FieldError::new(
             "category",
@@ -42,7 +57,7 @@ async fn submit<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Proble
             report.point.lng
         )));
     };
-    let (case, secret) = cases::create(env, &report, &category, &cell, env.now_ms()).await?;
+    let (case, secret) = cases::create(env, &report, &category, &cell, &reporter, env.now_ms()).await?;
     let tracking = case.tracking_code.clone();
     let body = json!({
         "id": case.id,
@@ -55,6 +70,7 @@ async fn submit<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Proble
             "chain": cell.chain, "match": cell.kind, "distance_m": cell.distance_m,
         },
         "links": {"self": format!("/api/reports/{tracking}"), "page": format!("/track.html?code={tracking}")},
+        "probable_duplicate": !case.duplicate_candidates.is_empty(),
     });
     Ok(ApiResponse::json(201, &body).with_header("location", format!("/api/reports/{tracking}")))
 }
@@ -67,7 +83,16 @@ async fn track<E: Env>(env: &E, code: &str) -> Result<ApiResponse, Problem> {
     let Some(case) = cases::by_tracking_code(env, code.as_str()).await? else {
         return Err(Problem::not_found("report", code.as_str()));
     };
-    let events = cases::events(env, &case.id).await?;
+    let mut events = cases::events(env, &case.id).await?;
+    // A merged report follows its parent: its reporter sees the parent's progress.
+    let parent = match &case.parent_id {
+        Some(id) => cases::by_id(env, id).await?,
+        None => None,
+    };
+    if let Some(p) = &parent {
+        let merged_at = events.last().map(|e| e.at.clone()).unwrap_or_default();
+        events.extend(cases::events(env, &p.id).await?.into_iter().filter(|e| e.at >= merged_at));
+    }
     let category = directory::category(env, &case.category).await?;
     let department = match &case.department {
         Some(d) => directory::department(env, d).await?.map(|d| json!({"code": d.code, "name": d.name})),
@@ -80,7 +105,11 @@ async fn track<E: Env>(env: &E, code: &str) -> Result<ApiResponse, Problem> {
     let timeline: Vec<PublicEvent> = events.iter().map(PublicEvent::from).collect();
     let body = json!({
         "tracking_code": case.tracking_code,
-        "status": case.status,
+        "status": parent.as_ref().map_or(&case.status, |p| &p.status),
+        "merged_into": parent.as_ref().map(|p| &p.tracking_code),
+        "deadline": parent.as_ref().unwrap_or(&case).step_deadline_at,
+        "light": parent.as_ref().unwrap_or(&case).light(env.now_ms()),
+        "rating": case.rating,
         "category": category.map(|c| json!({"code": c.code, "name_zh": c.name_zh, "name_en": c.name_en})),
         "description": case.description,
         "address": case.address,
@@ -107,5 +136,46 @@ async fn health<E: Env>(env: &E) -> Result<ApiResponse, Problem> {
     Ok(ApiResponse::json(
         200,
         &json!({"status": "ok", "schema_version": schema_version, "map_version": map_version}),
+    ))
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RatingInput {
+    secret: String,
+    rating: String,
+    comment: Option<String>,
+}
+
+/// The reporter rates a closed case with the secret given at submission; "unsatisfied" opens a
+/// review for the centre.
+async fn rate<E: Env>(env: &E, req: &ApiRequest, code: &str) -> Result<ApiResponse, Problem> {
+    let input: RatingInput = req.json()?;
+    if !matches!(input.rating.as_str(), "satisfied" | "basically_satisfied" | "unsatisfied") {
+        return Err(Problem::validation(vec![FieldError::new("rating", "satisfied, basically_satisfied or unsatisfied")]));
+    }
+    if input.comment.as_deref().is_some_and(|c| c.chars().count() > 500) {
+        return Err(Problem::validation(vec![FieldError::new("comment", "at most 500 characters")]));
+    }
+    let code = TrackingCode::parse(code).ok_or_else(|| Problem::not_found("report", code))?;
+    ready(env).await?;
+    let case = cases::by_tracking_code(env, code.as_str()).await?.ok_or_else(|| Problem::not_found("report", code.as_str()))?;
+    if !cases::secret_matches(env, &case.id, &input.secret).await? {
+        return Err(Problem::forbidden("the secret does not match this report"));
+    }
+    let now = env.now_ms();
+    let actor = Actor { role: Role::Citizen, id: "citizen".into(), channel: Channel::Web };
+    let comment = input.comment.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned);
+    let (case, seq) = in_transaction(env, async {
+        let details = serde_json::json!({"rating": input.rating, "comment": comment});
+        let moved = cases::apply_move(env, &case, Move::Evaluate, &actor, &MoveInput::default(), details, now).await?;
+        cases::record_rating(env, &case.id, &input.rating, comment.as_deref(), now).await?;
+        Ok(moved)
+    })
+    .await?;
+    Ok(ApiResponse::json(
+        200,
+        &json!({"tracking_code": case.tracking_code, "status": case.status, "rating": input.rating, "event_seq": seq,
+                "review_opened": input.rating == "unsatisfied"}),
     ))
 }

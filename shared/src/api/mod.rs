@@ -37,3 +37,6 @@ pub(crate) async fn ready<E: Env>(env: &E) -> Result<(), Problem> {
     crate::schema::ensure(env).await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod lifecycle_tests;

@@ -5,8 +5,11 @@
 
 pub mod crs;
 pub mod index;
+pub mod upload;
+pub mod validate;
+pub mod workers;
 
-use geo::{Coord, LineString, MultiPolygon, Polygon};
+use geo::{Coord, LineString, MultiPolygon, Polygon, Validation};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
@@ -15,6 +18,8 @@ use crate::problem::FieldError;
 use crate::{Database, Env, KeyValue, Problem, StoreError, Value};
 
 pub use index::{CellMatch, MatchKind, TOLERANCE_M};
+pub use validate::validate;
+pub use workers::GridWorker;
 
 /// One area or cell of an imported map.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,6 +28,9 @@ pub struct GridFeature {
     pub name: String,
     /// Cells have a shape; areas may (their shape is the union of their cells).
     pub shape: Option<MultiPolygon<f64>>,
+    /// A cell's grid workers on duty. `None`: the map does not say, and an import keeps the
+    /// cell's workers as they are; `Some`: an import makes them exactly these.
+    pub workers: Option<Vec<GridWorker>>,
 }
 
 /// A grid as answers show it.
@@ -90,11 +98,31 @@ pub fn parse_feature_collection(bytes: &[u8]) -> Result<Vec<GridFeature>, Vec<Fi
                 }
             },
         };
+        // `properties.parent` is optional, but when given it must be the code's own prefix.
+        if let (Some(code), Some(given)) = (&code, props.and_then(|p| p.get("parent")).filter(|p| !p.is_null())) {
+            let expected = code.parent();
+            if given.as_str() != expected.as_ref().map(GridCode::as_str) {
+                let given = given.as_str().map_or_else(|| given.to_string(), str::to_owned);
+                let message = match expected {
+                    Some(p) => format!("{} does not extend {given}: its parent is {}", code.as_str(), p.as_str()),
+                    None => format!("{} is a district: it has no parent", code.as_str()),
+                };
+                errors.push(FieldError::new(&at(".properties.parent"), message));
+            }
+        }
+        let workers = match (props.and_then(|p| p.get("workers")), &code) {
+            (None | Some(Json::Null), _) => None,
+            (Some(_), Some(c)) if c.level() != Level::Cell => {
+                errors.push(FieldError::new(&at(".properties.workers"), "only cells have grid workers"));
+                None
+            }
+            (Some(list), _) => workers::parse_list(list, &format!("features[{i}]"), &mut errors),
+        };
         if let (Some(code), Some(name)) = (code, name) {
             if code.level() == Level::Cell && shape.is_none() && f.get("geometry").is_none_or(Json::is_null) {
                 errors.push(FieldError::new(&at(".geometry"), "a cell needs a Polygon or MultiPolygon"));
             }
-            out.push(GridFeature { code, name, shape });
+            out.push(GridFeature { code, name, shape, workers });
         }
         if errors.len() >= 100 {
             errors.push(FieldError::new("features", "stopped after 100 errors"));
@@ -104,7 +132,20 @@ pub fn parse_feature_collection(bytes: &[u8]) -> Result<Vec<GridFeature>, Vec<Fi
     if errors.is_empty() { Ok(out) } else { Err(errors) }
 }
 
+/// A Polygon or MultiPolygon that is valid by the OGC simple-features rules (`geo`'s
+/// validation): closed rings that do not cross themselves, holes inside their exterior, parts
+/// that do not overlap. The index and the overlap checks rely on that.
 fn parse_geometry(g: &Json) -> Result<MultiPolygon<f64>, String> {
+    let shape = parse_multipolygon(g)?;
+    let problems = shape.validation_errors();
+    if problems.is_empty() {
+        return Ok(shape);
+    }
+    let listed: Vec<String> = problems.iter().take(3).map(ToString::to_string).collect();
+    Err(format!("not a valid shape: {}", listed.join("; ")))
+}
+
+fn parse_multipolygon(g: &Json) -> Result<MultiPolygon<f64>, String> {
     let coords = g.get("coordinates").ok_or("coordinates are missing")?;
     match g.get("type").and_then(Json::as_str) {
         Some("Polygon") => Ok(MultiPolygon(vec![parse_polygon(coords).map_err(|e| format!("coordinates: {e}"))?])),
@@ -190,7 +231,27 @@ pub struct ImportSummary {
     pub map_version: i64,
     pub grids: usize,
     pub cells: usize,
+    /// Grid workers written (of the cells whose features list them).
+    pub workers: usize,
     pub index_keys: usize,
+}
+
+/// Where a long import is, for a progress bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Hierarchy, overlaps, cells outside their parent (no count).
+    Validate,
+    /// SQL rows: grids and their workers.
+    Rows,
+    /// Index tiles written to the key-value store.
+    Index,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub stage: Stage,
+    pub done: usize,
+    pub total: usize,
 }
 
 const INSERT_MAP_VERSION: &str =
@@ -200,15 +261,30 @@ const INSERT_GRID: &str =
 const INSERT_TILE_KEY: &str = "INSERT INTO grid_tiles (version, key) VALUES (?, ?)";
 const SWITCH_CURRENT: &str = "UPDATE map_versions SET is_current = (version = ?)";
 const OLD_TILE_KEYS: &str = "SELECT key FROM grid_tiles WHERE version < ?";
+/// Progress is reported every this many rows or tiles.
+const PROGRESS_EVERY: usize = 100;
 
 /// Imports a whole map as a new version and switches lookups to it. Lookups see the old
 /// map until the pointer key flips, then the new one; never half of either.
 pub async fn import<E: Env>(env: &E, features: Vec<GridFeature>) -> Result<ImportSummary, Problem> {
-    check_hierarchy(&features).map_err(Problem::validation)?;
+    import_with_progress(env, features, &mut |_| {}).await
+}
+
+/// [`import`], telling `progress` how far it is.
+pub async fn import_with_progress<E: Env>(
+    env: &E,
+    features: Vec<GridFeature>,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<ImportSummary, Problem> {
+    progress(Progress { stage: Stage::Validate, done: 0, total: 1 });
+    validate(&features).map_err(Problem::validation)?;
+    progress(Progress { stage: Stage::Validate, done: 1, total: 1 });
     let cells = features.iter().filter(|f| f.code.level() == Level::Cell).count();
+    let workers: usize = features.iter().filter_map(|f| f.workers.as_ref()).map(Vec::len).sum();
     let now = env.now_ms();
 
-    // 1. The new version's rows, in one transaction.
+    // 1. The new version's rows and the workers of the cells that list them, in one transaction.
+    let rows_total = features.len();
     env.execute("BEGIN IMMEDIATE", &[]).await?;
     let written: Result<i64, StoreError> = async {
         let rows = env
@@ -218,7 +294,7 @@ pub async fn import<E: Env>(env: &E, features: Vec<GridFeature>) -> Result<Impor
             )
             .await?;
         let version = rows.first().ok_or_else(|| StoreError("no version".into()))?.i64("version")?;
-        for f in &features {
+        for (n, f) in features.iter().enumerate() {
             let shape = f.shape.as_ref().map(|s| serde_json::to_string(&index::rings_of(s)).unwrap_or_default());
             env.execute(
                 INSERT_GRID,
@@ -232,6 +308,21 @@ pub async fn import<E: Env>(env: &E, features: Vec<GridFeature>) -> Result<Impor
                 ],
             )
             .await?;
+            if let Some(list) = &f.workers {
+                env.execute(workers::DELETE_CELL, &[f.code.as_str().into()]).await?;
+                for w in list {
+                    let params = [
+                        w.id.as_str().into(),
+                        f.code.as_str().into(),
+                        w.name.as_str().into(),
+                        w.phone.as_str().into(),
+                    ];
+                    env.execute(workers::INSERT, &params).await?;
+                }
+            }
+            if (n + 1) % PROGRESS_EVERY == 0 && n + 1 < rows_total {
+                progress(Progress { stage: Stage::Rows, done: n + 1, total: rows_total });
+            }
         }
         Ok(version)
     }
@@ -246,16 +337,21 @@ pub async fn import<E: Env>(env: &E, features: Vec<GridFeature>) -> Result<Impor
             return Err(e.into());
         }
     };
+    progress(Progress { stage: Stage::Rows, done: rows_total, total: rows_total });
 
     // 2. The index tiles of the new version, under keys no lookup reads yet.
     let tiles = index::build(&features);
     let mut keys = Vec::with_capacity(tiles.len());
-    for ((ix, iy), tile) in &tiles {
+    for (n, ((ix, iy), tile)) in tiles.iter().enumerate() {
         let key = index::tile_key(version, *ix, *iy);
         let value = serde_json::to_vec(tile).map_err(|e| StoreError(e.to_string()))?;
         env.set(&key, &value).await?;
         keys.push(key);
+        if (n + 1) % PROGRESS_EVERY == 0 && n + 1 < tiles.len() {
+            progress(Progress { stage: Stage::Index, done: n + 1, total: tiles.len() });
+        }
     }
+    progress(Progress { stage: Stage::Index, done: tiles.len(), total: tiles.len() });
     env.execute("BEGIN IMMEDIATE", &[]).await?;
     for key in &keys {
         env.execute(INSERT_TILE_KEY, &[version.into(), key.into()]).await?;
@@ -279,6 +375,7 @@ pub async fn import<E: Env>(env: &E, features: Vec<GridFeature>) -> Result<Impor
         map_version: version,
         grids: features.len(),
         cells,
+        workers,
         index_keys: keys.len(),
     })
 }
@@ -368,7 +465,192 @@ pub async fn detail<D: Database>(db: &D, code: &GridCode) -> Result<Option<GridD
     }))
 }
 
+const CURRENT_MAP: &str = "SELECT version FROM map_versions WHERE is_current = 1";
+/// The cells below an area: a range of the primary key (code, version). `;` sorts right after
+/// `9`, so `[code, code;)` holds exactly the codes that extend `code`.
+const CELLS_BELOW: &str = "SELECT code, name, level, parent, shape FROM grids \
+     WHERE code > ? AND code < ? AND version = ? AND level = 'cell' ORDER BY code";
+
+/// A stored grid row as a GeoJSON Feature (WGS-84, as GeoJSON requires).
+fn feature_json(row: &crate::ports::Row<'_>) -> Result<Json, StoreError> {
+    let geometry = match row.opt_text("shape")? {
+        Some(text) => {
+            let coordinates: Json = serde_json::from_str(&text).map_err(|e| StoreError(format!("shape: {e}")))?;
+            serde_json::json!({"type": "MultiPolygon", "coordinates": coordinates})
+        }
+        None => Json::Null,
+    };
+    let code = row.text("code")?;
+    Ok(serde_json::json!({
+        "type": "Feature",
+        "id": code,
+        "properties": {"code": code, "name": row.text("name")?, "level": row.text("level")?, "parent": row.opt_text("parent")?},
+        "geometry": geometry,
+    }))
+}
+
+/// A grid of the current map as GeoJSON: a Feature for a cell, a FeatureCollection of every
+/// cell below for an area. `None` when the map has no such grid.
+pub async fn geojson<D: Database>(db: &D, code: &GridCode) -> Result<Option<Json>, StoreError> {
+    let rows = db.execute(GRID_BY_CODE, &[code.as_str().into()]).await?;
+    let Some(row) = rows.first() else { return Ok(None) };
+    if code.level() == Level::Cell {
+        return feature_json(&row).map(Some);
+    }
+    let Some(version) = db.execute(CURRENT_MAP, &[]).await?.first().map(|r| r.i64("version")).transpose()? else {
+        return Ok(None);
+    };
+    let upper = format!("{};", code.as_str());
+    let cells = db.execute(CELLS_BELOW, &[code.as_str().into(), upper.into(), version.into()]).await?;
+    let features = cells.iter().map(|r| feature_json(&r)).collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(serde_json::json!({
+        "type": "FeatureCollection",
+        "grid": {"code": row.text("code")?, "name": row.text("name")?, "level": row.text("level")?},
+        "features": features,
+    })))
+}
+
+/// A cell of the current map with its workers on duty (unmasked: the caller masks).
+/// `None` when the map has no such cell.
+pub async fn cell_workers<D: Database>(db: &D, code: &GridCode) -> Result<Option<(GridRef, Vec<GridWorker>)>, StoreError> {
+    let Some((cell, _)) = grid_ref(db, code.as_str()).await? else { return Ok(None) };
+    if cell.level != Level::Cell {
+        return Ok(None);
+    }
+    let list = workers::on_duty(db, code.as_str()).await?;
+    Ok(Some((cell, list)))
+}
+
 /// Whether a value is the SQL `NULL`; used by callers reading optional columns.
 pub fn is_null(v: &Value) -> bool {
     matches!(v, Value::Null)
+}
+
+#[cfg(test)]
+pub(crate) mod testenv;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A FeatureCollection of one district, street and community and the given cells.
+    fn collection(cells: Vec<Json>) -> Vec<u8> {
+        let area = |code: &str| json!({"type": "Feature", "properties": {"code": code, "name": code}, "geometry": null});
+        let mut features = vec![area("350211"), area("350211001"), area("350211001001")];
+        features.extend(cells);
+        json!({"type": "FeatureCollection", "features": features}).to_string().into_bytes()
+    }
+
+    fn cell(code: &str, rings: Json) -> Json {
+        json!({"type": "Feature", "properties": {"code": code, "name": "网格"}, "geometry": {"type": "Polygon", "coordinates": rings}})
+    }
+
+    const SQUARE: [[f64; 2]; 5] = [[118.0, 24.5], [118.01, 24.5], [118.01, 24.51], [118.0, 24.51], [118.0, 24.5]];
+
+    /// The errors of a document, as `field: message` lines.
+    fn errors_of(bytes: &[u8]) -> Vec<String> {
+        match parse_feature_collection(bytes) {
+            Ok(_) => vec![],
+            Err(errors) => errors.into_iter().map(|e| format!("{}: {}", e.field, e.message)).collect(),
+        }
+    }
+
+    #[test]
+    fn a_good_cell_parses() {
+        assert_eq!(errors_of(&collection(vec![cell("350211001001001", json!([SQUARE]))])), Vec::<String>::new());
+    }
+
+    #[test]
+    fn an_unclosed_ring_is_located() {
+        let open = &SQUARE[..4];
+        let errors = errors_of(&collection(vec![cell("350211001001001", json!([open, SQUARE]))]));
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].starts_with("features[3].geometry: "), "{errors:?}");
+        assert!(errors[0].contains("ring 0 is not closed"), "{errors:?}");
+    }
+
+    #[test]
+    fn a_self_intersecting_ring_is_located() {
+        // A bow tie: the second and fourth edges cross.
+        let bow_tie = [[118.0, 24.5], [118.01, 24.51], [118.01, 24.5], [118.0, 24.51], [118.0, 24.5]];
+        let errors = errors_of(&collection(vec![
+            cell("350211001001001", json!([SQUARE])),
+            cell("350211001001002", json!([bow_tie])),
+        ]));
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].starts_with("features[4].geometry: not a valid shape"), "{errors:?}");
+        assert!(errors[0].contains("self-intersection"), "{errors:?}");
+    }
+
+    #[test]
+    fn a_hole_outside_its_exterior_is_located() {
+        let far = [[118.1, 24.6], [118.11, 24.6], [118.11, 24.61], [118.1, 24.61], [118.1, 24.6]];
+        let errors = errors_of(&collection(vec![cell("350211001001001", json!([SQUARE, far]))]));
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].starts_with("features[3].geometry: not a valid shape"), "{errors:?}");
+        assert!(errors[0].contains("interior ring"), "{errors:?}");
+    }
+
+    #[test]
+    fn a_code_that_does_not_extend_its_parent_is_located() {
+        let mut c = cell("350211001001001", json!([SQUARE]));
+        c["properties"]["parent"] = json!("350211001002");
+        let errors = errors_of(&collection(vec![c]));
+        assert_eq!(
+            errors,
+            ["features[3].properties.parent: 350211001001001 does not extend 350211001002: its parent is 350211001001"]
+        );
+    }
+
+    #[test]
+    fn bad_codes_names_and_geometries_are_located() {
+        let mut no_name = cell("350211001001002", json!([SQUARE]));
+        no_name["properties"]["name"] = json!("  ");
+        let mut point = cell("350211001001003", json!([SQUARE]));
+        point["geometry"] = json!({"type": "Point", "coordinates": [118.0, 24.5]});
+        let mut bare = cell("350211001001004", json!([SQUARE]));
+        bare["geometry"] = Json::Null;
+        let swapped = [[24.5, 118.0], [24.5, 118.01], [24.51, 118.01], [24.5, 118.0]];
+        let errors = errors_of(&collection(vec![
+            cell("35021100100100", json!([SQUARE])),
+            no_name,
+            point,
+            bare,
+            cell("350211001001005", json!([swapped])),
+        ]));
+        let fields: Vec<&str> = errors.iter().map(|e| e.split(": ").next().unwrap()).collect();
+        assert_eq!(
+            fields,
+            [
+                "features[3].properties.code",
+                "features[4].properties.name",
+                "features[5].geometry",
+                "features[6].geometry",
+                "features[7].geometry"
+            ],
+            "{errors:?}"
+        );
+        assert!(errors[4].contains("is not a WGS-84 [lng, lat]"), "{errors:?}");
+    }
+
+    #[test]
+    fn a_document_that_is_not_a_feature_collection_is_refused() {
+        assert_eq!(errors_of(b"{\"type\": \"Feature\"}"), ["type: a GeoJSON FeatureCollection is expected"]);
+        assert!(errors_of(b"{").first().is_some_and(|e| e.starts_with("body: ")));
+    }
+
+    #[test]
+    fn overlapping_cells_fail_the_whole_map_check_by_code() {
+        let shifted = [[118.005, 24.5], [118.015, 24.5], [118.015, 24.51], [118.005, 24.51], [118.005, 24.5]];
+        let features = parse_feature_collection(&collection(vec![
+            cell("350211001001001", json!([SQUARE])),
+            cell("350211001001002", json!([shifted])),
+        ]))
+        .unwrap();
+        let errors = validate(&features).unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].field, "350211001001001");
+        assert!(errors[0].message.starts_with("overlaps 350211001001002 by 56"), "{}", errors[0].message);
+    }
 }

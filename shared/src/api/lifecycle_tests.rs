@@ -1,0 +1,337 @@
+//! The case lifecycle through the handlers, on real SQLite with a clock the test moves and a
+//! fake network: every step of the closed loop, deadlines and escalation, routing, duplicates
+//! and merging, the outbox, mediation and the citizen's rating.
+
+use futures::executor::block_on;
+use serde_json::{Value as Json, json};
+
+use crate::grid::testenv::{ADMIN_TOKEN, OPERATOR_TOKEN, TestEnv};
+use crate::{ApiRequest, ApiResponse, Database, api, webhook};
+
+const HOUR: i64 = 3_600_000;
+const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+/// A point inside the small test map's first cell, and one inside its second (another street).
+const IN_CELL_1: (f64, f64) = (24.4505, 118.0805);
+const IN_CELL_2: (f64, f64) = (24.4505, 118.0905);
+
+fn call(env: &TestEnv, req: ApiRequest) -> (u16, Json) {
+    let path = req.path.clone();
+    let handler = match path.split('/').nth(2) {
+        Some("reports" | "categories" | "health") => block_on(api::intake::handle(env, req)),
+        Some("grid" | "grids") => block_on(api::grid::handle(env, req)),
+        Some("callbacks") => block_on(api::callbacks::handle(env, req)),
+        Some("admin") if path.starts_with("/api/admin/grids") => block_on(api::grid::handle(env, req)),
+        _ => block_on(api::dispatch::handle(env, req)),
+    };
+    let ApiResponse { status, body, .. } = handler;
+    (status, serde_json::from_slice(&body).unwrap_or(Json::Null))
+}
+
+fn request(method: &str, path: &str, token: Option<&str>, body: Option<Json>) -> ApiRequest {
+    let mut req = ApiRequest::new(method, path);
+    if let Some(t) = token {
+        req.headers.push(("authorization".into(), format!("Bearer {t}")));
+    }
+    if let Some(b) = body {
+        req.headers.push(("content-type".into(), "application/json".into()));
+        req.body = serde_json::to_vec(&b).unwrap();
+    }
+    req
+}
+
+fn square(code: &str, x0: f64, y0: f64) -> Json {
+    let d = 0.01;
+    json!({"type": "Feature", "properties": {"code": code, "name": code},
+           "geometry": {"type": "Polygon", "coordinates": [[[x0, y0], [x0 + d, y0], [x0 + d, y0 + d], [x0, y0 + d], [x0, y0]]]}})
+}
+
+fn area(code: &str) -> Json {
+    json!({"type": "Feature", "properties": {"code": code, "name": code}, "geometry": null})
+}
+
+/// A two-street map, two departments with webhooks, a street office, and three categories.
+fn city() -> TestEnv {
+    let env = TestEnv::new();
+    let map = json!({"type": "FeatureCollection", "features": [
+        area("350203"), area("350203001"), area("350203002"), area("350203001001"), area("350203002001"),
+        square("350203001001001", 118.08, 24.445), square("350203002001001", 118.09, 24.445),
+    ]});
+    let (status, body) = call(&env, request("POST", "/api/admin/grids", Some(ADMIN_TOKEN), Some(map)));
+    assert_eq!(status, 201, "{body}");
+    for (code, area) in [("gardens", None), ("municipal", None), ("street-350203001", Some("350203001"))] {
+        let dept = json!({"name": code, "webhook_url": format!("http://127.0.0.1:9/{code}"), "secret": SECRET, "area_code": area});
+        let (status, body) = call(&env, request("PUT", &format!("/api/admin/departments/{code}"), Some(ADMIN_TOKEN), Some(dept)));
+        assert_eq!(status, 200, "{body}");
+    }
+    for (code, kind, dept) in [("landscape.sign", "component", "gardens"), ("environment.litter", "event", "municipal"), ("dispute.neighbours", "dispute", "municipal")] {
+        let cat = json!({"name_zh": code, "name_en": code, "kind": kind, "department": dept,
+                         "sign_for_hours": 2.0, "handle_hours": 24.0, "verify_hours": 12.0});
+        let (status, body) = call(&env, request("PUT", &format!("/api/admin/categories/{code}"), Some(ADMIN_TOKEN), Some(cat)));
+        assert_eq!(status, 200, "{body}");
+    }
+    env.answer_status.set(200);
+    env
+}
+
+fn report(env: &TestEnv, category: &str, at: (f64, f64)) -> Json {
+    let body = json!({"category": category, "description": "Something is broken here", "lat": at.0, "lng": at.1,
+                      "contact_phone": "13800138000"});
+    let (status, answer) = call(env, request("POST", "/api/reports", None, Some(body)));
+    assert_eq!(status, 201, "{answer}");
+    answer
+}
+
+fn operator_move(env: &TestEnv, id: &str, body: Json) -> (u16, Json) {
+    call(env, request("POST", &format!("/api/cases/{id}/moves"), Some(OPERATOR_TOKEN), Some(body)))
+}
+
+fn callback(env: &TestEnv, department: &str, body: Json) -> (u16, Json) {
+    let bytes = serde_json::to_vec(&body).unwrap();
+    let id = format!("msg_{}", rand::random::<u64>());
+    let ts = env.now.get() / 1000;
+    let mut req = request("POST", &format!("/api/callbacks/{department}"), None, None);
+    req.headers.push(("content-type".into(), "application/json".into()));
+    req.headers.push(("webhook-id".into(), id.clone()));
+    req.headers.push(("webhook-timestamp".into(), ts.to_string()));
+    req.headers.push(("webhook-signature".into(), webhook::sign(SECRET, &id, ts, &bytes).unwrap()));
+    req.body = bytes;
+    call(env, req)
+}
+
+fn status_of(env: &TestEnv, id: &str) -> Json {
+    call(env, request("GET", &format!("/api/cases/{id}"), Some(OPERATOR_TOKEN), None)).1
+}
+
+#[test]
+fn a_case_goes_around_the_whole_loop_and_its_trail_replays_to_its_status() {
+    let env = city();
+    let r = report(&env, "landscape.sign", IN_CELL_1);
+    let (id, code, secret) = (r["id"].as_str().unwrap(), r["tracking_code"].as_str().unwrap(), r["secret"].as_str().unwrap());
+
+    let (s, b) = call(&env, request("POST", &format!("/api/cases/{id}/dispatch"), Some(OPERATOR_TOKEN), None));
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["routing"]["basis"], "component_owner");
+    assert_eq!(b["case"]["department"], "gardens");
+    assert_eq!(b["case"]["step"], "sign_for");
+    assert_eq!(b["case"]["light"], "green");
+    assert_eq!(b["delivery"]["status"], "delivered");
+    assert_eq!(env.sent.borrow().len(), 1);
+
+    for (action, extra) in [("signed_for", json!({})), ("in_progress", json!({})), ("extension_requested", json!({"reason": "parts on order", "hours": 48}))] {
+        env.now.set(env.now.get() + HOUR);
+        let mut body = json!({"case_id": id, "action": action});
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        let (s, b) = callback(&env, "gardens", body);
+        assert_eq!(s, 200, "{action}: {b}");
+    }
+    let before = status_of(&env, id)["case"]["step_deadline_at"].clone();
+    let (s, b) = operator_move(&env, id, json!({"move": "approve_extension"}));
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["case"]["status"], "in_progress");
+    assert_ne!(b["case"]["step_deadline_at"], before, "the approved extension moves the deadline");
+
+    let (s, _) = callback(&env, "gardens", json!({"case_id": id, "action": "handled", "note": "sign replaced"}));
+    assert_eq!(s, 200);
+    let (s, b) = operator_move(&env, id, json!({"move": "verify_fail", "reason": "the new sign is crooked"}));
+    assert_eq!((s, b["case"]["status"].as_str()), (200, Some("rework")));
+    assert_eq!(b["case"]["step"], "handle");
+    let (s, _) = callback(&env, "gardens", json!({"case_id": id, "action": "handled", "note": "straightened"}));
+    assert_eq!(s, 200);
+    for mv in ["verify_pass", "close"] {
+        let (s, b) = operator_move(&env, id, json!({"move": mv}));
+        assert_eq!(s, 200, "{mv}: {b}");
+    }
+
+    // The citizen rates with the secret; a wrong secret is refused.
+    let rate = |secret: &str, rating: &str| {
+        call(&env, request("POST", &format!("/api/reports/{code}/rating"), None, Some(json!({"secret": secret, "rating": rating, "comment": "slow"}))))
+    };
+    assert_eq!(rate("not-the-secret", "satisfied").0, 403);
+    let (s, b) = rate(secret, "unsatisfied");
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["review_opened"], true);
+    assert_eq!(rate(secret, "satisfied").0, 409, "a case is rated once");
+
+    // The trail replays through the machine to the stored status.
+    let events = status_of(&env, id)["events"].as_array().unwrap().clone();
+    let kinds: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        ["reported", "accept", "dispatch", "sign_for", "start", "request_extension", "approve_extension", "handle",
+         "verify_fail", "handle", "verify_pass", "close", "evaluate"]
+    );
+    let mut status = crate::case::Status::Collected;
+    for e in &events[1..] {
+        assert_eq!(e["from_status"], status.as_str());
+        status = crate::case::Status::parse(e["status"].as_str().unwrap()).unwrap();
+    }
+    assert_eq!(status.as_str(), "evaluated");
+    let reviews = block_on(env.execute("SELECT COUNT(*) AS n FROM reviews", &[])).unwrap();
+    assert_eq!(reviews.first().unwrap().i64("n").unwrap(), 1);
+}
+
+#[test]
+fn a_forbidden_move_answers_409_with_the_allowed_moves() {
+    let env = city();
+    let id = report(&env, "landscape.sign", IN_CELL_1)["id"].as_str().unwrap().to_owned();
+    let (s, b) = operator_move(&env, &id, json!({"move": "close"}));
+    assert_eq!(s, 409);
+    assert_eq!(b["type"], "/problems/forbidden-move");
+    assert_eq!(b["allowed_moves"], json!(["accept", "reject", "merge", "self_handle"]));
+    let (s, b) = operator_move(&env, &id, json!({"move": "reject"}));
+    assert_eq!((s, b["errors"][0]["field"].as_str()), (422, Some("reason")));
+    let (s, b) = operator_move(&env, &id, json!({"move": "sign_for"}));
+    assert_eq!((s, b["type"].as_str()), (409, Some("/problems/forbidden-move")));
+    let (s, b) = operator_move(&env, &id, json!({"move": "accept"}));
+    assert_eq!((s, b["case"]["status"].as_str()), (200, Some("accepted")));
+    let (s, _) = operator_move(&env, &id, json!({"move": "dispatch"}));
+    assert_eq!(s, 200);
+    let (s, b) = operator_move(&env, &id, json!({"move": "sign_for"}));
+    assert_eq!((s, b["type"].as_str()), (403, Some("/problems/forbidden")), "an operator does not sign for: {b}");
+}
+
+#[test]
+fn an_overdue_case_escalates_one_level_per_period_and_the_sweep_is_idempotent() {
+    let env = city();
+    let id = report(&env, "landscape.sign", IN_CELL_1)["id"].as_str().unwrap().to_owned();
+    let (s, _) = call(&env, request("POST", &format!("/api/cases/{id}/dispatch"), Some(OPERATOR_TOKEN), None));
+    assert_eq!(s, 200);
+    let sweep = |env: &TestEnv| call(env, request("POST", "/api/sweep", Some(OPERATOR_TOKEN), None)).1;
+
+    env.now.set(env.now.get() + 90 * 60_000); // 1.5 h of a 2 h sign-for step: the last quarter.
+    assert_eq!(status_of(&env, &id)["case"]["light"], "yellow");
+    assert_eq!(sweep(&env)["deadlines"]["escalated"], 0);
+
+    env.now.set(env.now.get() + HOUR); // 2.5 h: overdue.
+    assert_eq!(status_of(&env, &id)["case"]["light"], "red");
+    assert_eq!(sweep(&env)["deadlines"]["escalated"], 1);
+    assert_eq!(sweep(&env)["deadlines"]["escalated"], 0, "a second sweep changes nothing");
+    let case = status_of(&env, &id)["case"].clone();
+    assert_eq!((case["escalation_level"].as_str(), case["overdue"].as_bool()), (Some("district"), Some(true)));
+
+    env.now.set(env.now.get() + 2 * HOUR + 1); // another whole step period: up to the city.
+    assert_eq!(sweep(&env)["deadlines"]["escalated"], 1);
+    assert_eq!(status_of(&env, &id)["case"]["escalation_level"], "city");
+    env.now.set(env.now.get() + 10 * HOUR);
+    assert_eq!(sweep(&env)["deadlines"]["escalated"], 0, "nothing above the city");
+    let (_, red) = call(&env, request("GET", "/api/cases?light=red&level=city", Some(OPERATOR_TOKEN), None));
+    assert_eq!(red["items"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn routing_takes_the_most_specific_rule_and_events_go_to_their_locality() {
+    let env = city();
+    let preview = |category: &str, at: (f64, f64)| {
+        let body = json!({"category": category, "lat": at.0, "lng": at.1});
+        call(&env, request("POST", "/api/routing/preview", Some(OPERATOR_TOKEN), Some(body))).1
+    };
+    assert_eq!(preview("environment.litter", IN_CELL_1)["routing"]["lead"], "street-350203001");
+    assert_eq!(preview("environment.litter", IN_CELL_1)["routing"]["basis"], "locality");
+    assert_eq!(preview("environment.litter", IN_CELL_2)["routing"]["basis"], "category_default");
+    assert_eq!(preview("landscape.sign", IN_CELL_1)["routing"]["lead"], "gardens");
+
+    let rules = json!({"note": "street 2 handles its own signs", "rules": [
+        {"category": "landscape.sign", "lead": "municipal"},
+        {"category": "landscape.sign", "area_code": "350203002", "lead": "street-350203001", "helpers": ["gardens"]},
+    ]});
+    let (s, b) = call(&env, request("PUT", "/api/admin/routing", Some(ADMIN_TOKEN), Some(rules)));
+    assert_eq!(s, 200, "{b}");
+    let p = preview("landscape.sign", IN_CELL_2);
+    assert_eq!((p["routing"]["lead"].as_str(), p["routing"]["rule"]["position"].as_u64()), (Some("street-350203001"), Some(1)));
+    assert_eq!(p["routing"]["helpers"], json!(["gardens"]));
+    assert_eq!(preview("landscape.sign", IN_CELL_1)["routing"]["lead"], "municipal");
+
+    let bad = json!({"note": "x", "rules": [{"lead": "nobody"}]});
+    let (s, b) = call(&env, request("PUT", "/api/admin/routing", Some(ADMIN_TOKEN), Some(bad)));
+    assert_eq!((s, b["errors"][0]["field"].as_str()), (422, Some("rules[0].lead")));
+
+    // Dispatch follows the rule and notifies the helper too.
+    let id = report(&env, "landscape.sign", IN_CELL_2)["id"].as_str().unwrap().to_owned();
+    let (s, b) = call(&env, request("POST", &format!("/api/cases/{id}/dispatch"), Some(OPERATOR_TOKEN), None));
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["case"]["helpers"], json!(["gardens"]));
+    assert_eq!(b["deliveries"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn a_nearby_report_is_flagged_as_a_duplicate_and_after_merging_follows_its_parent() {
+    let env = city();
+    let first = report(&env, "landscape.sign", IN_CELL_1);
+    env.now.set(env.now.get() + HOUR);
+    let second = report(&env, "landscape.sign", (IN_CELL_1.0 + 0.0002, IN_CELL_1.1)); // about 22 m away
+    assert_eq!(second["probable_duplicate"], true);
+    let far = report(&env, "landscape.sign", IN_CELL_2);
+    assert_eq!(far["probable_duplicate"], false);
+    let other_category = report(&env, "environment.litter", IN_CELL_1);
+    assert_eq!(other_category["probable_duplicate"], false);
+
+    let (parent, child) = (first["id"].as_str().unwrap(), second["id"].as_str().unwrap());
+    let page = status_of(&env, child);
+    assert_eq!(page["probable_duplicates"][0]["id"], parent);
+    let (s, b) = operator_move(&env, child, json!({"move": "merge", "parent": parent}));
+    assert_eq!(s, 200, "{b}");
+    let (s, _) = call(&env, request("POST", &format!("/api/cases/{parent}/dispatch"), Some(OPERATOR_TOKEN), None));
+    assert_eq!(s, 200);
+    let code = second["tracking_code"].as_str().unwrap();
+    let (_, public) = call(&env, request("GET", &format!("/api/reports/{code}"), None, None));
+    assert_eq!(public["status"], "dispatched", "the merged report shows its parent's status");
+    assert_eq!(public["merged_into"], first["tracking_code"]);
+    let (s, _) = operator_move(&env, child, json!({"move": "accept"}));
+    assert_eq!(s, 409, "a merged case moves no more");
+    let (s, _) = operator_move(&env, parent, json!({"move": "merge", "parent": child}));
+    assert_eq!(s, 422, "nothing merges into a merged case");
+}
+
+#[test]
+fn a_failed_webhook_waits_in_the_outbox_and_is_sent_once_when_due() {
+    let env = city();
+    env.answer_status.set(0);
+    let id = report(&env, "landscape.sign", IN_CELL_1)["id"].as_str().unwrap().to_owned();
+    let (s, b) = call(&env, request("POST", &format!("/api/cases/{id}/dispatch"), Some(OPERATOR_TOKEN), None));
+    assert_eq!((s, b["delivery"]["status"].as_str()), (200, Some("pending")));
+    let sweep = |env: &TestEnv| call(env, request("POST", "/api/sweep", Some(OPERATOR_TOKEN), None)).1;
+    assert_eq!(sweep(&env)["webhooks"]["attempted"], 0, "not due yet");
+    env.answer_status.set(200);
+    env.now.set(env.now.get() + 60_000);
+    assert_eq!(sweep(&env)["webhooks"]["delivered"], 1);
+    env.now.set(env.now.get() + 24 * HOUR);
+    assert_eq!(sweep(&env)["webhooks"]["attempted"], 0, "a delivered message is not sent again");
+    assert_eq!(env.sent.borrow().len(), 2);
+
+    // Eight failures dead-letter a message; an operator resends it.
+    env.answer_status.set(503);
+    let id = report(&env, "landscape.sign", IN_CELL_2)["id"].as_str().unwrap().to_owned();
+    call(&env, request("POST", &format!("/api/cases/{id}/dispatch"), Some(OPERATOR_TOKEN), None));
+    for _ in 0..10 {
+        env.now.set(env.now.get() + 48 * HOUR);
+        sweep(&env);
+    }
+    let (_, dead) = call(&env, request("GET", "/api/outbox?status=dead", Some(OPERATOR_TOKEN), None));
+    let message = dead["items"][0].clone();
+    assert_eq!(message["attempts"], 8, "{dead}");
+    env.answer_status.set(200);
+    let (s, b) = call(&env, request("POST", &format!("/api/outbox/{}/resend", message["id"].as_str().unwrap()), Some(OPERATOR_TOKEN), None));
+    assert_eq!((s, b["status"].as_str()), (200, Some("delivered")));
+}
+
+#[test]
+fn a_dispute_is_handled_by_mediation_and_its_outcome_is_the_handle_move() {
+    let env = city();
+    let id = report(&env, "dispute.neighbours", IN_CELL_1)["id"].as_str().unwrap().to_owned();
+    call(&env, request("POST", &format!("/api/cases/{id}/dispatch"), Some(OPERATOR_TOKEN), None));
+    let (s, _) = callback(&env, "street-350203001", json!({"case_id": id, "action": "signed_for"}));
+    assert_eq!(s, 200);
+    let add = |entry: Json| call(&env, request("POST", &format!("/api/cases/{id}/mediation"), Some(OPERATOR_TOKEN), Some(entry)));
+    assert_eq!(add(json!({"kind": "party", "name": "百家阁业委会", "role": "residents"})).0, 201);
+    assert_eq!(add(json!({"kind": "session", "held_at": "2024-07-02 15:00", "participants": ["网格员", "律师", "水务公司"], "notes": "first meeting"})).0, 201);
+    let (s, b) = add(json!({"kind": "outcome", "outcome": "agreement"}));
+    assert_eq!((s, b["errors"][0]["field"].as_str()), (422, Some("agreement")));
+    let (s, b) = add(json!({"kind": "outcome", "outcome": "agreement", "agreement": "shared pipes repaired; fees split by meter"}));
+    assert_eq!(s, 201, "{b}");
+    let page = status_of(&env, &id);
+    assert_eq!(page["case"]["status"], "handled");
+    assert_eq!(page["mediation"].as_array().unwrap().len(), 3);
+    let litter = report(&env, "environment.litter", IN_CELL_1)["id"].as_str().unwrap().to_owned();
+    let (s, _) = call(&env, request("POST", &format!("/api/cases/{litter}/mediation"), Some(OPERATOR_TOKEN), Some(json!({"kind": "party", "name": "x", "role": "y"}))));
+    assert_eq!(s, 409, "mediation is for disputes");
+}

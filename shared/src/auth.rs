@@ -1,0 +1,179 @@
+//! Who is calling, and what they may see. Every staff route turns its bearer token into a
+//! [`Principal`] here and asks it before reading or moving a case, so that scope is enforced in
+//! the domain, not only in the pages. Two service tokens from Spin variables stand for the city
+//! operator (`operator_token`) and the administrator (`admin_token`), for automation.
+
+use serde::Serialize;
+
+use crate::case::Role;
+use crate::cases::Case;
+use crate::{ApiRequest, Env, Platform, Problem};
+
+/// The kinds of staff.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StaffRole {
+    CityOperator,
+    DistrictOperator,
+    StreetOperator,
+    Department,
+    GridWorker,
+    Admin,
+}
+
+impl StaffRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StaffRole::CityOperator => "city_operator",
+            StaffRole::DistrictOperator => "district_operator",
+            StaffRole::StreetOperator => "street_operator",
+            StaffRole::Department => "department",
+            StaffRole::GridWorker => "grid_worker",
+            StaffRole::Admin => "admin",
+        }
+    }
+    pub fn parse(s: &str) -> Option<StaffRole> {
+        [
+            StaffRole::CityOperator,
+            StaffRole::DistrictOperator,
+            StaffRole::StreetOperator,
+            StaffRole::Department,
+            StaffRole::GridWorker,
+            StaffRole::Admin,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
+    }
+    pub fn is_operator(self) -> bool {
+        matches!(self, StaffRole::CityOperator | StaffRole::DistrictOperator | StaffRole::StreetOperator)
+    }
+}
+
+/// An authenticated staff member (or service token) and the part of the city it covers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Principal {
+    pub role: StaffRole,
+    /// The account id, or `operator` / `admin` for the service tokens.
+    pub id: String,
+    pub name: String,
+    /// Operators: the district or street code they cover (`None`: the whole city).
+    pub area: Option<String>,
+    /// Department staff: their department's code.
+    pub department: Option<String>,
+    /// Grid workers: the cells they own.
+    pub cells: Vec<String>,
+}
+
+impl Principal {
+    pub fn city_operator() -> Principal {
+        Principal {
+            role: StaffRole::CityOperator,
+            id: "operator".into(),
+            name: "operator".into(),
+            area: None,
+            department: None,
+            cells: Vec::new(),
+        }
+    }
+    pub fn admin() -> Principal {
+        Principal { role: StaffRole::Admin, id: "admin".into(), name: "admin".into(), ..Principal::city_operator() }
+    }
+
+    /// The role this principal plays in the case state machine.
+    pub fn case_role(&self) -> Option<Role> {
+        match self.role {
+            r if r.is_operator() => Some(Role::Operator),
+            StaffRole::Department => Some(Role::Department),
+            StaffRole::GridWorker => Some(Role::GridWorker),
+            _ => None,
+        }
+    }
+
+    /// The escalation level an operator works at.
+    pub fn level(&self) -> Option<&'static str> {
+        match self.role {
+            StaffRole::CityOperator => Some("city"),
+            StaffRole::DistrictOperator => Some("district"),
+            StaffRole::StreetOperator => Some("street"),
+            _ => None,
+        }
+    }
+
+    /// Whether this principal may see (and so act on) a case at all.
+    pub fn may_see(&self, case: &Case) -> bool {
+        match self.role {
+            StaffRole::CityOperator | StaffRole::Admin => true,
+            StaffRole::DistrictOperator | StaffRole::StreetOperator => {
+                self.area.as_deref().is_none_or(|area| case.grid_code.starts_with(area))
+            }
+            StaffRole::Department => {
+                self.department.is_some() && (case.department == self.department || case.helpers.contains(self.department.as_ref().unwrap_or(&String::new())))
+            }
+            StaffRole::GridWorker => self.cells.iter().any(|c| *c == case.grid_code),
+        }
+    }
+
+    /// A SQL condition (on table alias `c`) and its parameters that keep a listing in scope.
+    pub fn scope_filter(&self) -> (String, Vec<crate::Value>) {
+        match self.role {
+            StaffRole::CityOperator | StaffRole::Admin => ("1 = 1".into(), vec![]),
+            StaffRole::DistrictOperator | StaffRole::StreetOperator => match &self.area {
+                // Grid codes extend their parents', so a prefix range is an index range.
+                Some(area) => (
+                    "c.grid_code >= ? AND c.grid_code < ?".into(),
+                    vec![area.as_str().into(), format!("{area}~").into()],
+                ),
+                None => ("1 = 1".into(), vec![]),
+            },
+            StaffRole::Department => ("c.department = ?".into(), vec![self.department.clone().unwrap_or_default().into()]),
+            StaffRole::GridWorker => {
+                let marks = vec!["?"; self.cells.len().max(1)].join(", ");
+                let mut params: Vec<crate::Value> = self.cells.iter().map(|c| c.as_str().into()).collect();
+                if params.is_empty() {
+                    params.push("".into());
+                }
+                (format!("c.grid_code IN ({marks})"), params)
+            }
+        }
+    }
+}
+
+/// Constant-time comparison, so that a token cannot be guessed byte by byte from timings.
+pub fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn variable_matches<P: Platform>(env: &P, name: &str, given: &str) -> Result<bool, Problem> {
+    Ok(env
+        .variable(name)
+        .await?
+        .filter(|t| !t.is_empty())
+        .is_some_and(|expected| same_secret(given.as_bytes(), expected.as_bytes())))
+}
+
+/// The principal behind the request's bearer token; 401 without a valid one.
+pub async fn authenticate<E: Env>(env: &E, req: &ApiRequest) -> Result<Principal, Problem> {
+    let Some(token) = req.bearer() else {
+        return Err(Problem::unauthorized("send Authorization: Bearer <token>"));
+    };
+    if variable_matches(env, "operator_token", token).await? {
+        return Ok(Principal::city_operator());
+    }
+    if variable_matches(env, "admin_token", token).await? {
+        return Ok(Principal::admin());
+    }
+    crate::sessions::principal_of(env, token).await
+}
+
+/// Like [`authenticate`], and the principal must be one of `roles`; otherwise 403.
+pub async fn require<E: Env>(env: &E, req: &ApiRequest, roles: &[StaffRole]) -> Result<Principal, Problem> {
+    let principal = authenticate(env, req).await?;
+    if roles.contains(&principal.role) {
+        Ok(principal)
+    } else {
+        Err(Problem::forbidden(format!("a {} may not use this route", principal.role.as_str())))
+    }
+}
+
+pub const OPERATORS: &[StaffRole] = &[StaffRole::CityOperator, StaffRole::DistrictOperator, StaffRole::StreetOperator];
+pub const ADMINS: &[StaffRole] = &[StaffRole::Admin];
