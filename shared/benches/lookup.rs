@@ -1,12 +1,13 @@
 //! Point → cell: the tile index against a scan of every polygon, on the demo city (4,103
 //! cells) and on a region of 5 × 5 demo cities (102,575 cells); the index build; the index's
 //! size in the key-value store. The key-value read itself is left out: the tiles are in memory,
-//! so these figures are the lookup's own work (plus, for "decoded", the JSON decoding of the
-//! tile that a component does after its read).
+//! in a hash map by tile as the store finds a key, so these figures are the lookup's own work
+//! (plus, for "decoded", the JSON decoding of the tile that a component does after its read).
+//! The points are spread over the whole map, so most reach memory outside the CPU's caches.
 //!
 //! `cargo bench -p onegrid-shared --bench lookup -- --warm-up-time 1 --measurement-time 3`
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::hint::black_box;
 use std::time::Instant;
 
@@ -25,29 +26,59 @@ fn points(n: usize, cols: usize, rows: usize) -> Vec<Wgs84Point> {
         state ^= state << 17;
         (state >> 11) as f64 / (1u64 << 53) as f64
     };
-    let (width, height) = ((demo::EAST - demo::WEST) * cols as f64, (demo::NORTH - demo::SOUTH) * rows as f64);
-    (0..n).map(|_| Wgs84Point { lat: demo::SOUTH + unit() * height, lng: demo::WEST + unit() * width }).collect()
+    let (width, height) = (
+        (demo::EAST - demo::WEST) * cols as f64,
+        (demo::NORTH - demo::SOUTH) * rows as f64,
+    );
+    (0..n)
+        .map(|_| Wgs84Point {
+            lat: demo::SOUTH + unit() * height,
+            lng: demo::WEST + unit() * width,
+        })
+        .collect()
 }
 
 struct Map {
     label: &'static str,
     features: Vec<GridFeature>,
-    tiles: BTreeMap<(i64, i64), Tile>,
+    tiles: HashMap<(i64, i64), Tile>,
     points: Vec<Wgs84Point>,
 }
 
 fn map(label: &'static str, features: Vec<GridFeature>, cols: usize, rows: usize) -> Map {
-    let tiles = index::build(&features);
-    Map { label, features, tiles, points: points(4096, cols, rows) }
+    // As a component holds a tile after its read: decoded from the stored JSON, each tile's
+    // cells and strings allocated together (as built, they are spread over the whole build).
+    let tiles = index::build(&features)
+        .into_iter()
+        .map(|(k, t)| {
+            (
+                k,
+                serde_json::from_slice(&serde_json::to_vec(&t).unwrap()).unwrap(),
+            )
+        })
+        .collect();
+    Map {
+        label,
+        features,
+        tiles,
+        points: points(4096, cols, rows),
+    }
 }
 
-fn indexed(tiles: &BTreeMap<(i64, i64), Tile>, p: Wgs84Point) -> Option<String> {
-    tiles.get(&index::tile_of(p)).and_then(|t| index::locate_in_tile(t, p)).map(|m| m.cell.code)
+fn indexed(tiles: &HashMap<(i64, i64), Tile>, p: Wgs84Point) -> Option<String> {
+    tiles
+        .get(&index::tile_of(p))
+        .and_then(|t| index::locate_in_tile(t, p))
+        .map(|m| m.cell.code)
 }
 
 /// What the store holds for a map, and the spread of one lookup's time measured one by one.
 fn report(m: &Map) {
-    let values: Vec<usize> = m.tiles.values().map(|t| serde_json::to_vec(t).unwrap().len()).collect();
+    let values: Vec<usize> = m
+        .tiles
+        .values()
+        .map(|t| serde_json::to_vec(t).unwrap().len())
+        .collect();
     let candidates: Vec<usize> = m.tiles.values().map(|t| t.cells.len()).collect();
     let cells = m.features.iter().filter(|f| f.shape.is_some()).count();
     println!(
@@ -75,7 +106,37 @@ fn report(m: &Map) {
         .collect();
     times.sort_unstable();
     let at = |q: f64| times[((times.len() - 1) as f64 * q) as usize] as f64 / 1e3;
-    println!("lookup[{}] one by one: p50 {:.2} µs, p99 {:.2} µs, max {:.1} µs", m.label, at(0.5), at(0.99), at(1.0));
+    println!(
+        "lookup[{}] one by one: p50 {:.2} µs, p99 {:.2} µs, max {:.1} µs",
+        m.label,
+        at(0.5),
+        at(0.99),
+        at(1.0)
+    );
+    let mut times: Vec<u128> = m
+        .points
+        .iter()
+        .cycle()
+        .take(50_000)
+        .map(|&p| {
+            let t = Instant::now();
+            black_box(
+                m.tiles
+                    .get(&index::tile_of(black_box(p)))
+                    .and_then(|t| index::find_in_tile(t, p))
+                    .is_some(),
+            );
+            t.elapsed().as_nanos()
+        })
+        .collect();
+    times.sort_unstable();
+    let at = |q: f64| times[((times.len() - 1) as f64 * q) as usize] as f64 / 1e3;
+    println!(
+        "find[{}] one by one: p50 {:.2} µs, p99 {:.2} µs",
+        m.label,
+        at(0.5),
+        at(0.99)
+    );
     // The index must give the scan's answer wherever the scan finds a cell.
     for &p in m.points.iter().take(200) {
         if let Some(code) = index::locate_linear(&m.features, p) {
@@ -91,7 +152,11 @@ fn lookups(c: &mut Criterion) {
         report(m);
         let started = Instant::now();
         grid::validate(&m.features).expect("the demo maps are valid");
-        println!("validate[{}]: {:.2} s (once)", m.label, started.elapsed().as_secs_f64());
+        println!(
+            "validate[{}]: {:.2} s (once)",
+            m.label,
+            started.elapsed().as_secs_f64()
+        );
     }
     let mut group = c.benchmark_group("lookup");
     for m in [&city, &region] {
@@ -103,8 +168,11 @@ fn lookups(c: &mut Criterion) {
             })
         });
         // The component's path after its key read: decode the tile's JSON, then locate.
-        let encoded: BTreeMap<(i64, i64), Vec<u8>> =
-            m.tiles.iter().map(|(k, t)| (*k, serde_json::to_vec(t).unwrap())).collect();
+        let encoded: HashMap<(i64, i64), Vec<u8>> = m
+            .tiles
+            .iter()
+            .map(|(k, t)| (*k, serde_json::to_vec(t).unwrap()))
+            .collect();
         group.bench_function(BenchmarkId::new("indexed-decoded", m.label), |b| {
             b.iter(|| {
                 i = (i + 1) % m.points.len();
@@ -126,7 +194,9 @@ fn lookups(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("build");
     group.sample_size(10);
-    group.bench_function("index/4103", |b| b.iter(|| index::build(black_box(&city.features))));
+    group.bench_function("index/4103", |b| {
+        b.iter(|| index::build(black_box(&city.features)))
+    });
     group.bench_function("index+encode/4103", |b| {
         b.iter(|| {
             index::build(black_box(&city.features))

@@ -1,7 +1,10 @@
 //! Who is calling, and what they may see. Every staff route turns its bearer token into a
 //! [`Principal`] here and asks it before reading or moving a case, so that scope is enforced in
 //! the domain, not only in the pages. Two service tokens from Spin variables stand for the city
-//! operator (`operator_token`) and the administrator (`admin_token`), for automation.
+//! operator (`operator_token`) and the administrator (`admin_token`), for automation; staff
+//! accounts sign in for session tokens (`sessions`). A wrong or missing token is a 401; a role
+//! a route does not serve is a 403; a case outside the caller's scope is a 404, so that its
+//! existence is not told.
 
 use serde::Serialize;
 
@@ -45,7 +48,10 @@ impl StaffRole {
         .find(|r| r.as_str() == s)
     }
     pub fn is_operator(self) -> bool {
-        matches!(self, StaffRole::CityOperator | StaffRole::DistrictOperator | StaffRole::StreetOperator)
+        matches!(
+            self,
+            StaffRole::CityOperator | StaffRole::DistrictOperator | StaffRole::StreetOperator
+        )
     }
 }
 
@@ -76,7 +82,12 @@ impl Principal {
         }
     }
     pub fn admin() -> Principal {
-        Principal { role: StaffRole::Admin, id: "admin".into(), name: "admin".into(), ..Principal::city_operator() }
+        Principal {
+            role: StaffRole::Admin,
+            id: "admin".into(),
+            name: "admin".into(),
+            ..Principal::city_operator()
+        }
     }
 
     /// The role this principal plays in the case state machine.
@@ -99,17 +110,31 @@ impl Principal {
         }
     }
 
-    /// Whether this principal may see (and so act on) a case at all.
-    pub fn may_see(&self, case: &Case) -> bool {
+    /// Whether a grid code (a cell, or an area) lies in this principal's part of the city:
+    /// everywhere for the city and the administrator, under their area for district and street
+    /// operators, their own cells for a grid worker, nowhere for a department (whose scope is
+    /// its cases, not a place).
+    pub fn covers(&self, grid_code: &str) -> bool {
         match self.role {
             StaffRole::CityOperator | StaffRole::Admin => true,
-            StaffRole::DistrictOperator | StaffRole::StreetOperator => {
-                self.area.as_deref().is_none_or(|area| case.grid_code.starts_with(area))
+            StaffRole::DistrictOperator | StaffRole::StreetOperator => self
+                .area
+                .as_deref()
+                .is_none_or(|area| grid_code.starts_with(area)),
+            StaffRole::Department => false,
+            StaffRole::GridWorker => self.cells.iter().any(|c| c == grid_code),
+        }
+    }
+
+    /// Whether this principal may see (and so act on) a case at all: by place, or for a
+    /// department by being its lead or a helper.
+    pub fn may_see(&self, case: &Case) -> bool {
+        match (self.role, self.department.as_ref()) {
+            (StaffRole::Department, Some(d)) => {
+                case.department.as_ref() == Some(d) || case.helpers.contains(d)
             }
-            StaffRole::Department => {
-                self.department.is_some() && (case.department == self.department || case.helpers.contains(self.department.as_ref().unwrap_or(&String::new())))
-            }
-            StaffRole::GridWorker => self.cells.iter().any(|c| *c == case.grid_code),
+            (StaffRole::Department, None) => false,
+            _ => self.covers(&case.grid_code),
         }
     }
 
@@ -125,10 +150,14 @@ impl Principal {
                 ),
                 None => ("1 = 1".into(), vec![]),
             },
-            StaffRole::Department => ("c.department = ?".into(), vec![self.department.clone().unwrap_or_default().into()]),
+            StaffRole::Department => (
+                "c.department = ?".into(),
+                vec![self.department.clone().unwrap_or_default().into()],
+            ),
             StaffRole::GridWorker => {
                 let marks = vec!["?"; self.cells.len().max(1)].join(", ");
-                let mut params: Vec<crate::Value> = self.cells.iter().map(|c| c.as_str().into()).collect();
+                let mut params: Vec<crate::Value> =
+                    self.cells.iter().map(|c| c.as_str().into()).collect();
                 if params.is_empty() {
                     params.push("".into());
                 }
@@ -166,14 +195,35 @@ pub async fn authenticate<E: Env>(env: &E, req: &ApiRequest) -> Result<Principal
 }
 
 /// Like [`authenticate`], and the principal must be one of `roles`; otherwise 403.
-pub async fn require<E: Env>(env: &E, req: &ApiRequest, roles: &[StaffRole]) -> Result<Principal, Problem> {
+pub async fn require<E: Env>(
+    env: &E,
+    req: &ApiRequest,
+    roles: &[StaffRole],
+) -> Result<Principal, Problem> {
     let principal = authenticate(env, req).await?;
     if roles.contains(&principal.role) {
         Ok(principal)
     } else {
-        Err(Problem::forbidden(format!("a {} may not use this route", principal.role.as_str())))
+        Err(Problem::forbidden(format!(
+            "the role {} may not use this route",
+            principal.role.as_str()
+        )))
     }
 }
 
-pub const OPERATORS: &[StaffRole] = &[StaffRole::CityOperator, StaffRole::DistrictOperator, StaffRole::StreetOperator];
+pub const OPERATORS: &[StaffRole] = &[
+    StaffRole::CityOperator,
+    StaffRole::DistrictOperator,
+    StaffRole::StreetOperator,
+];
 pub const ADMINS: &[StaffRole] = &[StaffRole::Admin];
+/// City-wide system work: the outbox of every department, the sweep.
+pub const CITY: &[StaffRole] = &[StaffRole::CityOperator];
+/// Everyone who works on cases (the administrator manages accounts and the directory, not cases).
+pub const CASE_STAFF: &[StaffRole] = &[
+    StaffRole::CityOperator,
+    StaffRole::DistrictOperator,
+    StaffRole::StreetOperator,
+    StaffRole::Department,
+    StaffRole::GridWorker,
+];

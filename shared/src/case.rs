@@ -72,7 +72,10 @@ impl Status {
 
     /// The moves that are possible from this status, for any role.
     pub fn allowed_moves(self) -> Vec<Move> {
-        Move::ALL.into_iter().filter(|m| m.rule().from.contains(&self)).collect()
+        Move::ALL
+            .into_iter()
+            .filter(|m| m.rule().from.contains(&self))
+            .collect()
     }
 
     /// The one way a case changes status: checks the move, the role and what it requires.
@@ -86,18 +89,31 @@ impl Status {
             });
         }
         if !rule.roles.contains(&role) {
-            return Err(MoveError::RoleMayNot { role, attempted: mv });
+            return Err(MoveError::RoleMayNot {
+                role,
+                attempted: mv,
+            });
         }
         for need in rule.requires {
             let present = match need {
-                Requirement::Reason => input.reason.as_deref().is_some_and(|r| !r.trim().is_empty()),
+                Requirement::Reason => input
+                    .reason
+                    .as_deref()
+                    .is_some_and(|r| !r.trim().is_empty()),
                 Requirement::Note => input.note.as_deref().is_some_and(|n| !n.trim().is_empty()),
                 Requirement::Parent => input.parent.as_deref().is_some_and(|p| !p.is_empty()),
-                Requirement::Department => input.department.as_deref().is_some_and(|d| !d.is_empty()),
-                Requirement::Hours => input.hours.is_some_and(|h| h > 0.0 && h <= MAX_EXTENSION_HOURS),
+                Requirement::Department => {
+                    input.department.as_deref().is_some_and(|d| !d.is_empty())
+                }
+                Requirement::Hours => input
+                    .hours
+                    .is_some_and(|h| h > 0.0 && h <= MAX_EXTENSION_HOURS),
             };
             if !present {
-                return Err(MoveError::Missing { attempted: mv, field: need.field() });
+                return Err(MoveError::Missing {
+                    attempted: mv,
+                    field: need.field(),
+                });
             }
         }
         Ok(rule.to)
@@ -212,22 +228,72 @@ impl Move {
         let (from, to, roles, requires): (&[Status], Status, &[Role], &[Requirement]) = match self {
             Move::Accept => (&[S::Collected], S::Accepted, &[Operator, System], &[]),
             Move::Reject => (&[S::Collected], S::Rejected, &[Operator], &[R::Reason]),
-            Move::Merge => (&[S::Collected, S::Accepted], S::Merged, &[Operator], &[R::Parent]),
-            Move::Dispatch => (&[S::Accepted, S::Returned], S::Dispatched, &[Operator, System], &[R::Department]),
+            Move::Merge => (
+                &[S::Collected, S::Accepted],
+                S::Merged,
+                &[Operator],
+                &[R::Parent],
+            ),
+            Move::Dispatch => (
+                &[S::Accepted, S::Returned],
+                S::Dispatched,
+                &[Operator, System],
+                &[R::Department],
+            ),
             Move::SignFor => (&[S::Dispatched], S::SignedFor, &[Department], &[]),
-            Move::Return => (&[S::Dispatched, S::SignedFor], S::Returned, &[Department], &[R::Reason]),
-            Move::Start => (&[S::SignedFor, S::Rework], S::InProgress, &[Department], &[]),
-            Move::RequestExtension => (&[S::SignedFor, S::InProgress], S::ExtensionRequested, &[Department], &[R::Reason, R::Hours]),
+            Move::Return => (
+                &[S::Dispatched, S::SignedFor],
+                S::Returned,
+                &[Department],
+                &[R::Reason],
+            ),
+            Move::Start => (
+                &[S::SignedFor, S::Rework],
+                S::InProgress,
+                &[Department],
+                &[],
+            ),
+            Move::RequestExtension => (
+                &[S::SignedFor, S::InProgress],
+                S::ExtensionRequested,
+                &[Department],
+                &[R::Reason, R::Hours],
+            ),
             Move::ApproveExtension => (&[S::ExtensionRequested], S::InProgress, &[Operator], &[]),
-            Move::RefuseExtension => (&[S::ExtensionRequested], S::InProgress, &[Operator], &[R::Reason]),
-            Move::Handle => (&[S::SignedFor, S::InProgress, S::Rework], S::Handled, &[Department], &[R::Note]),
+            Move::RefuseExtension => (
+                &[S::ExtensionRequested],
+                S::InProgress,
+                &[Operator],
+                &[R::Reason],
+            ),
+            Move::Handle => (
+                &[S::SignedFor, S::InProgress, S::Rework],
+                S::Handled,
+                &[Department],
+                &[R::Note],
+            ),
             Move::VerifyPass => (&[S::Handled], S::Verified, &[GridWorker, Operator], &[]),
-            Move::VerifyFail => (&[S::Handled], S::Rework, &[GridWorker, Operator], &[R::Reason]),
-            Move::SelfHandle => (&[S::Collected, S::Accepted], S::Closed, &[GridWorker], &[R::Note]),
+            Move::VerifyFail => (
+                &[S::Handled],
+                S::Rework,
+                &[GridWorker, Operator],
+                &[R::Reason],
+            ),
+            Move::SelfHandle => (
+                &[S::Collected, S::Accepted],
+                S::Closed,
+                &[GridWorker],
+                &[R::Note],
+            ),
             Move::Close => (&[S::Verified], S::Closed, &[Operator, System], &[]),
             Move::Evaluate => (&[S::Closed], S::Evaluated, &[Citizen], &[]),
         };
-        Rule { from, to, roles, requires }
+        Rule {
+            from,
+            to,
+            roles,
+            requires,
+        }
     }
 
     pub fn as_str(self) -> &'static str {
@@ -271,36 +337,58 @@ pub struct MoveInput {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum MoveError {
-    NotFromHere { status: Status, attempted: Move, allowed: Vec<Move> },
-    RoleMayNot { role: Role, attempted: Move },
-    Missing { attempted: Move, field: &'static str },
+    NotFromHere {
+        status: Status,
+        attempted: Move,
+        allowed: Vec<Move>,
+    },
+    RoleMayNot {
+        role: Role,
+        attempted: Move,
+    },
+    Missing {
+        attempted: Move,
+        field: &'static str,
+    },
 }
 
 impl From<MoveError> for crate::Problem {
     fn from(err: MoveError) -> Self {
         match err {
-            MoveError::NotFromHere { status, attempted, allowed } => crate::Problem::forbidden_move(
+            MoveError::NotFromHere {
+                status,
+                attempted,
+                allowed,
+            } => crate::Problem::forbidden_move(
                 status.as_str(),
                 attempted.as_str(),
                 allowed.into_iter().map(|m| m.as_str().to_owned()).collect(),
             ),
-            MoveError::RoleMayNot { role, attempted } => {
-                crate::Problem::forbidden(format!("a {} may not {}", role.as_str(), attempted.as_str()))
+            MoveError::RoleMayNot { role, attempted } => crate::Problem::forbidden(format!(
+                "a {} may not {}",
+                role.as_str(),
+                attempted.as_str()
+            )),
+            MoveError::Missing { attempted, field } => {
+                crate::Problem::validation(vec![crate::problem::FieldError::new(
+                    field,
+                    format!("{} requires {field}", attempted.as_str()),
+                )])
             }
-            MoveError::Missing { attempted, field } => crate::Problem::validation(vec![crate::problem::FieldError::new(
-                field,
-                format!("{} requires {field}", attempted.as_str()),
-            )]),
         }
     }
 }
 
 /// The status a case's audit trail leads to, replaying every move from `collected`.
 /// `None` if the trail holds a move the machine would not have allowed.
-pub fn replay<'a>(moves: impl IntoIterator<Item = (&'a Move, &'a Role, &'a MoveInput)>) -> Option<Status> {
+pub fn replay<'a>(
+    moves: impl IntoIterator<Item = (&'a Move, &'a Role, &'a MoveInput)>,
+) -> Option<Status> {
     moves
         .into_iter()
-        .try_fold(Status::Collected, |status, (mv, role, input)| status.apply(*mv, *role, input).ok())
+        .try_fold(Status::Collected, |status, (mv, role, input)| {
+            status.apply(*mv, *role, input).ok()
+        })
 }
 
 #[cfg(test)]
@@ -340,7 +428,9 @@ mod tests {
 
     #[test]
     fn a_forbidden_move_lists_the_allowed_ones() {
-        let err = Status::Collected.apply(Move::SignFor, Department, &full_input()).unwrap_err();
+        let err = Status::Collected
+            .apply(Move::SignFor, Department, &full_input())
+            .unwrap_err();
         assert_eq!(
             err,
             MoveError::NotFromHere {
@@ -359,10 +449,20 @@ mod tests {
         ));
         assert_eq!(
             Status::SignedFor.apply(Move::Return, Department, &MoveInput::default()),
-            Err(MoveError::Missing { attempted: Move::Return, field: "reason" })
+            Err(MoveError::Missing {
+                attempted: Move::Return,
+                field: "reason"
+            })
         );
-        let blank = MoveInput { reason: Some("  ".into()), ..Default::default() };
-        assert!(Status::SignedFor.apply(Move::Return, Department, &blank).is_err());
+        let blank = MoveInput {
+            reason: Some("  ".into()),
+            ..Default::default()
+        };
+        assert!(
+            Status::SignedFor
+                .apply(Move::Return, Department, &blank)
+                .is_err()
+        );
     }
 
     #[test]

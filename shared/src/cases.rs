@@ -70,7 +70,11 @@ pub struct Case {
 impl Case {
     /// The light of the running step at `now`, if a step runs.
     pub fn light(&self, now_ms: i64) -> Option<crate::deadlines::Light> {
-        Some(crate::deadlines::light(self.step_started_ms?, self.step_deadline_ms?, now_ms))
+        Some(crate::deadlines::light(
+            self.step_started_ms?,
+            self.step_deadline_ms?,
+            now_ms,
+        ))
     }
 }
 
@@ -192,14 +196,34 @@ fn event_of(r: Row<'_>) -> Result<Event, StoreError> {
 }
 
 /// Whether `secret` is the reporter's secret of a case (compared as hashes, in constant time).
-pub async fn secret_matches<D: Database>(db: &D, case_id: &str, secret: &str) -> Result<bool, StoreError> {
-    let rows = db.execute("SELECT secret_hash FROM cases WHERE id = ?", &[case_id.into()]).await?;
-    let Some(row) = rows.first() else { return Ok(false) };
-    Ok(crate::auth::same_secret(row.text("secret_hash")?.as_bytes(), secret_hash(secret.trim()).as_bytes()))
+pub async fn secret_matches<D: Database>(
+    db: &D,
+    case_id: &str,
+    secret: &str,
+) -> Result<bool, StoreError> {
+    let rows = db
+        .execute(
+            "SELECT secret_hash FROM cases WHERE id = ?",
+            &[case_id.into()],
+        )
+        .await?;
+    let Some(row) = rows.first() else {
+        return Ok(false);
+    };
+    Ok(crate::auth::same_secret(
+        row.text("secret_hash")?.as_bytes(),
+        secret_hash(secret.trim()).as_bytes(),
+    ))
 }
 
 /// Stores the citizen's rating; an unsatisfied one opens a review for the centre.
-pub async fn record_rating<D: Database>(db: &D, case_id: &str, rating: &str, comment: Option<&str>, now: i64) -> Result<(), StoreError> {
+pub async fn record_rating<D: Database>(
+    db: &D,
+    case_id: &str,
+    rating: &str,
+    comment: Option<&str>,
+    now: i64,
+) -> Result<(), StoreError> {
     db.execute(
         "UPDATE cases SET rating = ?, rating_comment = ? WHERE id = ?",
         &[rating.into(), comment.into(), case_id.into()],
@@ -216,7 +240,10 @@ pub async fn record_rating<D: Database>(db: &D, case_id: &str, rating: &str, com
 }
 
 pub fn secret_hash(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(secret.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Runs `work` inside `BEGIN IMMEDIATE … COMMIT`, rolling back on any error.
@@ -246,7 +273,10 @@ pub struct Reporter {
 
 impl Reporter {
     pub fn citizen() -> Reporter {
-        Reporter { kind: "citizen", id: None }
+        Reporter {
+            kind: "citizen",
+            id: None,
+        }
     }
 }
 
@@ -301,15 +331,39 @@ pub async fn create<D: Database>(
     reporter: &Reporter,
     now: i64,
 ) -> Result<(Case, String), Problem> {
+    create_with(db, report, category, cell, reporter, now, async |_| Ok(())).await
+}
+
+/// [`create`], and `also` in the same transaction with the new case's id: a link that must
+/// exist exactly when the case does (a platform's external id, an Open311 request). An error
+/// from `also` rolls the case back.
+pub async fn create_with<D: Database>(
+    db: &D,
+    report: &Report,
+    category: &Category,
+    cell: &CellMatch,
+    reporter: &Reporter,
+    now: i64,
+    also: impl AsyncFnOnce(String) -> Result<(), Problem>,
+) -> Result<(Case, String), Problem> {
     let id = ulid::Ulid::from_parts(now as u64, rand::random()).to_string();
-    let secret: String = (0..16).map(|_| format!("{:02x}", rand::random::<u8>())).collect();
-    let duplicates: Vec<String> = nearby_open(db, category, report.point, now).await?.into_iter().map(|c| c.id).collect();
+    let secret: String = (0..16)
+        .map(|_| format!("{:02x}", rand::random::<u8>()))
+        .collect();
+    let duplicates: Vec<String> = nearby_open(db, category, report.point, now)
+        .await?
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
     in_transaction(db, async {
         // A tracking-code collision (40 random bits) is retried, not surfaced.
         let mut tracking = TrackingCode::random();
         for _ in 0..3 {
             let taken = db
-                .execute("SELECT 1 AS x FROM cases WHERE tracking_code = ?", &[tracking.as_str().into()])
+                .execute(
+                    "SELECT 1 AS x FROM cases WHERE tracking_code = ?",
+                    &[tracking.as_str().into()],
+                )
                 .await?;
             if taken.is_empty() {
                 break;
@@ -335,7 +389,9 @@ pub async fn create<D: Database>(
                 report.contact_name.clone().into(),
                 report.contact_phone.clone().into(),
                 category.priority.into(),
-                (!duplicates.is_empty()).then(|| serde_json::to_string(&duplicates).unwrap_or_default()).into(),
+                (!duplicates.is_empty())
+                    .then(|| serde_json::to_string(&duplicates).unwrap_or_default())
+                    .into(),
                 reporter.kind.into(),
                 reporter.id.clone().into(),
                 now.into(),
@@ -349,6 +405,11 @@ pub async fn create<D: Database>(
         });
         let (role, actor) = match reporter.kind {
             "grid_worker" => (Role::GridWorker, reporter.id.clone().unwrap_or_default()),
+            // A citizen's report relayed by another system: the trail names the system.
+            "platform" | "open311" => (
+                Role::Citizen,
+                reporter.id.clone().unwrap_or_else(|| "citizen".to_owned()),
+            ),
             _ => (Role::Citizen, "citizen".to_owned()),
         };
         db.execute(
@@ -367,6 +428,8 @@ pub async fn create<D: Database>(
             ],
         )
         .await?;
+        crate::indicators::record_received(db, &id, &cell.cell.code, &category.code, now).await?;
+        also(id.clone()).await?;
         Ok(())
     })
     .await?;
@@ -375,13 +438,21 @@ pub async fn create<D: Database>(
 }
 
 pub async fn by_id<D: Database>(db: &D, id: &str) -> Result<Option<Case>, StoreError> {
-    let rows = db.execute(&format!("SELECT {CASE_COLUMNS} FROM cases c WHERE c.id = ?"), &[id.into()]).await?;
+    let rows = db
+        .execute(
+            &format!("SELECT {CASE_COLUMNS} FROM cases c WHERE c.id = ?"),
+            &[id.into()],
+        )
+        .await?;
     rows.first().map(case_of).transpose()
 }
 
 pub async fn by_tracking_code<D: Database>(db: &D, code: &str) -> Result<Option<Case>, StoreError> {
     let rows = db
-        .execute(&format!("SELECT {CASE_COLUMNS} FROM cases c WHERE c.tracking_code = ?"), &[code.into()])
+        .execute(
+            &format!("SELECT {CASE_COLUMNS} FROM cases c WHERE c.tracking_code = ?"),
+            &[code.into()],
+        )
         .await?;
     rows.first().map(case_of).transpose()
 }
@@ -394,7 +465,14 @@ pub async fn events<D: Database>(db: &D, case_id: &str) -> Result<Vec<Event>, St
 /// The clock columns after a move: (step, started, deadline, next check, overdue).
 type Clock = (Option<String>, Option<i64>, Option<i64>, Option<i64>, i64);
 
-async fn next_clock<D: Database>(db: &D, case: &Case, mv: Move, to: Status, input: &MoveInput, now: i64) -> Result<Clock, Problem> {
+async fn next_clock<D: Database>(
+    db: &D,
+    case: &Case,
+    mv: Move,
+    to: Status,
+    input: &MoveInput,
+    now: i64,
+) -> Result<Clock, Problem> {
     use crate::deadlines::{ClockChange, deadline, hours_for};
     let keep: Clock = (
         case.step.clone(),
@@ -405,20 +483,36 @@ async fn next_clock<D: Database>(db: &D, case: &Case, mv: Move, to: Status, inpu
     );
     Ok(match crate::deadlines::clock_change(mv, to) {
         ClockChange::Start(step) => {
-            let category = crate::directory::category(db, &case.category).await?.ok_or_else(Problem::internal)?;
+            let category = crate::directory::category(db, &case.category)
+                .await?
+                .ok_or_else(Problem::internal)?;
             let due = deadline(now, hours_for(&category, step));
-            (Some(step.as_str().to_owned()), Some(now), Some(due), Some(due), 0)
+            (
+                Some(step.as_str().to_owned()),
+                Some(now),
+                Some(due),
+                Some(due),
+                0,
+            )
         }
         ClockChange::Extend(_) => {
             // The hours granted: the operator's, else those the department asked for.
             let hours = match input.hours {
                 Some(h) => h,
-                None => requested_extension_hours(db, &case.id).await?.unwrap_or(0.0),
+                None => requested_extension_hours(db, &case.id)
+                    .await?
+                    .unwrap_or(0.0),
             };
             match case.step_deadline_ms {
                 Some(old) => {
                     let due = deadline(old, hours);
-                    (case.step.clone(), case.step_started_ms, Some(due), Some(due.max(now)), i64::from(due < now))
+                    (
+                        case.step.clone(),
+                        case.step_started_ms,
+                        Some(due),
+                        Some(due.max(now)),
+                        i64::from(due < now),
+                    )
                 }
                 None => keep,
             }
@@ -428,7 +522,10 @@ async fn next_clock<D: Database>(db: &D, case: &Case, mv: Move, to: Status, inpu
     })
 }
 
-async fn requested_extension_hours<D: Database>(db: &D, case_id: &str) -> Result<Option<f64>, StoreError> {
+async fn requested_extension_hours<D: Database>(
+    db: &D,
+    case_id: &str,
+) -> Result<Option<f64>, StoreError> {
     let rows = db
         .execute(
             "SELECT details FROM case_events WHERE case_id = ? AND type = 'request_extension' ORDER BY seq DESC LIMIT 1",
@@ -457,9 +554,12 @@ pub async fn apply_move<D: Database>(
 ) -> Result<(Case, i64), Problem> {
     let from = Status::parse(&case.status).ok_or_else(Problem::internal)?;
     let to = from.apply(mv, actor.role, input)?;
-    let department = (mv == Move::Dispatch).then(|| input.department.clone()).flatten();
+    let department = (mv == Move::Dispatch)
+        .then(|| input.department.clone())
+        .flatten();
     let parent = (mv == Move::Merge).then(|| input.parent.clone()).flatten();
-    let (step, started, due, next_check, overdue) = next_clock(db, case, mv, to, input, now).await?;
+    let (step, started, due, next_check, overdue) =
+        next_clock(db, case, mv, to, input, now).await?;
     let closed_at = (to == Status::Closed).then_some(now);
     let updated = db
         .execute(
@@ -481,9 +581,12 @@ pub async fn apply_move<D: Database>(
         )
         .await?;
     let Some(row) = updated.first() else {
-        return Err(Problem::conflict("the case changed meanwhile; read it again and retry"));
+        return Err(Problem::conflict(
+            "the case changed meanwhile; read it again and retry",
+        ));
     };
     let seq = row.i64("event_count")?;
+    crate::indicators::record_move(db, case, mv, to, input, &details, now).await?;
     if let Json::Object(map) = &mut details {
         for (key, value) in [
             ("reason", &input.reason),
@@ -519,12 +622,96 @@ pub async fn apply_move<D: Database>(
     )
     .await?;
     let after = by_id(db, &case.id).await?.ok_or_else(Problem::internal)?;
+    // A case that came from another platform tells it of every status change (outbox).
+    if after.channel == Channel::Platform.as_str() {
+        crate::platforms::notify_status(db, &after, mv, actor, seq, now).await?;
+    }
     Ok((after, seq))
 }
 
+const BUMP_EVENT_COUNT: &str = "UPDATE cases SET event_count = event_count + 1, updated_at = ? WHERE id = ? AND event_count = ? RETURNING event_count";
+
+/// Records what happened to a case without moving it (a late status, a platform's note): the
+/// same append-only trail, with `from_status` = `to_status`. Optimistic like [`apply_move`]; call
+/// inside a transaction. Returns the event's sequence number.
+pub async fn record_event<D: Database>(
+    db: &D,
+    case: &Case,
+    kind: &str,
+    actor: &Actor,
+    details: Json,
+    now: i64,
+) -> Result<i64, Problem> {
+    let updated = db
+        .execute(
+            BUMP_EVENT_COUNT,
+            &[now.into(), case.id.as_str().into(), case.event_count.into()],
+        )
+        .await?;
+    let Some(row) = updated.first() else {
+        return Err(Problem::conflict(
+            "the case changed meanwhile; read it again and retry",
+        ));
+    };
+    let seq = row.i64("event_count")?;
+    db.execute(
+        INSERT_EVENT,
+        &[
+            case.id.as_str().into(),
+            seq.into(),
+            kind.into(),
+            case.status.as_str().into(),
+            case.status.as_str().into(),
+            actor.role.as_str().into(),
+            actor.id.as_str().into(),
+            actor.channel.as_str().into(),
+            details.to_string().into(),
+            now.into(),
+        ],
+    )
+    .await?;
+    Ok(seq)
+}
+
+/// When the case's status last changed, in the time of whoever changed it: the `occurred_at`
+/// a department or platform gave with its move, else our clock. An older status never
+/// overrides a newer one: callers compare against this.
+pub async fn status_changed_at<D: Database>(
+    db: &D,
+    case_id: &str,
+) -> Result<Option<i64>, StoreError> {
+    let rows = db
+        .execute(
+            "SELECT details, at FROM case_events WHERE case_id = ? AND from_status IS NOT NULL AND from_status != to_status \
+             ORDER BY seq DESC LIMIT 1",
+            &[case_id.into()],
+        )
+        .await?;
+    let Some(row) = rows.first() else {
+        return Ok(None);
+    };
+    let given = serde_json::from_str::<Json>(&row.text("details")?)
+        .ok()
+        .and_then(|d| {
+            d.get("occurred_at")
+                .and_then(Json::as_str)
+                .and_then(|t| crate::datetime::parse(t, 0))
+        });
+    Ok(Some(given.unwrap_or(row.i64("at")?)))
+}
+
 /// Records the lead department and the helpers of a dispatch (replacing an earlier dispatch's).
-pub async fn set_departments<D: Database>(db: &D, case_id: &str, lead: &str, helpers: &[String]) -> Result<(), StoreError> {
-    db.execute("DELETE FROM case_departments WHERE case_id = ?", &[case_id.into()]).await?;
+pub async fn set_departments<D: Database>(
+    db: &D,
+    case_id: &str,
+    lead: &str,
+    helpers: &[String],
+) -> Result<(), StoreError> {
+    db.execute(
+        "DELETE FROM case_departments WHERE case_id = ?",
+        &[case_id.into()],
+    )
+    .await?;
     db.execute(
         "INSERT INTO case_departments (case_id, department, role) VALUES (?, ?, 'lead')",
         &[case_id.into(), lead.into()],
@@ -596,7 +783,9 @@ pub async fn list<D: Database>(
     after: Option<(i64, String)>,
 ) -> Result<(Vec<Case>, Option<String>), StoreError> {
     let (scope_sql, mut params) = scope;
-    let mut sql = format!("SELECT {CASE_COLUMNS}, c.created_at AS created_ms FROM cases c WHERE ({scope_sql})");
+    let mut sql = format!(
+        "SELECT {CASE_COLUMNS}, c.created_at AS created_ms FROM cases c WHERE ({scope_sql})"
+    );
     if let Some(s) = filter.status {
         sql.push_str(" AND c.status = ?");
         params.push(s.as_str().into());
@@ -638,7 +827,11 @@ pub async fn list<D: Database>(
         cursor = Some(format!("{}:{}", r.i64("created_ms")?, r.text("id")?));
         cases.push(case_of(r)?);
     }
-    let next = if rows.rows.len() as i64 > limit { cursor } else { None };
+    let next = if rows.rows.len() as i64 > limit {
+        cursor
+    } else {
+        None
+    };
     Ok((cases, next))
 }
 

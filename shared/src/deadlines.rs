@@ -88,7 +88,9 @@ impl Light {
         }
     }
     pub fn parse(s: &str) -> Option<Light> {
-        [Light::Green, Light::Yellow, Light::Red].into_iter().find(|l| l.as_str() == s)
+        [Light::Green, Light::Yellow, Light::Red]
+            .into_iter()
+            .find(|l| l.as_str() == s)
     }
 }
 
@@ -153,13 +155,27 @@ pub async fn sweep<D: Database>(db: &D, now: i64, batch: i64) -> Result<Escalati
     let mut report = EscalationReport::default();
     for row in due.iter() {
         let id = row.text("id")?;
-        let params = [now.into(), now.into(), now.into(), id.as_str().into(), now.into()];
+        let params = [
+            now.into(),
+            now.into(),
+            now.into(),
+            id.as_str().into(),
+            now.into(),
+        ];
         crate::cases::in_transaction(db, async {
             let rows = db.execute(ESCALATE, &params).await?;
             if let Some(r) = rows.first() {
                 let level = r.text("escalation_level")?;
-                append_system_event(db, &id, r.i64("event_count")?, "escalate", &r.text("status")?, json!({"level": level}), now)
-                    .await?;
+                append_system_event(
+                    db,
+                    &id,
+                    r.i64("event_count")?,
+                    "escalate",
+                    &r.text("status")?,
+                    json!({"level": level}),
+                    now,
+                )
+                .await?;
                 report.escalated += 1;
             }
             Ok(())
@@ -218,10 +234,22 @@ mod tests {
 
     #[test]
     fn moves_drive_the_clock() {
-        assert_eq!(clock_change(Move::Dispatch, Status::Dispatched), ClockChange::Start(Step::SignFor));
-        assert_eq!(clock_change(Move::Start, Status::InProgress), ClockChange::Keep);
-        assert_eq!(clock_change(Move::Return, Status::Returned), ClockChange::Stop);
-        assert_eq!(clock_change(Move::VerifyFail, Status::Rework), ClockChange::Start(Step::Handle));
+        assert_eq!(
+            clock_change(Move::Dispatch, Status::Dispatched),
+            ClockChange::Start(Step::SignFor)
+        );
+        assert_eq!(
+            clock_change(Move::Start, Status::InProgress),
+            ClockChange::Keep
+        );
+        assert_eq!(
+            clock_change(Move::Return, Status::Returned),
+            ClockChange::Stop
+        );
+        assert_eq!(
+            clock_change(Move::VerifyFail, Status::Rework),
+            ClockChange::Start(Step::Handle)
+        );
         assert_eq!(level_above("street"), Some("district"));
         assert_eq!(level_above("city"), None);
     }

@@ -53,7 +53,9 @@ impl Rng {
 
 /// Splits `total` items over `parts` as evenly as possible, the larger shares first.
 fn shares(total: usize, parts: usize) -> Vec<usize> {
-    (0..parts).map(|i| total / parts + usize::from(i < total % parts)).collect()
+    (0..parts)
+        .map(|i| total / parts + usize::from(i < total % parts))
+        .collect()
 }
 
 /// `n` + 1 split positions from `lo` to `hi`, each part 70–130 % of the even share.
@@ -87,15 +89,26 @@ pub fn city(seed: u64) -> Vec<GridFeature> {
     let xs = splits(&mut rng, WEST, EAST, DISTRICTS.len());
     for (d, (code, name)) in DISTRICTS.iter().enumerate() {
         let district = GridCode::parse(code).expect("district codes are 6 digits");
-        out.push(GridFeature { code: district.clone(), name: (*name).into(), shape: None, workers: None });
+        out.push(GridFeature {
+            code: district.clone(),
+            name: (*name).into(),
+            shape: None,
+            workers: None,
+        });
         let ys = splits(&mut rng, SOUTH, NORTH, street_counts[d]);
         for s in 0..street_counts[d] {
             let street = GridCode::parse(&format!("{code}{:03}", s + 1)).expect("9 digits");
             let street_name = format!("{}{}街道", name.trim_end_matches('区'), s + 1);
-            out.push(GridFeature { code: street.clone(), name: street_name, shape: None, workers: None });
+            out.push(GridFeature {
+                code: street.clone(),
+                name: street_name,
+                shape: None,
+                workers: None,
+            });
             let cxs = splits(&mut rng, xs[d], xs[d + 1], community_counts[street_no]);
             for c in 0..community_counts[street_no] {
-                let community = GridCode::parse(&format!("{}{:03}", street.as_str(), c + 1)).expect("12 digits");
+                let community = GridCode::parse(&format!("{}{:03}", street.as_str(), c + 1))
+                    .expect("12 digits");
                 out.push(GridFeature {
                     code: community.clone(),
                     name: format!("第{}社区", c + 1),
@@ -108,8 +121,14 @@ pub fn city(seed: u64) -> Vec<GridFeature> {
                 let left = splits(&mut rng, ys[s], ys[s + 1], n);
                 let right = splits(&mut rng, ys[s], ys[s + 1], n);
                 for k in 0..n {
-                    let cell = GridCode::parse(&format!("{}{:03}", community.as_str(), k + 1)).expect("15 digits");
-                    let mut corners = [(x0, left[k]), (x1, right[k]), (x1, right[k + 1]), (x0, left[k + 1])];
+                    let cell = GridCode::parse(&format!("{}{:03}", community.as_str(), k + 1))
+                        .expect("15 digits");
+                    let mut corners = [
+                        (x0, left[k]),
+                        (x1, right[k]),
+                        (x1, right[k + 1]),
+                        (x0, left[k + 1]),
+                    ];
                     let mut holes = Vec::new();
                     let (cx, cy) = (
                         corners.iter().map(|p| p.0).sum::<f64>() / 4.0,
@@ -122,8 +141,16 @@ pub fn city(seed: u64) -> Vec<GridFeature> {
                         }
                     } else if cell_no % 499 == 250 {
                         // A pond inside the cell: a hole no cell covers.
-                        let (hx, hy) = ((x1 - x0) * 0.15, (right[k + 1] - right[k]).min(left[k + 1] - left[k]) * 0.15);
-                        holes.push(ring(&[(cx - hx, cy - hy), (cx - hx, cy + hy), (cx + hx, cy + hy), (cx + hx, cy - hy)]));
+                        let (hx, hy) = (
+                            (x1 - x0) * 0.15,
+                            (right[k + 1] - right[k]).min(left[k + 1] - left[k]) * 0.15,
+                        );
+                        holes.push(ring(&[
+                            (cx - hx, cy - hy),
+                            (cx - hx, cy + hy),
+                            (cx + hx, cy + hy),
+                            (cx + hx, cy - hy),
+                        ]));
                     }
                     let shape = MultiPolygon(vec![Polygon::new(ring(&corners), holes)]);
                     out.push(GridFeature {
@@ -145,22 +172,31 @@ pub fn city(seed: u64) -> Vec<GridFeature> {
 
 /// Grid workers of the demo city, as the article counts them (8,200+).
 pub const WORKERS: usize = 8200;
-const SURNAMES: [&str; 20] =
-    ["陈", "林", "黄", "张", "李", "王", "吴", "刘", "蔡", "杨", "郑", "许", "谢", "洪", "郭", "曾", "庄", "苏", "叶", "周"];
+const SURNAMES: [&str; 20] = [
+    "陈", "林", "黄", "张", "李", "王", "吴", "刘", "蔡", "杨", "郑", "许", "谢", "洪", "郭", "曾",
+    "庄", "苏", "叶", "周",
+];
 const GIVEN_NAMES: [&str; 24] = [
-    "志强", "丽华", "建国", "秀英", "海燕", "文杰", "晓明", "美玲", "国华", "淑芬", "伟", "芳", "静", "敏", "磊", "思远",
-    "雅婷", "俊杰", "金水", "阿明", "玉兰", "振华", "丽娟", "建平",
+    "志强", "丽华", "建国", "秀英", "海燕", "文杰", "晓明", "美玲", "国华", "淑芬", "伟", "芳",
+    "静", "敏", "磊", "思远", "雅婷", "俊杰", "金水", "阿明", "玉兰", "振华", "丽娟", "建平",
 ];
 /// Mobile prefixes of the three carriers.
-const PHONE_PREFIXES: [&str; 12] = ["138", "139", "135", "136", "137", "150", "151", "158", "159", "186", "188", "189"];
+const PHONE_PREFIXES: [&str; 12] = [
+    "138", "139", "135", "136", "137", "150", "151", "158", "159", "186", "188", "189",
+];
 
 /// Gives every cell 1 to 3 workers, [`WORKERS`] in all, named and numbered deterministically.
 /// Its own random stream, so the shapes of a seed do not depend on it.
 fn assign_workers(seed: u64, features: &mut [GridFeature]) {
     let mut rng = Rng(seed ^ 0x5EED_6E1D);
-    let cells: Vec<usize> = (0..features.len()).filter(|&i| features[i].workers.is_some()).collect();
+    let cells: Vec<usize> = (0..features.len())
+        .filter(|&i| features[i].workers.is_some())
+        .collect();
     // Mostly two a cell, some one or three; then nudged until the total is exact.
-    let mut counts: Vec<usize> = cells.iter().map(|_| [1, 2, 2, 3][(rng.next() % 4) as usize]).collect();
+    let mut counts: Vec<usize> = cells
+        .iter()
+        .map(|_| [1, 2, 2, 3][(rng.next() % 4) as usize])
+        .collect();
     let target = WORKERS.clamp(cells.len(), cells.len() * 3);
     let mut total: usize = counts.iter().sum();
     for i in (0..counts.len()).cycle() {
@@ -187,7 +223,11 @@ fn assign_workers(seed: u64, features: &mut [GridFeature]) {
                 );
                 let prefix = PHONE_PREFIXES[(rng.next() % PHONE_PREFIXES.len() as u64) as usize];
                 let phone = format!("{prefix}{:08}", rng.next() % 100_000_000);
-                grid::GridWorker { id: format!("gw{number:05}"), name, phone }
+                grid::GridWorker {
+                    id: format!("gw{number:05}"),
+                    name,
+                    phone,
+                }
             })
             .collect();
         features[i].workers = Some(list);
@@ -208,9 +248,15 @@ pub fn region(seed: u64, cols: usize, rows: usize) -> Vec<GridFeature> {
             f.code = GridCode::parse(&code).expect("same length, digits");
             if let Some(shape) = &mut f.shape {
                 shape.0.iter_mut().for_each(|poly| {
-                    poly.exterior_mut(|r| r.0.iter_mut().for_each(|c| (c.x, c.y) = (c.x + dx, c.y + dy)));
+                    poly.exterior_mut(|r| {
+                        r.0.iter_mut()
+                            .for_each(|c| (c.x, c.y) = (c.x + dx, c.y + dy))
+                    });
                     poly.interiors_mut(|rs| {
-                        rs.iter_mut().for_each(|r| r.0.iter_mut().for_each(|c| (c.x, c.y) = (c.x + dx, c.y + dy)))
+                        rs.iter_mut().for_each(|r| {
+                            r.0.iter_mut()
+                                .for_each(|c| (c.x, c.y) = (c.x + dx, c.y + dy))
+                        })
                     });
                 });
             }
@@ -226,7 +272,9 @@ pub fn city_geojson(seed: u64) -> String {
         .into_iter()
         .map(|f| {
             let geometry = match &f.shape {
-                Some(shape) => json!({"type": "MultiPolygon", "coordinates": grid::index::rings_of(shape)}),
+                Some(shape) => {
+                    json!({"type": "MultiPolygon", "coordinates": grid::index::rings_of(shape)})
+                }
                 None => Json::Null,
             };
             let mut properties = json!({
@@ -258,20 +306,149 @@ pub const DEPARTMENTS: [(&str, &str); 6] = [
 /// 06 other; 事件 events: 01 street environment, 02 advertising, 03 construction,
 /// 04 emergencies, 05 street order, 06 other), plus mediation of disputes.
 /// (code, zh, en, kind, major class, department, priority, sign-for / handle / verify hours).
-pub const CATEGORIES: [(&str, &str, &str, &str, &str, &str, i64, [f64; 3]); 13] = [
-    ("utilities.manhole_cover", "井盖破损或缺失", "Broken or missing manhole cover", "component", "C01 公用设施 Public utilities", "municipal", 1, [1.0, 24.0, 12.0]),
-    ("utilities.streetlight", "路灯不亮", "Streetlight out", "component", "C01 公用设施 Public utilities", "municipal", 2, [4.0, 72.0, 24.0]),
-    ("utilities.water_leak", "供水管道漏水", "Water pipe leak", "component", "C01 公用设施 Public utilities", "water", 1, [1.0, 24.0, 12.0]),
-    ("roads.pothole", "道路坑洼", "Pothole", "component", "C02 道路交通 Roads and traffic", "municipal", 2, [2.0, 72.0, 24.0]),
-    ("landscape.greenway_sign", "绿道标识损坏", "Damaged greenway sign", "component", "C04 园林绿化 Landscaping", "gardens", 3, [4.0, 120.0, 48.0]),
-    ("landscape.fallen_tree", "树木倒伏", "Fallen tree", "component", "C04 园林绿化 Landscaping", "gardens", 1, [1.0, 12.0, 12.0]),
-    ("environment.litter", "暴露垃圾", "Exposed rubbish", "event", "E01 市容环境 Street environment", "urban", 2, [2.0, 24.0, 24.0]),
-    ("advertising.illegal_ad", "违规广告张贴", "Illegal advertising", "event", "E02 宣传广告 Advertising", "urban", 3, [4.0, 72.0, 48.0]),
-    ("construction.noise", "施工噪音扰民", "Construction noise", "event", "E03 施工管理 Construction", "urban", 2, [2.0, 24.0, 24.0]),
-    ("emergency.road_collapse", "路面塌陷", "Road collapse", "event", "E04 突发事件 Emergencies", "municipal", 1, [0.5, 12.0, 6.0]),
-    ("order.street_vendor", "占道经营", "Street vending on the road", "event", "E05 街面秩序 Street order", "urban", 2, [2.0, 24.0, 24.0]),
-    ("order.illegal_parking", "违章停车", "Illegal parking", "event", "E05 街面秩序 Street order", "traffic", 2, [1.0, 8.0, 12.0]),
-    ("dispute.neighbourhood", "邻里纠纷", "Neighbourhood dispute", "dispute", "D01 矛盾纠纷 Disputes", "justice", 2, [24.0, 720.0, 168.0]),
+/// (code, zh, en, kind, major class, department, priority, [sign-for, handle, verify] hours).
+pub type DemoCategory = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    i64,
+    [f64; 3],
+);
+
+pub const CATEGORIES: [DemoCategory; 13] = [
+    (
+        "utilities.manhole_cover",
+        "井盖破损或缺失",
+        "Broken or missing manhole cover",
+        "component",
+        "C01 公用设施 Public utilities",
+        "municipal",
+        1,
+        [1.0, 24.0, 12.0],
+    ),
+    (
+        "utilities.streetlight",
+        "路灯不亮",
+        "Streetlight out",
+        "component",
+        "C01 公用设施 Public utilities",
+        "municipal",
+        2,
+        [4.0, 72.0, 24.0],
+    ),
+    (
+        "utilities.water_leak",
+        "供水管道漏水",
+        "Water pipe leak",
+        "component",
+        "C01 公用设施 Public utilities",
+        "water",
+        1,
+        [1.0, 24.0, 12.0],
+    ),
+    (
+        "roads.pothole",
+        "道路坑洼",
+        "Pothole",
+        "component",
+        "C02 道路交通 Roads and traffic",
+        "municipal",
+        2,
+        [2.0, 72.0, 24.0],
+    ),
+    (
+        "landscape.greenway_sign",
+        "绿道标识损坏",
+        "Damaged greenway sign",
+        "component",
+        "C04 园林绿化 Landscaping",
+        "gardens",
+        3,
+        [4.0, 120.0, 48.0],
+    ),
+    (
+        "landscape.fallen_tree",
+        "树木倒伏",
+        "Fallen tree",
+        "component",
+        "C04 园林绿化 Landscaping",
+        "gardens",
+        1,
+        [1.0, 12.0, 12.0],
+    ),
+    (
+        "environment.litter",
+        "暴露垃圾",
+        "Exposed rubbish",
+        "event",
+        "E01 市容环境 Street environment",
+        "urban",
+        2,
+        [2.0, 24.0, 24.0],
+    ),
+    (
+        "advertising.illegal_ad",
+        "违规广告张贴",
+        "Illegal advertising",
+        "event",
+        "E02 宣传广告 Advertising",
+        "urban",
+        3,
+        [4.0, 72.0, 48.0],
+    ),
+    (
+        "construction.noise",
+        "施工噪音扰民",
+        "Construction noise",
+        "event",
+        "E03 施工管理 Construction",
+        "urban",
+        2,
+        [2.0, 24.0, 24.0],
+    ),
+    (
+        "emergency.road_collapse",
+        "路面塌陷",
+        "Road collapse",
+        "event",
+        "E04 突发事件 Emergencies",
+        "municipal",
+        1,
+        [0.5, 12.0, 6.0],
+    ),
+    (
+        "order.street_vendor",
+        "占道经营",
+        "Street vending on the road",
+        "event",
+        "E05 街面秩序 Street order",
+        "urban",
+        2,
+        [2.0, 24.0, 24.0],
+    ),
+    (
+        "order.illegal_parking",
+        "违章停车",
+        "Illegal parking",
+        "event",
+        "E05 街面秩序 Street order",
+        "traffic",
+        2,
+        [1.0, 8.0, 12.0],
+    ),
+    (
+        "dispute.neighbourhood",
+        "邻里纠纷",
+        "Neighbourhood dispute",
+        "dispute",
+        "D01 矛盾纠纷 Disputes",
+        "justice",
+        2,
+        [24.0, 720.0, 168.0],
+    ),
 ];
 
 /// Loads the demo city (map, departments, categories) into a deployment.
@@ -279,25 +456,36 @@ pub async fn load<E: Env>(env: &E, seed: u64) -> Result<grid::ImportSummary, Pro
     crate::schema::ensure(env).await?;
     let now = env.now_ms();
     let map = city(seed);
-    let offices = map.iter().filter(|f| f.code.level() == crate::model::Level::Street).map(|street| {
-        // Each street's office: where its events go first.
-        let code = format!("street-{}", street.code.as_str());
+    let offices = map
+        .iter()
+        .filter(|f| f.code.level() == crate::model::Level::Street)
+        .map(|street| {
+            // Each street's office: where its events go first.
+            let code = format!("street-{}", street.code.as_str());
+            let input = DepartmentInput {
+                name: format!("{}办事处", street.name),
+                webhook_url: None,
+                secret: None,
+                area_code: Some(street.code.as_str().to_owned()),
+                secret_overlap_hours: None,
+            };
+            (code, input)
+        });
+    let departments = DEPARTMENTS.iter().map(|(code, name)| {
         let input = DepartmentInput {
-            name: format!("{}办事处", street.name),
+            name: (*name).into(),
             webhook_url: None,
             secret: None,
-            area_code: Some(street.code.as_str().to_owned()),
+            area_code: None,
+            secret_overlap_hours: None,
         };
-        (code, input)
-    });
-    let departments = DEPARTMENTS.iter().map(|(code, name)| {
-        let input = DepartmentInput { name: (*name).into(), webhook_url: None, secret: None, area_code: None };
         ((*code).to_owned(), input)
     });
     for (code, input) in departments.chain(offices) {
         directory::upsert_department(env, &code, &input, now).await?;
     }
-    for (code, zh, en, kind, major, department, priority, [sign_for, handle, verify]) in CATEGORIES {
+    for (code, zh, en, kind, major, department, priority, [sign_for, handle, verify]) in CATEGORIES
+    {
         let input = CategoryInput {
             major: major.into(),
             priority,
@@ -325,14 +513,22 @@ mod tests {
         assert_eq!(count(Level::Community), COMMUNITIES);
         assert_eq!(count(Level::Cell), CELLS);
         assert!(grid::check_hierarchy(&city).is_ok());
-        let workers: Vec<usize> = city.iter().filter_map(|f| f.workers.as_ref()).map(Vec::len).collect();
+        let workers: Vec<usize> = city
+            .iter()
+            .filter_map(|f| f.workers.as_ref())
+            .map(Vec::len)
+            .collect();
         assert_eq!(workers.len(), CELLS, "every cell has its list");
         assert_eq!(workers.iter().sum::<usize>(), WORKERS);
         assert!(workers.iter().all(|n| (1..=3).contains(n)), "1 to 3 a cell");
         let first = &city.iter().find_map(|f| f.workers.as_ref()).unwrap()[0];
         assert_eq!(first.id, "gw00001");
         assert_eq!(first.phone.len(), 11);
-        assert!(SURNAMES.iter().any(|s| first.name.starts_with(s)), "{}", first.name);
+        assert!(
+            SURNAMES.iter().any(|s| first.name.starts_with(s)),
+            "{}",
+            first.name
+        );
         assert_eq!(city_geojson(7), city_geojson(7));
         assert_ne!(city_geojson(7), city_geojson(8));
     }
@@ -340,20 +536,35 @@ mod tests {
     #[test]
     fn a_region_repeats_the_city_with_its_own_codes() {
         let region = region(1, 2, 1);
-        let cells: Vec<&GridFeature> = region.iter().filter(|f| f.code.level() == Level::Cell).collect();
+        let cells: Vec<&GridFeature> = region
+            .iter()
+            .filter(|f| f.code.level() == Level::Cell)
+            .collect();
         assert_eq!(cells.len(), 2 * CELLS);
-        let codes: std::collections::HashSet<&str> = region.iter().map(|f| f.code.as_str()).collect();
+        let codes: std::collections::HashSet<&str> =
+            region.iter().map(|f| f.code.as_str()).collect();
         assert_eq!(codes.len(), region.len(), "codes are unique");
         assert!(grid::check_hierarchy(&region).is_ok());
         use geo::BoundingRect;
-        let east = cells[CELLS].shape.as_ref().unwrap().bounding_rect().unwrap();
-        assert!(east.min().x >= EAST - 1e-9, "the second city lies east of the first");
+        let east = cells[CELLS]
+            .shape
+            .as_ref()
+            .unwrap()
+            .bounding_rect()
+            .unwrap();
+        assert!(
+            east.min().x >= EAST - 1e-9,
+            "the second city lies east of the first"
+        );
     }
 
     #[test]
     fn the_geojson_parses_back_to_the_same_map() {
         let parsed = grid::parse_feature_collection(city_geojson(3).as_bytes()).unwrap();
         // Compared without printing: a diff of 4,700 features helps nobody.
-        assert!(parsed == city(3), "the parsed map differs from the generated one");
+        assert!(
+            parsed == city(3),
+            "the parsed map differs from the generated one"
+        );
     }
 }

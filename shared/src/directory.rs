@@ -15,7 +15,33 @@ pub struct Department {
     pub webhook_url: Option<String>,
     #[serde(skip)]
     pub secret: Option<String>,
+    /// The secret before the last rotation; it still verifies (and signs beside the new one)
+    /// until `previous_secret_until`.
+    #[serde(skip)]
+    pub previous_secret: Option<String>,
+    #[serde(skip)]
+    pub previous_secret_until: Option<i64>,
+    /// Until when the previous secret is still accepted, during a rotation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_secret_valid_until: Option<String>,
 }
+
+impl Department {
+    /// The secrets a department's callback may be signed with at `now`: the current one and,
+    /// during a rotation's overlap, the previous one.
+    pub fn verifying_secrets(&self, now: i64) -> Vec<&str> {
+        let previous = self
+            .previous_secret
+            .as_deref()
+            .filter(|_| self.previous_secret_until.is_some_and(|u| u > now));
+        self.secret.as_deref().into_iter().chain(previous).collect()
+    }
+}
+
+/// How long the previous secret stays valid after a rotation when the PUT does not say.
+pub const DEFAULT_SECRET_OVERLAP_HOURS: f64 = 24.0;
+/// The longest overlap: 30 days.
+pub const MAX_SECRET_OVERLAP_HOURS: f64 = 720.0;
 
 /// A category after the digital city-management classification: its kind (component 部件,
 /// event 事件, or dispute 矛盾纠纷), its major class, and the hours each step may take.
@@ -46,6 +72,10 @@ pub struct DepartmentInput {
     /// For a street office: the street code it serves (events there go to it first).
     #[serde(default)]
     pub area_code: Option<String>,
+    /// When `secret` replaces another: how many hours the old one keeps verifying callbacks
+    /// (default 24, 0 ends it at once, at most 720).
+    #[serde(default)]
+    pub secret_overlap_hours: Option<f64>,
 }
 
 /// The body of `PUT /api/admin/categories/{code}`; the hours default to the field's usual ones.
@@ -118,12 +148,18 @@ pub fn valid_code(code: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
 }
 
+// A new secret that differs from the stored one is a rotation: the stored one becomes the
+// previous secret, valid until ?7. (Every right-hand side reads the row as it was.)
 const UPSERT_DEPARTMENT: &str = "INSERT INTO departments (code, name, webhook_url, secret, area_code, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
      ON CONFLICT (code) DO UPDATE SET name = excluded.name, webhook_url = excluded.webhook_url,
+        previous_secret = CASE WHEN excluded.secret IS NOT NULL AND departments.secret IS NOT NULL
+            AND excluded.secret != departments.secret THEN departments.secret ELSE departments.previous_secret END,
+        previous_secret_until = CASE WHEN excluded.secret IS NOT NULL AND departments.secret IS NOT NULL
+            AND excluded.secret != departments.secret THEN ?7 ELSE departments.previous_secret_until END,
         secret = COALESCE(excluded.secret, departments.secret), area_code = excluded.area_code,
         updated_at = excluded.updated_at";
-const DEPARTMENT_BY_CODE: &str = "SELECT code, name, webhook_url, secret FROM departments WHERE code = ?";
+const DEPARTMENT_BY_CODE: &str = "SELECT code, name, webhook_url, secret, previous_secret, previous_secret_until FROM departments WHERE code = ?";
 const UPSERT_CATEGORY: &str = "INSERT INTO categories (code, name_zh, name_en, kind, department, major, priority,
         sign_for_hours, handle_hours, verify_hours, duplicate_radius_m, duplicate_window_hours)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -138,7 +174,10 @@ const CATEGORY_COLUMNS: &str = "code, name_zh, name_en, kind, department, major,
 pub fn validate_department(code: &str, input: &DepartmentInput) -> Result<(), Problem> {
     let mut errors = Vec::new();
     if !valid_code(code) {
-        errors.push(FieldError::new("code", "1-64 characters of a-z, 0-9, . _ -"));
+        errors.push(FieldError::new(
+            "code",
+            "1-64 characters of a-z, 0-9, . _ -",
+        ));
     }
     if input.name.trim().is_empty() || input.name.chars().count() > 100 {
         errors.push(FieldError::new("name", "1 to 100 characters"));
@@ -151,17 +190,38 @@ pub fn validate_department(code: &str, input: &DepartmentInput) -> Result<(), Pr
     if let Some(secret) = &input.secret
         && (!secret.starts_with("whsec_") || crate::webhook::secret_key(secret).is_err())
     {
-        errors.push(FieldError::new("secret", "a whsec_ secret: whsec_ followed by base64"));
+        errors.push(FieldError::new(
+            "secret",
+            "a whsec_ secret: whsec_ followed by base64",
+        ));
     }
     if let Some(area) = &input.area_code
         && (area.len() != 9 || crate::model::GridCode::parse(area).is_err())
     {
-        errors.push(FieldError::new("area_code", "the 9-digit code of the street the office serves"));
+        errors.push(FieldError::new(
+            "area_code",
+            "the 9-digit code of the street the office serves",
+        ));
     }
-    if errors.is_empty() { Ok(()) } else { Err(Problem::validation(errors)) }
+    if input
+        .secret_overlap_hours
+        .is_some_and(|h| !(0.0..=MAX_SECRET_OVERLAP_HOURS).contains(&h))
+    {
+        errors.push(FieldError::new("secret_overlap_hours", "0 to 720 hours"));
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Problem::validation(errors))
+    }
 }
 
-pub async fn upsert_department<D: Database>(db: &D, code: &str, input: &DepartmentInput, now: i64) -> Result<(), StoreError> {
+pub async fn upsert_department<D: Database>(
+    db: &D,
+    code: &str,
+    input: &DepartmentInput,
+    now: i64,
+) -> Result<(), StoreError> {
     db.execute(
         UPSERT_DEPARTMENT,
         &[
@@ -171,7 +231,11 @@ pub async fn upsert_department<D: Database>(db: &D, code: &str, input: &Departme
             input.secret.clone().into(),
             input.area_code.clone().into(),
             now.into(),
-            now.into(),
+            (now + (input
+                .secret_overlap_hours
+                .unwrap_or(DEFAULT_SECRET_OVERLAP_HOURS)
+                * 3_600_000.0) as i64)
+                .into(),
         ],
     )
     .await?;
@@ -187,15 +251,27 @@ pub async fn department<D: Database>(db: &D, code: &str) -> Result<Option<Depart
                 name: r.text("name")?,
                 webhook_url: r.opt_text("webhook_url")?,
                 secret: r.opt_text("secret")?,
+                previous_secret: r.opt_text("previous_secret")?,
+                previous_secret_until: r.opt_i64("previous_secret_until")?,
+                previous_secret_valid_until: r
+                    .opt_i64("previous_secret_until")?
+                    .map(crate::cases::rfc3339),
             })
         })
         .transpose()
 }
 
-pub async fn validate_category<D: Database>(db: &D, code: &str, input: &CategoryInput) -> Result<(), Problem> {
+pub async fn validate_category<D: Database>(
+    db: &D,
+    code: &str,
+    input: &CategoryInput,
+) -> Result<(), Problem> {
     let mut errors = Vec::new();
     if !valid_code(code) {
-        errors.push(FieldError::new("code", "1-64 characters of a-z, 0-9, . _ -"));
+        errors.push(FieldError::new(
+            "code",
+            "1-64 characters of a-z, 0-9, . _ -",
+        ));
     }
     for (field, value) in [("name_zh", &input.name_zh), ("name_en", &input.name_en)] {
         if value.trim().is_empty() || value.chars().count() > 100 {
@@ -215,7 +291,10 @@ pub async fn validate_category<D: Database>(db: &D, code: &str, input: &Category
         ("duplicate_window_hours", input.duplicate_window_hours),
     ] {
         if !(hours > 0.0 && hours <= 24.0 * 365.0) {
-            errors.push(FieldError::new(field, "more than 0 and at most a year of hours"));
+            errors.push(FieldError::new(
+                field,
+                "more than 0 and at most a year of hours",
+            ));
         }
     }
     if !(input.duplicate_radius_m >= 0.0 && input.duplicate_radius_m <= 5000.0) {
@@ -224,10 +303,18 @@ pub async fn validate_category<D: Database>(db: &D, code: &str, input: &Category
     if department(db, &input.department).await?.is_none() {
         errors.push(FieldError::new("department", "no such department"));
     }
-    if errors.is_empty() { Ok(()) } else { Err(Problem::validation(errors)) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Problem::validation(errors))
+    }
 }
 
-pub async fn upsert_category<D: Database>(db: &D, code: &str, input: &CategoryInput) -> Result<(), StoreError> {
+pub async fn upsert_category<D: Database>(
+    db: &D,
+    code: &str,
+    input: &CategoryInput,
+) -> Result<(), StoreError> {
     db.execute(
         UPSERT_CATEGORY,
         &[
@@ -267,11 +354,21 @@ fn category_of(r: crate::ports::Row<'_>) -> Result<Category, StoreError> {
 }
 
 pub async fn category<D: Database>(db: &D, code: &str) -> Result<Option<Category>, StoreError> {
-    let rows = db.execute(&format!("SELECT {CATEGORY_COLUMNS} FROM categories WHERE code = ?"), &[code.into()]).await?;
+    let rows = db
+        .execute(
+            &format!("SELECT {CATEGORY_COLUMNS} FROM categories WHERE code = ?"),
+            &[code.into()],
+        )
+        .await?;
     rows.first().map(category_of).transpose()
 }
 
 pub async fn categories<D: Database>(db: &D) -> Result<Vec<Category>, StoreError> {
-    let rows = db.execute(&format!("SELECT {CATEGORY_COLUMNS} FROM categories ORDER BY code"), &[]).await?;
+    let rows = db
+        .execute(
+            &format!("SELECT {CATEGORY_COLUMNS} FROM categories ORDER BY code"),
+            &[],
+        )
+        .await?;
     rows.iter().map(category_of).collect()
 }

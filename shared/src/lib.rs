@@ -3,23 +3,32 @@
 //! SQL schema, and the handlers of every HTTP route, written against the ports in [`ports`].
 //! Nothing here knows whether it runs in a Spin component or in the native host.
 
+pub mod accounts;
 pub mod api;
 pub mod auth;
 pub mod case;
+pub mod cases;
+pub mod datetime;
+pub mod deadlines;
 pub mod demo;
-pub mod mediation;
+pub mod directory;
+pub mod evidence;
 pub mod grid;
+pub mod indicators;
+pub mod keys;
+pub mod limits;
+pub mod mediation;
 pub mod model;
+pub mod open311;
+pub mod outbox;
+pub mod platforms;
 pub mod ports;
+pub mod privacy;
 pub mod problem;
 pub mod routing;
 pub mod schema;
 pub mod sessions;
 pub mod statics;
-pub mod cases;
-pub mod deadlines;
-pub mod directory;
-pub mod outbox;
 pub mod web;
 pub mod webhook;
 

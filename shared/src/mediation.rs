@@ -13,10 +13,24 @@ use crate::{Database, Problem, StoreError};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Entry {
-    Party { name: String, role: String, contact: Option<String> },
-    Session { held_at: String, participants: Vec<String>, notes: String },
-    Outcome { outcome: Outcome, agreement: Option<String> },
-    FollowUp { visited_at: String, notes: String },
+    Party {
+        name: String,
+        role: String,
+        contact: Option<String>,
+    },
+    Session {
+        held_at: String,
+        participants: Vec<String>,
+        notes: String,
+    },
+    Outcome {
+        outcome: Outcome,
+        agreement: Option<String>,
+    },
+    FollowUp {
+        visited_at: String,
+        notes: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,16 +63,28 @@ impl Entry {
                 text("name", name, 100);
                 text("role", role, 100);
             }
-            Entry::Session { held_at, participants, notes } => {
+            Entry::Session {
+                held_at,
+                participants,
+                notes,
+            } => {
                 text("held_at", held_at, 40);
                 text("notes", notes, 4000);
                 if participants.is_empty() || participants.iter().any(|p| p.trim().is_empty()) {
-                    errors.push(FieldError::new("participants", "at least one named participant"));
+                    errors.push(FieldError::new(
+                        "participants",
+                        "at least one named participant",
+                    ));
                 }
             }
             Entry::Outcome { outcome, agreement } => {
-                if *outcome == Outcome::Agreement && agreement.as_deref().is_none_or(|a| a.trim().is_empty()) {
-                    errors.push(FieldError::new("agreement", "an agreement outcome needs its terms"));
+                if *outcome == Outcome::Agreement
+                    && agreement.as_deref().is_none_or(|a| a.trim().is_empty())
+                {
+                    errors.push(FieldError::new(
+                        "agreement",
+                        "an agreement outcome needs its terms",
+                    ));
                 }
             }
             Entry::FollowUp { visited_at, notes } => {
@@ -66,7 +92,11 @@ impl Entry {
                 text("notes", notes, 4000);
             }
         }
-        if errors.is_empty() { Ok(()) } else { Err(Problem::validation(errors)) }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Problem::validation(errors))
+        }
     }
 
     /// The note an outcome leaves on the case's `handle` move.
@@ -83,7 +113,12 @@ impl Entry {
 }
 
 /// Appends an entry to a case's mediation record; returns its sequence number.
-pub async fn append<D: Database>(db: &D, case_id: &str, entry: &Entry, now: i64) -> Result<i64, StoreError> {
+pub async fn append<D: Database>(
+    db: &D,
+    case_id: &str,
+    entry: &Entry,
+    now: i64,
+) -> Result<i64, StoreError> {
     let rows = db
         .execute(
             "INSERT INTO mediation (case_id, seq, kind, details, at) \
@@ -103,7 +138,10 @@ pub async fn append<D: Database>(db: &D, case_id: &str, entry: &Entry, now: i64)
 /// The whole mediation record of a case, oldest first.
 pub async fn record<D: Database>(db: &D, case_id: &str) -> Result<Vec<Json>, StoreError> {
     let rows = db
-        .execute("SELECT seq, details, at FROM mediation WHERE case_id = ? ORDER BY seq", &[case_id.into()])
+        .execute(
+            "SELECT seq, details, at FROM mediation WHERE case_id = ? ORDER BY seq",
+            &[case_id.into()],
+        )
         .await?;
     rows.iter()
         .map(|r| {

@@ -55,10 +55,16 @@ impl Wgs84Point {
     pub fn parse(lat: f64, lng: f64, crs: Crs) -> Result<Wgs84Point, Vec<FieldError>> {
         let mut errors = Vec::new();
         if !lat.is_finite() || !(-90.0..=90.0).contains(&lat) {
-            errors.push(FieldError::new("lat", "latitude must be between -90 and 90"));
+            errors.push(FieldError::new(
+                "lat",
+                "latitude must be between -90 and 90",
+            ));
         }
         if !lng.is_finite() || !(-180.0..=180.0).contains(&lng) {
-            errors.push(FieldError::new("lng", "longitude must be between -180 and 180"));
+            errors.push(FieldError::new(
+                "lng",
+                "longitude must be between -180 and 180",
+            ));
         }
         if !errors.is_empty() {
             return Err(errors);
@@ -78,6 +84,8 @@ pub enum Channel {
     Patrol,
     Hotline,
     Platform,
+    /// An Open311 GeoReport v2 client.
+    Open311,
     Console,
     Webhook,
     System,
@@ -91,6 +99,7 @@ impl Channel {
             Channel::Patrol => "patrol",
             Channel::Hotline => "hotline",
             Channel::Platform => "platform",
+            Channel::Open311 => "open311",
             Channel::Console => "console",
             Channel::Webhook => "webhook",
             Channel::System => "system",
@@ -123,9 +132,14 @@ impl Level {
         }
     }
     pub fn parse(s: &str) -> Option<Level> {
-        [Level::District, Level::Street, Level::Community, Level::Cell]
-            .into_iter()
-            .find(|l| l.as_str() == s)
+        [
+            Level::District,
+            Level::Street,
+            Level::Community,
+            Level::Cell,
+        ]
+        .into_iter()
+        .find(|l| l.as_str() == s)
     }
 }
 
@@ -239,7 +253,12 @@ pub struct Report {
     pub asset_id: Option<String>,
 }
 
-fn optional_text(value: &Option<String>, field: &str, max: usize, errors: &mut Vec<FieldError>) -> Option<String> {
+fn optional_text(
+    value: &Option<String>,
+    field: &str,
+    max: usize,
+    errors: &mut Vec<FieldError>,
+) -> Option<String> {
     let v = value.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
     if v.chars().count() > max {
         errors.push(FieldError::new(field, format!("at most {max} characters")));
@@ -254,7 +273,11 @@ impl ReportInput {
         let category = self.category.as_deref().map(str::trim).unwrap_or("");
         if category.is_empty() {
             errors.push(FieldError::new("category", "choose a category"));
-        } else if category.len() > 64 || !category.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)) {
+        } else if category.len() > 64
+            || !category
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+        {
             errors.push(FieldError::new("category", "not a category code"));
         }
         let description = self.description.as_deref().map(str::trim).unwrap_or("");
@@ -265,7 +288,10 @@ impl ReportInput {
                 format!("describe the problem in at least {DESCRIPTION_MIN} characters"),
             ));
         } else if len > DESCRIPTION_MAX {
-            errors.push(FieldError::new("description", format!("at most {DESCRIPTION_MAX} characters")));
+            errors.push(FieldError::new(
+                "description",
+                format!("at most {DESCRIPTION_MAX} characters"),
+            ));
         }
         let crs = match self.crs.as_deref() {
             None => Crs::Wgs84,
@@ -275,7 +301,9 @@ impl ReportInput {
             }),
         };
         let point = match (self.lat, self.lng) {
-            (Some(lat), Some(lng)) => Wgs84Point::parse(lat, lng, crs).map_err(|e| errors.extend(e)).ok(),
+            (Some(lat), Some(lng)) => Wgs84Point::parse(lat, lng, crs)
+                .map_err(|e| errors.extend(e))
+                .ok(),
             (lat, lng) => {
                 if lat.is_none() {
                     errors.push(FieldError::new("lat", "the location is required"));
@@ -287,13 +315,21 @@ impl ReportInput {
             }
         };
         let address = optional_text(&self.address, "address", ADDRESS_MAX, &mut errors);
-        let contact_name = optional_text(&self.contact_name, "contact_name", CONTACT_NAME_MAX, &mut errors);
+        let contact_name = optional_text(
+            &self.contact_name,
+            "contact_name",
+            CONTACT_NAME_MAX,
+            &mut errors,
+        );
         let contact_phone = optional_text(&self.contact_phone, "contact_phone", 24, &mut errors);
         if let Some(phone) = &contact_phone {
             let digits: String = phone.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
             let body = digits.strip_prefix('+').unwrap_or(&digits);
             if !(7..=20).contains(&body.len()) || !body.bytes().all(|b| b.is_ascii_digit()) {
-                errors.push(FieldError::new("contact_phone", "7 to 20 digits, optionally starting with +"));
+                errors.push(FieldError::new(
+                    "contact_phone",
+                    "7 to 20 digits, optionally starting with +",
+                ));
             }
         }
         let channel = match self.channel.as_deref() {
@@ -343,7 +379,13 @@ mod tests {
         assert_eq!(r.description, "The sign is broken");
         assert_eq!(r.channel, Channel::Web);
         assert_eq!(r.crs_given, Crs::Wgs84);
-        assert_eq!(r.point, Wgs84Point { lat: 24.48, lng: 118.1 });
+        assert_eq!(
+            r.point,
+            Wgs84Point {
+                lat: 24.48,
+                lng: 118.1
+            }
+        );
     }
 
     #[test]
@@ -354,10 +396,27 @@ mod tests {
             crs: Some("mars".into()),
             ..Default::default()
         };
-        let fields: Vec<String> = input.validate().unwrap_err().into_iter().map(|e| e.field).collect();
-        assert_eq!(fields, ["category", "description", "crs", "lng", "contact_phone"]);
-        let out_of_range = ReportInput { lat: Some(91.0), lng: Some(200.0), ..good() };
-        let fields: Vec<String> = out_of_range.validate().unwrap_err().into_iter().map(|e| e.field).collect();
+        let fields: Vec<String> = input
+            .validate()
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(
+            fields,
+            ["category", "description", "crs", "lng", "contact_phone"]
+        );
+        let out_of_range = ReportInput {
+            lat: Some(91.0),
+            lng: Some(200.0),
+            ..good()
+        };
+        let fields: Vec<String> = out_of_range
+            .validate()
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
         assert_eq!(fields, ["lat", "lng"]);
     }
 
@@ -378,7 +437,10 @@ mod tests {
         assert_eq!(code.as_str().len(), 9);
         let typed = code.as_str().to_lowercase().replace('-', "");
         assert_eq!(TrackingCode::parse(&typed), Some(code));
-        assert_eq!(TrackingCode::parse("ABCD-EF0O").unwrap().as_str(), "ABCD-EF00");
+        assert_eq!(
+            TrackingCode::parse("ABCD-EF0O").unwrap().as_str(),
+            "ABCD-EF00"
+        );
         assert_eq!(TrackingCode::parse("ABCD-EFU0"), None);
     }
 }

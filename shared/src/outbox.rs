@@ -9,7 +9,7 @@ use serde_json::Value as Json;
 
 use crate::directory;
 use crate::ports::OutboundRequest;
-use crate::{Env, Problem, StoreError};
+use crate::{Database, Env, Problem, StoreError};
 
 /// After this many failed attempts a message is dead-lettered for operators.
 pub const MAX_ATTEMPTS: i64 = 8;
@@ -31,12 +31,44 @@ const MARK_FAILED: &str = "UPDATE outbox SET status = ?, attempts = attempts + 1
 // Numbered by the log itself: a resent message keeps counting where its history left off.
 const LOG_ATTEMPT: &str = "INSERT INTO delivery_attempts (outbox_id, attempt, at, status, latency_ms, excerpt) \
      VALUES (?1, (SELECT COALESCE(MAX(attempt), 0) + 1 FROM delivery_attempts WHERE outbox_id = ?1), ?2, ?3, ?4, ?5)";
-const DISABLE_ENDPOINT: &str = "UPDATE departments SET webhook_url = NULL, updated_at = ? WHERE code = ?";
+const DISABLE_ENDPOINT: &str =
+    "UPDATE departments SET webhook_url = NULL, updated_at = ? WHERE code = ?";
+const DISABLE_PLATFORM_ENDPOINT: &str =
+    "UPDATE platforms SET webhook_url = NULL, updated_at = ? WHERE code = ?";
+
+/// A message goes to a department (its code) or to another platform (`platform:<code>`, in the
+/// same `department` column): the target names where to look up the endpoint and secret.
+pub const PLATFORM_TARGET_PREFIX: &str = "platform:";
+
+/// The endpoint of a target and every secret that signs for it now: the current one, and the
+/// previous one while a rotation's overlap lasts (Standard Webhooks allows several signatures).
+async fn endpoint<E: Env>(
+    env: &E,
+    target: &str,
+    now: i64,
+) -> Result<Option<(String, Vec<String>)>, StoreError> {
+    if let Some(code) = target.strip_prefix(PLATFORM_TARGET_PREFIX) {
+        return crate::platforms::endpoint(env, code).await;
+    }
+    let Some(d) = directory::department(env, target).await? else {
+        return Ok(None);
+    };
+    let (Some(url), Some(secret)) = (d.webhook_url, d.secret) else {
+        return Ok(None);
+    };
+    let mut secrets = vec![secret];
+    if let (Some(previous), Some(until)) = (d.previous_secret, d.previous_secret_until)
+        && until > now
+    {
+        secrets.push(previous);
+    }
+    Ok(Some((url, secrets)))
+}
 
 /// Queues a message; call inside the transaction of the move that causes it. Returns its id,
 /// which is also the `webhook-id` the department sees (and may deduplicate on).
-pub async fn enqueue<E: Env>(
-    env: &E,
+pub async fn enqueue<D: Database>(
+    env: &D,
     case_id: &str,
     department: &str,
     event_type: &str,
@@ -87,24 +119,41 @@ fn backoff_ms(attempts: i64) -> i64 {
 /// Sends one message now if nobody else is sending it.
 pub async fn deliver<E: Env>(env: &E, id: &str) -> Result<Delivery, StoreError> {
     let now = env.now_ms();
-    let claimed = env.execute(CLAIM, &[(now + CLAIM_MS).into(), id.into(), now.into()]).await?;
-    let Some(row) = claimed.first() else { return Ok(Delivery::Skipped) };
+    let claimed = env
+        .execute(CLAIM, &[(now + CLAIM_MS).into(), id.into(), now.into()])
+        .await?;
+    let Some(row) = claimed.first() else {
+        return Ok(Delivery::Skipped);
+    };
     let department_code = row.text("department")?;
     let body = row.text("body")?;
     let attempt = row.i64("attempts")? + 1;
 
-    let department = directory::department(env, &department_code).await?;
-    let (url, secret) = match department.and_then(|d| Some((d.webhook_url?, d.secret?))) {
+    let (url, secrets) = match endpoint(env, &department_code, now).await? {
         Some(endpoint) => endpoint,
         None => {
-            let reason = "the department has no webhook endpoint or secret";
-            env.execute(MARK_FAILED, &["dead".into(), None::<i64>.into(), reason.into(), now.into(), id.into()])
-                .await?;
+            let reason = "the target has no webhook endpoint or secret";
+            env.execute(
+                MARK_FAILED,
+                &[
+                    "dead".into(),
+                    None::<i64>.into(),
+                    reason.into(),
+                    now.into(),
+                    id.into(),
+                ],
+            )
+            .await?;
             return Ok(Delivery::Dead);
         }
     };
     let timestamp = now / 1000;
-    let signature = crate::webhook::sign(&secret, id, timestamp, body.as_bytes()).map_err(StoreError)?;
+    let signature = secrets
+        .iter()
+        .map(|secret| crate::webhook::sign(secret, id, timestamp, body.as_bytes()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(StoreError)?
+        .join(" ");
     let request = OutboundRequest {
         method: "POST".into(),
         url,
@@ -120,32 +169,104 @@ pub async fn deliver<E: Env>(env: &E, id: &str) -> Result<Delivery, StoreError> 
     let result = env.send(request).await;
     let done = env.now_ms();
     let (status, excerpt) = match &result {
-        Ok(r) => (Some(r.status as i64), String::from_utf8_lossy(&r.body).chars().take(EXCERPT_CHARS).collect()),
+        Ok(r) => (
+            Some(r.status as i64),
+            String::from_utf8_lossy(&r.body)
+                .chars()
+                .take(EXCERPT_CHARS)
+                .collect(),
+        ),
         Err(e) => (None, e.chars().take(EXCERPT_CHARS).collect::<String>()),
     };
     env.execute(
         LOG_ATTEMPT,
-        &[id.into(), done.into(), status.into(), (done - started).into(), excerpt.clone().into()],
+        &[
+            id.into(),
+            done.into(),
+            status.into(),
+            (done - started).into(),
+            excerpt.clone().into(),
+        ],
     )
     .await?;
     match status {
         Some(s) if (200..300).contains(&s) => {
-            env.execute(MARK_DELIVERED, &[s.into(), done.into(), id.into()]).await?;
+            env.execute(MARK_DELIVERED, &[s.into(), done.into(), id.into()])
+                .await?;
             Ok(Delivery::Delivered)
         }
         Some(410) => {
             // The department says the endpoint is gone for good: stop calling it.
-            env.execute(DISABLE_ENDPOINT, &[done.into(), department_code.as_str().into()]).await?;
-            env.execute(MARK_FAILED, &["dead".into(), 410.into(), "410 Gone: endpoint disabled".into(), done.into(), id.into()])
-                .await?;
+            match department_code.strip_prefix(PLATFORM_TARGET_PREFIX) {
+                Some(platform) => {
+                    env.execute(DISABLE_PLATFORM_ENDPOINT, &[done.into(), platform.into()])
+                        .await?
+                }
+                None => {
+                    env.execute(
+                        DISABLE_ENDPOINT,
+                        &[done.into(), department_code.as_str().into()],
+                    )
+                    .await?
+                }
+            };
+            env.execute(
+                MARK_FAILED,
+                &[
+                    "dead".into(),
+                    410.into(),
+                    "410 Gone: endpoint disabled".into(),
+                    done.into(),
+                    id.into(),
+                ],
+            )
+            .await?;
             Ok(Delivery::Dead)
         }
         _ => {
             let dead = attempt >= MAX_ATTEMPTS;
             let next = done + backoff_ms(attempt - 1);
             let state = if dead { "dead" } else { "pending" };
-            env.execute(MARK_FAILED, &[state.into(), status.into(), excerpt.into(), next.into(), id.into()]).await?;
-            Ok(if dead { Delivery::Dead } else { Delivery::Pending })
+            env.execute(
+                MARK_FAILED,
+                &[
+                    state.into(),
+                    status.into(),
+                    excerpt.into(),
+                    next.into(),
+                    id.into(),
+                ],
+            )
+            .await?;
+            Ok(if dead {
+                Delivery::Dead
+            } else {
+                Delivery::Pending
+            })
+        }
+    }
+}
+
+/// Sends the messages a request queued for a case (those created since `since` and never
+/// tried), such as a platform's status notice queued by a move. Failures stay queued for the
+/// sweep; they are logged, never answered.
+pub async fn deliver_new_for_case<E: Env>(env: &E, case_id: &str, since: i64) {
+    let due = env
+        .execute(
+            "SELECT id FROM outbox WHERE case_id = ? AND created_at >= ? AND status = 'pending' AND attempts = 0",
+            &[case_id.into(), since.into()],
+        )
+        .await;
+    let ids: Vec<String> = match due {
+        Ok(rows) => rows.iter().filter_map(|r| r.text("id").ok()).collect(),
+        Err(e) => {
+            eprintln!("onegrid: could not read the new messages of case {case_id}: {e}");
+            return;
+        }
+    };
+    for id in ids {
+        if let Err(e) = deliver(env, &id).await {
+            eprintln!("onegrid: delivery of {id} failed to run: {e}");
         }
     }
 }

@@ -89,34 +89,44 @@ impl Row<'_> {
     pub fn i64(&self, name: &str) -> Result<i64, StoreError> {
         match self.value(name)? {
             Value::Integer(v) => Ok(*v),
-            other => Err(StoreError(format!("column {name}: integer expected, got {other:?}"))),
+            other => Err(StoreError(format!(
+                "column {name}: integer expected, got {other:?}"
+            ))),
         }
     }
     pub fn f64(&self, name: &str) -> Result<f64, StoreError> {
         match self.value(name)? {
             Value::Real(v) => Ok(*v),
             Value::Integer(v) => Ok(*v as f64),
-            other => Err(StoreError(format!("column {name}: real expected, got {other:?}"))),
+            other => Err(StoreError(format!(
+                "column {name}: real expected, got {other:?}"
+            ))),
         }
     }
     pub fn text(&self, name: &str) -> Result<String, StoreError> {
         match self.value(name)? {
             Value::Text(v) => Ok(v.clone()),
-            other => Err(StoreError(format!("column {name}: text expected, got {other:?}"))),
+            other => Err(StoreError(format!(
+                "column {name}: text expected, got {other:?}"
+            ))),
         }
     }
     pub fn opt_text(&self, name: &str) -> Result<Option<String>, StoreError> {
         match self.value(name)? {
             Value::Null => Ok(None),
             Value::Text(v) => Ok(Some(v.clone())),
-            other => Err(StoreError(format!("column {name}: text expected, got {other:?}"))),
+            other => Err(StoreError(format!(
+                "column {name}: text expected, got {other:?}"
+            ))),
         }
     }
     pub fn opt_i64(&self, name: &str) -> Result<Option<i64>, StoreError> {
         match self.value(name)? {
             Value::Null => Ok(None),
             Value::Integer(v) => Ok(Some(*v)),
-            other => Err(StoreError(format!("column {name}: integer expected, got {other:?}"))),
+            other => Err(StoreError(format!(
+                "column {name}: integer expected, got {other:?}"
+            ))),
         }
     }
 }

@@ -23,7 +23,12 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub fn new(status: u16, slug: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
+    pub fn new(
+        status: u16,
+        slug: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
         Problem {
             status,
             slug,
@@ -60,7 +65,12 @@ impl Problem {
 
     // ---- 400: the request itself is wrong
     pub fn malformed_json(err: &serde_json::Error) -> Self {
-        Problem::new(400, "malformed-json", "The body is not valid JSON for this request", err.to_string())
+        Problem::new(
+            400,
+            "malformed-json",
+            "The body is not valid JSON for this request",
+            err.to_string(),
+        )
     }
     /// One or more fields failed validation; `errors` lists each field with its message.
     pub fn validation(errors: Vec<FieldError>) -> Self {
@@ -73,7 +83,13 @@ impl Problem {
             .into_iter()
             .map(|e| json!({"field": e.field, "message": e.message}))
             .collect();
-        Problem::new(422, "validation-failed", "Some fields are not valid", detail).with("errors", Json::Array(list))
+        Problem::new(
+            422,
+            "validation-failed",
+            "Some fields are not valid",
+            detail,
+        )
+        .with("errors", Json::Array(list))
     }
     pub fn bad_request(detail: impl Into<String>) -> Self {
         Problem::new(400, "bad-request", "The request is not valid", detail)
@@ -84,10 +100,20 @@ impl Problem {
         Problem::new(401, "unauthorized", "Authentication is required", detail)
     }
     pub fn bad_signature(detail: impl Into<String>) -> Self {
-        Problem::new(401, "bad-signature", "The webhook signature is missing or wrong", detail)
+        Problem::new(
+            401,
+            "bad-signature",
+            "The webhook signature is missing or wrong",
+            detail,
+        )
     }
     pub fn stale_timestamp(detail: impl Into<String>) -> Self {
-        Problem::new(401, "stale-timestamp", "The webhook timestamp is outside the allowed window", detail)
+        Problem::new(
+            401,
+            "stale-timestamp",
+            "The webhook timestamp is outside the allowed window",
+            detail,
+        )
     }
     pub fn forbidden(detail: impl Into<String>) -> Self {
         Problem::new(403, "forbidden", "You may not do this", detail)
@@ -98,14 +124,29 @@ impl Problem {
         Problem::new(404, "not-found", "Not found", format!("no {what} {id}"))
     }
     pub fn outside_jurisdiction(detail: impl Into<String>) -> Self {
-        Problem::new(404, "outside-jurisdiction", "The place is outside every grid cell", detail)
+        Problem::new(
+            404,
+            "outside-jurisdiction",
+            "The place is outside every grid cell",
+            detail,
+        )
     }
     pub fn no_route(method: &str, path: &str) -> Self {
-        Problem::new(404, "no-such-route", "No such route", format!("{method} {path}"))
+        Problem::new(
+            404,
+            "no-such-route",
+            "No such route",
+            format!("{method} {path}"),
+        )
     }
     pub fn method_not_allowed(method: &str, path: &str, allowed: &[&str]) -> Self {
-        Problem::new(405, "method-not-allowed", "Method not allowed", format!("{method} {path}"))
-            .with("allowed", json!(allowed))
+        Problem::new(
+            405,
+            "method-not-allowed",
+            "Method not allowed",
+            format!("{method} {path}"),
+        )
+        .with("allowed", json!(allowed))
     }
 
     // ---- 409 / 413 / 415
@@ -121,28 +162,58 @@ impl Problem {
         .with("allowed_moves", json!(allowed))
     }
     pub fn conflict(detail: impl Into<String>) -> Self {
-        Problem::new(409, "conflict", "The request conflicts with the current state", detail)
+        Problem::new(
+            409,
+            "conflict",
+            "The request conflicts with the current state",
+            detail,
+        )
     }
     pub fn body_too_large(limit: usize) -> Self {
-        Problem::new(413, "body-too-large", "The body is too large", format!("at most {limit} bytes"))
-            .with("limit_bytes", json!(limit))
+        Problem::new(
+            413,
+            "body-too-large",
+            "The body is too large",
+            format!("at most {limit} bytes"),
+        )
+        .with("limit_bytes", json!(limit))
     }
     pub fn unsupported_media_type(expected: &str) -> Self {
-        Problem::new(415, "unsupported-media-type", "Unsupported content type", format!("send {expected}"))
+        Problem::new(
+            415,
+            "unsupported-media-type",
+            "Unsupported content type",
+            format!("send {expected}"),
+        )
     }
 
     // ---- 429 / 5xx
     pub fn rate_limited(retry_after_seconds: u64) -> Self {
-        let mut p = Problem::new(429, "rate-limited", "Too many requests", "slow down and retry later");
+        let mut p = Problem::new(
+            429,
+            "rate-limited",
+            "Too many requests",
+            "slow down and retry later",
+        );
         p.retry_after_seconds = Some(retry_after_seconds);
         p
     }
     /// Our fault. The cause is logged by the caller, never shown.
     pub fn internal() -> Self {
-        Problem::new(500, "internal", "Internal error", "the request could not be completed; it was not applied")
+        Problem::new(
+            500,
+            "internal",
+            "Internal error",
+            "the request could not be completed; it was not applied",
+        )
     }
     pub fn not_configured(what: &str) -> Self {
-        Problem::new(503, "not-configured", "The service is not configured", format!("{what} is not set"))
+        Problem::new(
+            503,
+            "not-configured",
+            "The service is not configured",
+            format!("{what} is not set"),
+        )
     }
 }
 

@@ -53,7 +53,10 @@ pub fn local_minute(now_ms: i64) -> i64 {
 
 impl Rule {
     fn in_window(&self, minute: i64) -> bool {
-        match (self.window_start.as_deref().and_then(minutes), self.window_end.as_deref().and_then(minutes)) {
+        match (
+            self.window_start.as_deref().and_then(minutes),
+            self.window_end.as_deref().and_then(minutes),
+        ) {
             (Some(a), Some(b)) if a <= b => (a..b).contains(&minute),
             (Some(a), Some(b)) => minute >= a || minute < b,
             _ => true,
@@ -61,7 +64,10 @@ impl Rule {
     }
     fn matches(&self, category: &str, grid_code: &str, minute: i64) -> bool {
         self.category.as_deref().is_none_or(|c| c == category)
-            && self.area_code.as_deref().is_none_or(|a| grid_code.starts_with(a))
+            && self
+                .area_code
+                .as_deref()
+                .is_none_or(|a| grid_code.starts_with(a))
             && self.in_window(minute)
     }
     /// Narrower area, then a named category, then a time window.
@@ -75,7 +81,12 @@ impl Rule {
 }
 
 /// The most specific rule that matches; on a tie, the one listed first.
-pub fn choose<'a>(rules: &'a [Rule], category: &str, grid_code: &str, minute: i64) -> Option<(usize, &'a Rule)> {
+pub fn choose<'a>(
+    rules: &'a [Rule],
+    category: &str,
+    grid_code: &str,
+    minute: i64,
+) -> Option<(usize, &'a Rule)> {
     rules
         .iter()
         .enumerate()
@@ -96,23 +107,38 @@ pub async fn validate<D: Database>(db: &D, rules: &[Rule]) -> Result<(), Problem
         if let Some(a) = &r.area_code
             && crate::model::GridCode::parse(a).is_err()
         {
-            errors.push(FieldError::new(&at("area_code"), "a grid code of 6, 9, 12 or 15 digits"));
+            errors.push(FieldError::new(
+                &at("area_code"),
+                "a grid code of 6, 9, 12 or 15 digits",
+            ));
         }
         match (&r.window_start, &r.window_end) {
             (None, None) => {}
             (Some(a), Some(b)) if minutes(a).is_some() && minutes(b).is_some() && a != b => {}
-            _ => errors.push(FieldError::new(&at("window_start"), "both window_start and window_end as HH:MM, different")),
+            _ => errors.push(FieldError::new(
+                &at("window_start"),
+                "both window_start and window_end as HH:MM, different",
+            )),
         }
-        for (field, dept) in std::iter::once(("lead", &r.lead)).chain(r.helpers.iter().map(|h| ("helpers", h))) {
+        for (field, dept) in
+            std::iter::once(("lead", &r.lead)).chain(r.helpers.iter().map(|h| ("helpers", h)))
+        {
             if directory::department(db, dept).await?.is_none() {
                 errors.push(FieldError::new(&at(field), format!("no department {dept}")));
             }
         }
         if r.helpers.contains(&r.lead) {
-            errors.push(FieldError::new(&at("helpers"), "the lead department is not also a helper"));
+            errors.push(FieldError::new(
+                &at("helpers"),
+                "the lead department is not also a helper",
+            ));
         }
     }
-    if errors.is_empty() { Ok(()) } else { Err(Problem::validation(errors)) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Problem::validation(errors))
+    }
 }
 
 /// Stores a new rule set as the current version and refreshes the cache.
@@ -148,7 +174,10 @@ pub async fn replace<E: Env>(env: &E, rules: &[Rule], note: &str) -> Result<Rule
         Ok(version)
     })
     .await?;
-    let set = RuleSet { version, rules: rules.to_vec() };
+    let set = RuleSet {
+        version,
+        rules: rules.to_vec(),
+    };
     cache(env, &set).await?;
     Ok(set)
 }
@@ -166,7 +195,10 @@ pub async fn current<E: Env>(env: &E) -> Result<RuleSet, StoreError> {
         return Ok(set);
     }
     let version = env
-        .execute("SELECT version FROM routing_versions WHERE is_current = 1", &[])
+        .execute(
+            "SELECT version FROM routing_versions WHERE is_current = 1",
+            &[],
+        )
         .await?
         .first()
         .map(|r| r.i64("version"))
@@ -215,33 +247,68 @@ pub struct RuleRef {
 }
 
 /// Routes a case of `category` in `grid_code` at `now_ms`.
-pub async fn route<E: Env>(env: &E, category: &Category, grid_code: &str, now_ms: i64) -> Result<Routing, Problem> {
+pub async fn route<E: Env>(
+    env: &E,
+    category: &Category,
+    grid_code: &str,
+    now_ms: i64,
+) -> Result<Routing, Problem> {
     let set = current(env).await?;
-    if let Some((position, rule)) = choose(&set.rules, &category.code, grid_code, local_minute(now_ms)) {
+    if let Some((position, rule)) =
+        choose(&set.rules, &category.code, grid_code, local_minute(now_ms))
+    {
         return Ok(Routing {
             lead: rule.lead.clone(),
             helpers: rule.helpers.clone(),
             basis: "rule",
-            rule: Some(RuleRef { version: set.version, position, rule: rule.clone() }),
+            rule: Some(RuleRef {
+                version: set.version,
+                position,
+                rule: rule.clone(),
+            }),
         });
     }
     if category.kind != "component" && grid_code.len() >= 9 {
         // An event goes to its locality first: the office of its street, if it has one.
         let street = &grid_code[..9];
-        let rows = env.execute("SELECT code FROM departments WHERE area_code = ? ORDER BY code LIMIT 1", &[street.into()]).await?;
+        let rows = env
+            .execute(
+                "SELECT code FROM departments WHERE area_code = ? ORDER BY code LIMIT 1",
+                &[street.into()],
+            )
+            .await?;
         if let Some(row) = rows.first() {
-            return Ok(Routing { lead: row.text("code")?, helpers: vec![], basis: "locality", rule: None });
+            return Ok(Routing {
+                lead: row.text("code")?,
+                helpers: vec![],
+                basis: "locality",
+                rule: None,
+            });
         }
     }
-    let basis = if category.kind == "component" { "component_owner" } else { "category_default" };
-    Ok(Routing { lead: category.department.clone(), helpers: vec![], basis, rule: None })
+    let basis = if category.kind == "component" {
+        "component_owner"
+    } else {
+        "category_default"
+    };
+    Ok(Routing {
+        lead: category.department.clone(),
+        helpers: vec![],
+        basis,
+        rule: None,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn rule(category: Option<&str>, area: Option<&str>, window: Option<(&str, &str)>, lead: &str) -> Rule {
+    fn rule(
+        category: Option<&str>,
+        area: Option<&str>,
+        window: Option<(&str, &str)>,
+        lead: &str,
+    ) -> Rule {
         Rule {
             category: category.map(Into::into),
             area_code: area.map(Into::into),
@@ -258,14 +325,36 @@ mod tests {
             rule(Some("roads.pothole"), None, None, "city-roads"),
             rule(None, Some("350203"), None, "siming"),
             rule(Some("roads.pothole"), Some("350203004"), None, "street-4"),
-            rule(Some("roads.pothole"), Some("350203004"), Some(("22:00", "06:00")), "night-crew"),
+            rule(
+                Some("roads.pothole"),
+                Some("350203004"),
+                Some(("22:00", "06:00")),
+                "night-crew",
+            ),
         ];
-        let lead = |cat: &str, cell: &str, minute: i64| choose(&rules, cat, cell, minute).map(|(_, r)| r.lead.as_str());
-        assert_eq!(lead("roads.pothole", "350203004001001", 12 * 60), Some("street-4"));
-        assert_eq!(lead("roads.pothole", "350203004001001", 23 * 60), Some("night-crew"));
-        assert_eq!(lead("roads.pothole", "350203004001001", 5 * 60 + 59), Some("night-crew"));
-        assert_eq!(lead("roads.pothole", "350203005001001", 12 * 60), Some("siming"));
-        assert_eq!(lead("roads.pothole", "350206001001001", 12 * 60), Some("city-roads"));
+        let lead = |cat: &str, cell: &str, minute: i64| {
+            choose(&rules, cat, cell, minute).map(|(_, r)| r.lead.as_str())
+        };
+        assert_eq!(
+            lead("roads.pothole", "350203004001001", 12 * 60),
+            Some("street-4")
+        );
+        assert_eq!(
+            lead("roads.pothole", "350203004001001", 23 * 60),
+            Some("night-crew")
+        );
+        assert_eq!(
+            lead("roads.pothole", "350203004001001", 5 * 60 + 59),
+            Some("night-crew")
+        );
+        assert_eq!(
+            lead("roads.pothole", "350203005001001", 12 * 60),
+            Some("siming")
+        );
+        assert_eq!(
+            lead("roads.pothole", "350206001001001", 12 * 60),
+            Some("city-roads")
+        );
         assert_eq!(lead("environment.litter", "350206001001001", 12 * 60), None);
     }
 

@@ -8,15 +8,15 @@ use crate::{Database, StoreError};
 /// Each migration: its version and its statements (Spin runs one statement per call).
 const MIGRATIONS: &[(i64, &[&str])] = &[
     (
-    1,
-    &[
-        "CREATE TABLE IF NOT EXISTS map_versions (
+        1,
+        &[
+            "CREATE TABLE IF NOT EXISTS map_versions (
             version INTEGER PRIMARY KEY AUTOINCREMENT,
             created_at INTEGER NOT NULL,
             grids INTEGER NOT NULL,
             cells INTEGER NOT NULL,
             is_current INTEGER NOT NULL DEFAULT 0)",
-        "CREATE TABLE IF NOT EXISTS grids (
+            "CREATE TABLE IF NOT EXISTS grids (
             code TEXT NOT NULL,
             version INTEGER NOT NULL,
             name TEXT NOT NULL,
@@ -24,12 +24,12 @@ const MIGRATIONS: &[(i64, &[&str])] = &[
             parent TEXT,
             shape TEXT,
             PRIMARY KEY (code, version))",
-        "CREATE INDEX IF NOT EXISTS grids_by_parent ON grids (parent, version)",
-        "CREATE TABLE IF NOT EXISTS grid_tiles (
+            "CREATE INDEX IF NOT EXISTS grids_by_parent ON grids (parent, version)",
+            "CREATE TABLE IF NOT EXISTS grid_tiles (
             version INTEGER NOT NULL,
             key TEXT NOT NULL,
             PRIMARY KEY (version, key))",
-        "CREATE TABLE IF NOT EXISTS departments (
+            "CREATE TABLE IF NOT EXISTS departments (
             code TEXT PRIMARY KEY,
             name TEXT NOT NULL,
             webhook_url TEXT,
@@ -38,7 +38,7 @@ const MIGRATIONS: &[(i64, &[&str])] = &[
             area_code TEXT,
             created_at INTEGER NOT NULL,
             updated_at INTEGER NOT NULL)",
-        "CREATE TABLE IF NOT EXISTS categories (
+            "CREATE TABLE IF NOT EXISTS categories (
             code TEXT PRIMARY KEY,
             name_zh TEXT NOT NULL,
             name_en TEXT NOT NULL,
@@ -51,7 +51,7 @@ const MIGRATIONS: &[(i64, &[&str])] = &[
             verify_hours REAL NOT NULL DEFAULT 24,
             duplicate_radius_m REAL NOT NULL DEFAULT 50,
             duplicate_window_hours REAL NOT NULL DEFAULT 72)",
-        "CREATE TABLE IF NOT EXISTS cases (
+            "CREATE TABLE IF NOT EXISTS cases (
             id TEXT PRIMARY KEY,
             tracking_code TEXT NOT NULL UNIQUE,
             secret_hash TEXT NOT NULL,
@@ -88,21 +88,21 @@ const MIGRATIONS: &[(i64, &[&str])] = &[
             closed_at INTEGER,
             created_at INTEGER NOT NULL,
             updated_at INTEGER NOT NULL)",
-        "CREATE INDEX IF NOT EXISTS cases_due ON cases (next_check_at) WHERE next_check_at IS NOT NULL",
-        "CREATE INDEX IF NOT EXISTS cases_nearby ON cases (category, created_at, lat, lng)",
-        "CREATE INDEX IF NOT EXISTS cases_by_parent ON cases (parent_id) WHERE parent_id IS NOT NULL",
-        "CREATE TABLE IF NOT EXISTS case_departments (
+            "CREATE INDEX IF NOT EXISTS cases_due ON cases (next_check_at) WHERE next_check_at IS NOT NULL",
+            "CREATE INDEX IF NOT EXISTS cases_nearby ON cases (category, created_at, lat, lng)",
+            "CREATE INDEX IF NOT EXISTS cases_by_parent ON cases (parent_id) WHERE parent_id IS NOT NULL",
+            "CREATE TABLE IF NOT EXISTS case_departments (
             case_id TEXT NOT NULL REFERENCES cases (id),
             department TEXT NOT NULL REFERENCES departments (code),
             role TEXT NOT NULL,
             PRIMARY KEY (case_id, department))",
-        "CREATE INDEX IF NOT EXISTS case_departments_by_department ON case_departments (department, case_id)",
-        "CREATE TABLE IF NOT EXISTS routing_versions (
+            "CREATE INDEX IF NOT EXISTS case_departments_by_department ON case_departments (department, case_id)",
+            "CREATE TABLE IF NOT EXISTS routing_versions (
             version INTEGER PRIMARY KEY AUTOINCREMENT,
             created_at INTEGER NOT NULL,
             note TEXT NOT NULL,
             is_current INTEGER NOT NULL DEFAULT 0)",
-        "CREATE TABLE IF NOT EXISTS routing_rules (
+            "CREATE TABLE IF NOT EXISTS routing_rules (
             version INTEGER NOT NULL REFERENCES routing_versions (version),
             position INTEGER NOT NULL,
             category TEXT,
@@ -112,23 +112,23 @@ const MIGRATIONS: &[(i64, &[&str])] = &[
             lead TEXT NOT NULL REFERENCES departments (code),
             helpers TEXT NOT NULL DEFAULT '[]',
             PRIMARY KEY (version, position))",
-        "CREATE TABLE IF NOT EXISTS reviews (
+            "CREATE TABLE IF NOT EXISTS reviews (
             case_id TEXT PRIMARY KEY REFERENCES cases (id),
             opened_at INTEGER NOT NULL,
             comment TEXT,
             status TEXT NOT NULL DEFAULT 'open')",
-        "CREATE TABLE IF NOT EXISTS mediation (
+            "CREATE TABLE IF NOT EXISTS mediation (
             case_id TEXT NOT NULL REFERENCES cases (id),
             seq INTEGER NOT NULL,
             kind TEXT NOT NULL,
             details TEXT NOT NULL,
             at INTEGER NOT NULL,
             PRIMARY KEY (case_id, seq))",
-        "CREATE INDEX IF NOT EXISTS cases_by_status ON cases (status, created_at DESC, id)",
-        "CREATE INDEX IF NOT EXISTS cases_by_created ON cases (created_at DESC, id)",
-        "CREATE INDEX IF NOT EXISTS cases_by_department ON cases (department, status)",
-        "CREATE INDEX IF NOT EXISTS cases_by_grid ON cases (grid_code, status)",
-        "CREATE TABLE IF NOT EXISTS case_events (
+            "CREATE INDEX IF NOT EXISTS cases_by_status ON cases (status, created_at DESC, id)",
+            "CREATE INDEX IF NOT EXISTS cases_by_created ON cases (created_at DESC, id)",
+            "CREATE INDEX IF NOT EXISTS cases_by_department ON cases (department, status)",
+            "CREATE INDEX IF NOT EXISTS cases_by_grid ON cases (grid_code, status)",
+            "CREATE TABLE IF NOT EXISTS case_events (
             case_id TEXT NOT NULL REFERENCES cases (id),
             seq INTEGER NOT NULL,
             type TEXT NOT NULL,
@@ -140,7 +140,7 @@ const MIGRATIONS: &[(i64, &[&str])] = &[
             details TEXT NOT NULL,
             at INTEGER NOT NULL,
             PRIMARY KEY (case_id, seq))",
-        "CREATE TABLE IF NOT EXISTS outbox (
+            "CREATE TABLE IF NOT EXISTS outbox (
             id TEXT PRIMARY KEY,
             case_id TEXT NOT NULL,
             department TEXT NOT NULL,
@@ -154,8 +154,8 @@ const MIGRATIONS: &[(i64, &[&str])] = &[
             last_error TEXT,
             created_at INTEGER NOT NULL,
             delivered_at INTEGER)",
-        "CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, next_attempt_at)",
-        "CREATE TABLE IF NOT EXISTS delivery_attempts (
+            "CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, next_attempt_at)",
+            "CREATE TABLE IF NOT EXISTS delivery_attempts (
             outbox_id TEXT NOT NULL,
             attempt INTEGER NOT NULL,
             at INTEGER NOT NULL,
@@ -163,14 +163,14 @@ const MIGRATIONS: &[(i64, &[&str])] = &[
             latency_ms INTEGER NOT NULL,
             excerpt TEXT,
             PRIMARY KEY (outbox_id, attempt))",
-        "CREATE TABLE IF NOT EXISTS webhook_receipts (
+            "CREATE TABLE IF NOT EXISTS webhook_receipts (
             department TEXT NOT NULL,
             webhook_id TEXT NOT NULL,
             status INTEGER NOT NULL,
             body TEXT NOT NULL,
             at INTEGER NOT NULL,
             PRIMARY KEY (department, webhook_id))",
-    ],
+        ],
     ),
     (
         2,
@@ -196,6 +196,136 @@ const MIGRATIONS: &[(i64, &[&str])] = &[
             "CREATE INDEX IF NOT EXISTS grid_upload_parts_by_age ON grid_upload_parts (received_at)",
         ],
     ),
+    (
+        3,
+        &[
+            // Staff accounts (shared/src/accounts.rs). The scope columns that apply depend on
+            // the role; a session token carries the `session_epoch` it was issued in, and a
+            // password reset or a disable moves it on, ending every earlier session. Lock-out:
+            // `failed_attempts` and `locked_until`, changed only by single UPDATE statements.
+            "CREATE TABLE IF NOT EXISTS accounts (
+            id TEXT PRIMARY KEY,
+            username TEXT NOT NULL UNIQUE,
+            display_name TEXT NOT NULL,
+            password_hash TEXT NOT NULL,
+            role TEXT NOT NULL,
+            area_code TEXT,
+            department TEXT REFERENCES departments (code),
+            cells TEXT NOT NULL DEFAULT '[]',
+            worker_id TEXT,
+            failed_attempts INTEGER NOT NULL DEFAULT 0,
+            locked_until INTEGER NOT NULL DEFAULT 0,
+            disabled INTEGER NOT NULL DEFAULT 0,
+            session_epoch INTEGER NOT NULL DEFAULT 0,
+            last_sign_in_at INTEGER,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL)",
+            // Signed-out session tokens, so that the sweep can delete their key-value records
+            // once they have expired (the store has no TTL and may not be listed).
+            "CREATE TABLE IF NOT EXISTS session_revocations (
+            token_id TEXT PRIMARY KEY,
+            account_id TEXT NOT NULL,
+            expires_at INTEGER NOT NULL)",
+            "CREATE INDEX IF NOT EXISTS session_revocations_by_expiry ON session_revocations (expires_at)",
+            // Retention (shared/src/privacy.rs): when a case's personal data was removed, and
+            // the cases not yet purged by the time they ended (closed, or rejected / merged).
+            // The sweep's query uses this very expression. Runs once, under the version check.
+            "ALTER TABLE cases ADD COLUMN purged_at INTEGER",
+            "CREATE INDEX IF NOT EXISTS cases_to_purge ON cases
+            (COALESCE(closed_at, CASE WHEN status IN ('rejected', 'merged') THEN updated_at END))
+            WHERE purged_at IS NULL",
+        ],
+    ),
+    // The indicators' rollups and per-case trackers, with the backfill of cases stored before
+    // them: the statements live beside their code in shared/src/indicators.rs.
+    (4, crate::indicators::MIGRATION),
+    (
+        5,
+        &[
+            // Department secret rotation: the previous secret verifies (and signs beside the new
+            // one) until `previous_secret_until`.
+            "ALTER TABLE departments ADD COLUMN previous_secret TEXT",
+            "ALTER TABLE departments ADD COLUMN previous_secret_until INTEGER",
+            // Evidence of a department's result (shared/src/evidence.rs): a photo without its
+            // metadata, or a link. `event_seq` is the case event it came with.
+            "CREATE TABLE IF NOT EXISTS evidence (
+            id TEXT PRIMARY KEY,
+            case_id TEXT NOT NULL REFERENCES cases (id),
+            event_seq INTEGER NOT NULL,
+            source TEXT NOT NULL,
+            content_type TEXT,
+            bytes BLOB,
+            size INTEGER,
+            sha256 TEXT,
+            url TEXT,
+            caption TEXT,
+            created_at INTEGER NOT NULL)",
+            "CREATE INDEX IF NOT EXISTS evidence_by_case ON evidence (case_id, event_seq)",
+            // API keys of platforms and Open311 clients (shared/src/keys.rs): only the SHA-256
+            // of the key is kept; `actions` is a space-separated list.
+            "CREATE TABLE IF NOT EXISTS api_keys (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            key_hash TEXT NOT NULL UNIQUE,
+            prefix TEXT NOT NULL,
+            platform TEXT,
+            actions TEXT NOT NULL,
+            rate_per_minute INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            revoked_at INTEGER,
+            last_used_at INTEGER)",
+            // Other platforms (shared/src/platforms.rs): their webhook, secret and mapping
+            // (a JSON document; NULL: the built-in one).
+            "CREATE TABLE IF NOT EXISTS platforms (
+            code TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            webhook_url TEXT,
+            secret TEXT,
+            mapping TEXT,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL)",
+            // One case per (platform, external id), for good: the key is the idempotency.
+            "CREATE TABLE IF NOT EXISTS platform_links (
+            platform TEXT NOT NULL,
+            external_id TEXT NOT NULL,
+            case_id TEXT NOT NULL REFERENCES cases (id),
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (platform, external_id))",
+            "CREATE UNIQUE INDEX IF NOT EXISTS platform_links_by_case ON platform_links (case_id)",
+            // Open311 requests (shared/src/open311.rs): what the client sent beyond the case,
+            // and the token of a request that waits for an operator to place it.
+            "CREATE TABLE IF NOT EXISTS open311_requests (
+            token TEXT PRIMARY KEY,
+            case_id TEXT UNIQUE REFERENCES cases (id),
+            key_id TEXT NOT NULL,
+            service_code TEXT NOT NULL,
+            description TEXT,
+            address_string TEXT,
+            address_id TEXT,
+            attributes TEXT NOT NULL DEFAULT '{}',
+            media_urls TEXT NOT NULL DEFAULT '[]',
+            device_id TEXT,
+            account_id TEXT,
+            email TEXT,
+            first_name TEXT,
+            last_name TEXT,
+            phone TEXT,
+            status TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL)",
+            "CREATE INDEX IF NOT EXISTS open311_requests_by_status ON open311_requests (status, created_at)",
+            // Open311 service definitions of categories: keywords and attribute questions (JSON).
+            "CREATE TABLE IF NOT EXISTS service_definitions (
+            category TEXT PRIMARY KEY REFERENCES categories (code),
+            keywords TEXT NOT NULL DEFAULT '',
+            attributes TEXT NOT NULL DEFAULT '[]',
+            updated_at INTEGER NOT NULL)",
+            // Open311 service request updates are read by time across cases.
+            "CREATE INDEX IF NOT EXISTS case_events_by_time ON case_events (at)",
+            // The messages one request queued for a case are sent at once (outbox::deliver_new_for_case).
+            "CREATE INDEX IF NOT EXISTS outbox_by_case ON outbox (case_id, created_at)",
+        ],
+    ),
 ];
 
 /// The newest schema version this code knows.
@@ -204,7 +334,12 @@ pub fn latest() -> i64 {
 }
 
 async fn current<D: Database>(db: &D) -> Result<i64, StoreError> {
-    let rows = db.execute("SELECT COALESCE(MAX(version), 0) AS v FROM schema_version", &[]).await?;
+    let rows = db
+        .execute(
+            "SELECT COALESCE(MAX(version), 0) AS v FROM schema_version",
+            &[],
+        )
+        .await?;
     rows.first().map_or(Ok(0), |r| r.i64("v"))
 }
 

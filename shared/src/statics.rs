@@ -63,12 +63,17 @@ pub fn serve(req: &ApiRequest, read: impl Fn(&str) -> Option<Vec<u8>>) -> ApiRes
         return Problem::no_route(&req.method, &req.path).into_response();
     }
     if req.method != "GET" && req.method != "HEAD" {
-        return Problem::method_not_allowed(&req.method, &req.path, &["GET", "HEAD"]).into_response();
+        return Problem::method_not_allowed(&req.method, &req.path, &["GET", "HEAD"])
+            .into_response();
     }
     let found = file_for(&req.path).and_then(|rel| read(&rel).map(|bytes| (rel, bytes)));
     let response = match found {
         Some((rel, bytes)) => {
-            let cache = if rel.ends_with(".html") { "no-cache" } else { "public, max-age=300" };
+            let cache = if rel.ends_with(".html") {
+                "no-cache"
+            } else {
+                "public, max-age=300"
+            };
             ApiResponse::new(200, content_type(&rel), bytes).with_header("cache-control", cache)
         }
         None => match read("404.html") {
@@ -99,12 +104,21 @@ mod tests {
 
     #[test]
     fn pages_carry_security_headers_and_api_misses_are_problems() {
-        let page = serve(&ApiRequest::new("GET", "/"), |p| (p == "index.html").then(|| b"<html>".to_vec()));
+        let page = serve(&ApiRequest::new("GET", "/"), |p| {
+            (p == "index.html").then(|| b"<html>".to_vec())
+        });
         assert_eq!(page.status, 200);
         assert_eq!(page.header("x-frame-options"), Some("DENY"));
-        assert!(page.header("content-security-policy").unwrap().contains("script-src 'self'"));
+        assert!(
+            page.header("content-security-policy")
+                .unwrap()
+                .contains("script-src 'self'")
+        );
         let miss = serve(&ApiRequest::new("GET", "/api/nothing"), |_| None);
         assert_eq!(miss.status, 404);
-        assert_eq!(miss.header("content-type"), Some("application/problem+json"));
+        assert_eq!(
+            miss.header("content-type"),
+            Some("application/problem+json")
+        );
     }
 }

@@ -11,9 +11,18 @@ pub const MAX_BODY_BYTES: usize = 256 * 1024;
 /// The map import takes a whole city: Xiamen's 4,103 cells are about 2 MB of GeoJSON.
 pub const MAX_MAP_BODY_BYTES: usize = 32 * 1024 * 1024;
 
+/// Department callbacks may carry up to four photos of 2 MiB in base64 (`evidence`).
+pub const MAX_CALLBACK_BODY_BYTES: usize = 12 * 1024 * 1024;
+
 /// The body limit of a route, by its path; the adapters call this before reading a body.
 pub fn body_limit(path: &str) -> usize {
-    if path == "/api/admin/grids" { MAX_MAP_BODY_BYTES } else { MAX_BODY_BYTES }
+    if path == "/api/admin/grids" {
+        MAX_MAP_BODY_BYTES
+    } else if path.starts_with("/api/callbacks/") {
+        MAX_CALLBACK_BODY_BYTES
+    } else {
+        MAX_BODY_BYTES
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -146,15 +155,13 @@ fn percent_decode(s: &str) -> String {
     while i < bytes.len() {
         match bytes[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push(h * 16 + l);
-                        i += 2;
-                    }
-                    _ => out.push(b'%'),
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h * 16 + l);
+                    i += 2;
                 }
-            }
+                _ => out.push(b'%'),
+            },
             b => out.push(b),
         }
         i += 1;
@@ -172,7 +179,10 @@ mod tests {
 
     #[test]
     fn query_strings_are_decoded() {
-        let req = ApiRequest::new("get", "/api/grid/lookup?lat=24.5&lng=118.1&q=a+b%2Fc&bad=%zz&end=%4");
+        let req = ApiRequest::new(
+            "get",
+            "/api/grid/lookup?lat=24.5&lng=118.1&q=a+b%2Fc&bad=%zz&end=%4",
+        );
         assert_eq!(req.path, "/api/grid/lookup");
         assert_eq!(req.query_param("lat").as_deref(), Some("24.5"));
         assert_eq!(req.query_param("q").as_deref(), Some("a b/c"));
@@ -183,7 +193,8 @@ mod tests {
     #[test]
     fn bearer_tokens_are_read_case_insensitively() {
         let mut req = ApiRequest::new("POST", "/x");
-        req.headers.push(("authorization".into(), "bearer  abc ".into()));
+        req.headers
+            .push(("authorization".into(), "bearer  abc ".into()));
         assert_eq!(req.bearer(), Some("abc"));
     }
 }

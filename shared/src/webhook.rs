@@ -23,9 +23,13 @@ impl std::fmt::Display for VerifyError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             VerifyError::MissingHeader(h) => write!(f, "header {h} is missing"),
-            VerifyError::BadTimestamp => f.write_str("webhook-timestamp is not a number of seconds"),
+            VerifyError::BadTimestamp => {
+                f.write_str("webhook-timestamp is not a number of seconds")
+            }
             VerifyError::StaleTimestamp => f.write_str("webhook-timestamp is too far from now"),
-            VerifyError::BadSecret => f.write_str("the signing secret is not a valid whsec_ secret"),
+            VerifyError::BadSecret => {
+                f.write_str("the signing secret is not a valid whsec_ secret")
+            }
             VerifyError::NoMatchingSignature => f.write_str("no v1 signature matches"),
         }
     }
@@ -78,7 +82,10 @@ pub fn verify(
     let id = id.ok_or(VerifyError::MissingHeader("webhook-id"))?;
     let timestamp = timestamp.ok_or(VerifyError::MissingHeader("webhook-timestamp"))?;
     let signature = signature.ok_or(VerifyError::MissingHeader("webhook-signature"))?;
-    let ts: i64 = timestamp.trim().parse().map_err(|_| VerifyError::BadTimestamp)?;
+    let ts: i64 = timestamp
+        .trim()
+        .parse()
+        .map_err(|_| VerifyError::BadTimestamp)?;
     if (now_seconds - ts).abs() > tolerance_seconds {
         return Err(VerifyError::StaleTimestamp);
     }
@@ -89,7 +96,9 @@ pub fn verify(
         .filter_map(|b64| STANDARD.decode(b64).ok())
         .collect();
     for secret in secrets {
-        let Ok(key) = secret_key(secret) else { continue };
+        let Ok(key) = secret_key(secret) else {
+            continue;
+        };
         for candidate in &candidates {
             if mac(&key, id, ts, body).verify_slice(candidate).is_ok() {
                 return Ok(());
@@ -121,7 +130,15 @@ mod tests {
         let header = format!("v1,bm90IGl0 {EXPECTED}");
         let other = new_secret();
         assert_eq!(
-            verify(&[&other, SECRET], Some(ID), Some("1614265330"), Some(&header), BODY, TIMESTAMP + 10, 300),
+            verify(
+                &[&other, SECRET],
+                Some(ID),
+                Some("1614265330"),
+                Some(&header),
+                BODY,
+                TIMESTAMP + 10,
+                300
+            ),
             Ok(())
         );
     }
@@ -130,12 +147,28 @@ mod tests {
     fn a_changed_body_or_wrong_secret_fails() {
         let ts = Some("1614265330");
         assert_eq!(
-            verify(&[SECRET], Some(ID), ts, Some(EXPECTED), b"{}", TIMESTAMP, 300),
+            verify(
+                &[SECRET],
+                Some(ID),
+                ts,
+                Some(EXPECTED),
+                b"{}",
+                TIMESTAMP,
+                300
+            ),
             Err(VerifyError::NoMatchingSignature)
         );
         let other = new_secret();
         assert_eq!(
-            verify(&[&other], Some(ID), ts, Some(EXPECTED), BODY, TIMESTAMP, 300),
+            verify(
+                &[&other],
+                Some(ID),
+                ts,
+                Some(EXPECTED),
+                BODY,
+                TIMESTAMP,
+                300
+            ),
             Err(VerifyError::NoMatchingSignature)
         );
     }
@@ -143,15 +176,39 @@ mod tests {
     #[test]
     fn timestamps_outside_the_window_or_missing_headers_fail() {
         assert_eq!(
-            verify(&[SECRET], Some(ID), Some("1614265330"), Some(EXPECTED), BODY, TIMESTAMP + 301, 300),
+            verify(
+                &[SECRET],
+                Some(ID),
+                Some("1614265330"),
+                Some(EXPECTED),
+                BODY,
+                TIMESTAMP + 301,
+                300
+            ),
             Err(VerifyError::StaleTimestamp)
         );
         assert_eq!(
-            verify(&[SECRET], Some(ID), Some("soon"), Some(EXPECTED), BODY, TIMESTAMP, 300),
+            verify(
+                &[SECRET],
+                Some(ID),
+                Some("soon"),
+                Some(EXPECTED),
+                BODY,
+                TIMESTAMP,
+                300
+            ),
             Err(VerifyError::BadTimestamp)
         );
         assert_eq!(
-            verify(&[SECRET], None, Some("1"), Some(EXPECTED), BODY, TIMESTAMP, 300),
+            verify(
+                &[SECRET],
+                None,
+                Some("1"),
+                Some(EXPECTED),
+                BODY,
+                TIMESTAMP,
+                300
+            ),
             Err(VerifyError::MissingHeader("webhook-id"))
         );
     }

@@ -1,24 +1,33 @@
 //! Routes of the `callbacks` component: departments report progress by Standard Webhooks.
-//! The `webhook-id` is the idempotency key: its first answer is stored with the move in one
-//! transaction, and a repeat gets that answer again with nothing applied twice.
+//! The signature is checked against the department's secret, and during a rotation against the
+//! previous one too; the `webhook-id` is the idempotency key: its first answer is stored with
+//! the move in one transaction, and a repeat gets that answer again with nothing applied twice.
+//! A callback carries the department's own time of the event (`occurred_at`): a status older
+//! than the case's last change is recorded, never applied over it. Photos of the result come
+//! as base64 and are stored without their metadata.
 
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value as Json, json};
 
 use super::{ready, respond};
 use crate::case::{Move, MoveInput, Role};
 use crate::cases::{self, Actor, in_transaction};
+use crate::evidence::{self, EvidenceInput};
 use crate::model::Channel;
 use crate::problem::FieldError;
 use crate::webhook::{self, VerifyError};
-use crate::{ApiRequest, ApiResponse, Env, Problem, directory};
+use crate::{ApiRequest, ApiResponse, Env, Problem, directory, outbox};
 
 /// Answers every route of the `callbacks` component.
 pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
     let segments = req.segments();
     respond(match (req.method.as_str(), segments.as_slice()) {
         ("POST", ["api", "callbacks", department]) => callback(env, &req, department).await,
-        (_, ["api", "callbacks", _]) => Err(Problem::method_not_allowed(&req.method, &req.path, &["POST"])),
+        (_, ["api", "callbacks", _]) => Err(Problem::method_not_allowed(
+            &req.method,
+            &req.path,
+            &["POST"],
+        )),
         _ => Err(Problem::no_route(&req.method, &req.path)),
     })
 }
@@ -32,6 +41,11 @@ struct CallbackInput {
     reason: Option<String>,
     /// Hours asked for, with `extension_requested`.
     hours: Option<f64>,
+    /// When it happened at the department (RFC 3339). Orders statuses that arrive out of order.
+    occurred_at: Option<String>,
+    /// Photos (base64) or links showing the result.
+    #[serde(default)]
+    evidence: Vec<EvidenceInput>,
 }
 
 /// The department's words for the moves it may make.
@@ -46,24 +60,56 @@ fn move_of(action: &str) -> Option<Move> {
     }
 }
 
-const RECEIPT: &str = "SELECT status, body FROM webhook_receipts WHERE department = ? AND webhook_id = ?";
-const CLAIM_RECEIPT: &str = "INSERT INTO webhook_receipts (department, webhook_id, status, body, at) VALUES (?, ?, 0, '', ?) \
-     ON CONFLICT DO NOTHING RETURNING webhook_id";
-const SAVE_RECEIPT: &str = "UPDATE webhook_receipts SET status = ?, body = ? WHERE department = ? AND webhook_id = ?";
+/// How far ahead of our clock a department's `occurred_at` may be (its clock may run fast).
+const FUTURE_TOLERANCE_MS: i64 = 5 * 60 * 1000;
+
+pub(super) const RECEIPT: &str =
+    "SELECT status, body FROM webhook_receipts WHERE department = ? AND webhook_id = ?";
+pub(super) const CLAIM_RECEIPT: &str = "INSERT INTO webhook_receipts (department, webhook_id, status, body, at) \
+     VALUES (?, ?, 0, '', ?) ON CONFLICT DO NOTHING RETURNING webhook_id";
+pub(super) const SAVE_RECEIPT: &str =
+    "UPDATE webhook_receipts SET status = ?, body = ? WHERE department = ? AND webhook_id = ?";
 const INSERT_RECEIPT: &str = "INSERT INTO webhook_receipts (department, webhook_id, status, body, at) VALUES (?, ?, ?, ?, ?) \
      ON CONFLICT DO NOTHING";
 
-fn replay(status: i64, body: String) -> ApiResponse {
-    let content_type = if (200..300).contains(&status) { "application/json" } else { "application/problem+json" };
-    ApiResponse::new(status as u16, content_type, body.into_bytes()).with_header("idempotent-replayed", "true")
+/// The stored first answer to a message id. A claim whose answer is not written yet (status 0:
+/// the first delivery is still running) answers 409, so the sender retries.
+pub(super) fn replay(status: i64, body: String) -> ApiResponse {
+    if status == 0 {
+        return Problem::conflict("this message is being applied; retry shortly").into_response();
+    }
+    let content_type = if (200..300).contains(&status) {
+        "application/json"
+    } else {
+        "application/problem+json"
+    };
+    ApiResponse::new(status as u16, content_type, body.into_bytes())
+        .with_header("idempotent-replayed", "true")
 }
 
-async fn callback<E: Env>(env: &E, req: &ApiRequest, department_code: &str) -> Result<ApiResponse, Problem> {
+/// A refusal that depends on the case's state (a move the machine does not allow yet, a case
+/// that changed meanwhile) is not stored: the sender retries the same id, and once the earlier
+/// status has arrived the retry applies. Every other refusal is final and stored.
+fn is_final_refusal(problem: &Problem) -> bool {
+    problem.status < 500 && !matches!(problem.slug, "forbidden-move" | "conflict")
+}
+
+async fn callback<E: Env>(
+    env: &E,
+    req: &ApiRequest,
+    department_code: &str,
+) -> Result<ApiResponse, Problem> {
     ready(env).await?;
     let department = directory::department(env, department_code)
         .await?
         .ok_or_else(|| Problem::not_found("department", department_code))?;
-    let secret = department.secret.clone().ok_or_else(|| Problem::bad_signature("the department has no signing secret"))?;
+    let now = env.now_ms();
+    let secrets = department.verifying_secrets(now);
+    if secrets.is_empty() {
+        return Err(Problem::bad_signature(
+            "the department has no signing secret",
+        ));
+    }
     let tolerance = env
         .variable("webhook_tolerance_seconds")
         .await?
@@ -71,12 +117,12 @@ async fn callback<E: Env>(env: &E, req: &ApiRequest, department_code: &str) -> R
         .unwrap_or(webhook::DEFAULT_TOLERANCE_SECONDS);
     let id = req.header("webhook-id");
     webhook::verify(
-        &[&secret],
+        &secrets,
         id,
         req.header("webhook-timestamp"),
         req.header("webhook-signature"),
         &req.body,
-        env.now_ms() / 1000,
+        now / 1000,
         tolerance,
     )
     .map_err(|e| match e {
@@ -91,14 +137,18 @@ async fn callback<E: Env>(env: &E, req: &ApiRequest, department_code: &str) -> R
 
     let outcome = apply(env, req, &department.code, &webhook_id).await;
     match outcome {
-        Ok(Applied::Done(response)) => Ok(response),
+        Ok(Applied::Done(response, case_id)) => {
+            // The source platform of the case hears of the change now, not at the next sweep.
+            outbox::deliver_new_for_case(env, &case_id, now).await;
+            Ok(response)
+        }
         Ok(Applied::Duplicate) => {
             // Another delivery of the same id won the race; answer what it answered.
             let rows = env.execute(RECEIPT, &key).await?;
             let row = rows.first().ok_or_else(Problem::internal)?;
             Ok(replay(row.i64("status")?, row.text("body")?))
         }
-        Err(problem) if problem.status < 500 => {
+        Err(problem) if is_final_refusal(&problem) => {
             // The first answer to this id was a refusal: keep it, so a repeat gets the same.
             let response = problem.clone().into_response();
             env.execute(
@@ -119,11 +169,17 @@ async fn callback<E: Env>(env: &E, req: &ApiRequest, department_code: &str) -> R
 }
 
 enum Applied {
-    Done(ApiResponse),
+    /// The answer, and the case it concerned.
+    Done(ApiResponse, String),
     Duplicate,
 }
 
-async fn apply<E: Env>(env: &E, req: &ApiRequest, department: &str, webhook_id: &str) -> Result<Applied, Problem> {
+async fn apply<E: Env>(
+    env: &E,
+    req: &ApiRequest,
+    department: &str,
+    webhook_id: &str,
+) -> Result<Applied, Problem> {
     let input: CallbackInput = req.json()?;
     let Some(mv) = move_of(&input.action) else {
         return Err(Problem::validation(vec![FieldError::new(
@@ -132,6 +188,25 @@ async fn apply<E: Env>(env: &E, req: &ApiRequest, department: &str, webhook_id: 
         )]));
     };
     let now = env.now_ms();
+    let occurred_at = match input.occurred_at.as_deref() {
+        None => None,
+        Some(t) => match crate::datetime::parse(t, 0) {
+            Some(ms) if ms <= now + FUTURE_TOLERANCE_MS => Some(ms),
+            Some(_) => {
+                return Err(Problem::validation(vec![FieldError::new(
+                    "occurred_at",
+                    "more than 5 minutes in the future",
+                )]));
+            }
+            None => {
+                return Err(Problem::validation(vec![FieldError::new(
+                    "occurred_at",
+                    "an RFC 3339 time with an offset",
+                )]));
+            }
+        },
+    };
+    let photos = evidence::prepare(&input.evidence)?;
     in_transaction(env, async {
         let claimed = env.execute(CLAIM_RECEIPT, &[department.into(), webhook_id.into(), now.into()]).await?;
         if claimed.is_empty() {
@@ -143,13 +218,52 @@ async fn apply<E: Env>(env: &E, req: &ApiRequest, department: &str, webhook_id: 
             .filter(|c| c.department.as_deref() == Some(department))
             .ok_or_else(|| Problem::not_found("case of this department", &input.case_id))?;
         let actor = Actor { role: Role::Department, id: department.to_owned(), channel: Channel::Webhook };
-        let mv_input = MoveInput { reason: input.reason.clone(), note: input.note.clone(), hours: input.hours, ..Default::default() };
-        let details = json!({"webhook_id": webhook_id});
-        let (case, seq) = cases::apply_move(env, &case, mv, &actor, &mv_input, details, now).await?;
-        let body = json!({"case_id": case.id, "status": case.status, "event_seq": seq});
+        let mut details = json!({"webhook_id": webhook_id});
+        if let Some(at) = occurred_at {
+            details["occurred_at"] = json!(cases::rfc3339(at));
+        }
+        // The evidence belongs to the event this callback appends: the next in the trail
+        // (the move or record below lands as exactly that one, or the transaction rolls back).
+        let stored = evidence::store(env, &case.id, case.event_count + 1, department, &photos, now).await?;
+        if !stored.is_empty() {
+            details["evidence"] = Json::Array(stored.clone());
+        }
+        // An older status never overrides a newer one: it joins the trail as a late event.
+        let newer = match occurred_at {
+            Some(at) => cases::status_changed_at(env, &case.id).await?.filter(|last| *last > at),
+            None => None,
+        };
+        let (case, seq, applied) = match newer {
+            Some(last) => {
+                details["action"] = json!(input.action);
+                details["applied"] = json!(false);
+                details["superseded_by_status_at"] = json!(cases::rfc3339(last));
+                for (k, v) in [("note", &input.note), ("reason", &input.reason)] {
+                    if let Some(v) = v {
+                        details[k] = json!(v);
+                    }
+                }
+                let seq = cases::record_event(env, &case, "late_status", &actor, details.clone(), now).await?;
+                let case = cases::by_id(env, &case.id).await?.ok_or_else(Problem::internal)?;
+                (case, seq, false)
+            }
+            None => {
+                let mv_input =
+                    MoveInput { reason: input.reason.clone(), note: input.note.clone(), hours: input.hours, ..Default::default() };
+                let (case, seq) = cases::apply_move(env, &case, mv, &actor, &mv_input, details.clone(), now).await?;
+                (case, seq, true)
+            }
+        };
+        let mut body = json!({"case_id": case.id, "status": case.status, "event_seq": seq, "applied": applied});
+        if !applied {
+            body["reason"] = json!("an older status than the case's last change; recorded, not applied");
+        }
+        if !stored.is_empty() {
+            body["evidence"] = Json::Array(stored);
+        }
         let bytes = body.to_string();
         env.execute(SAVE_RECEIPT, &[200.into(), bytes.as_str().into(), department.into(), webhook_id.into()]).await?;
-        Ok(Applied::Done(ApiResponse::json(200, &body)))
+        Ok(Applied::Done(ApiResponse::json(200, &body), case.id))
     })
     .await
 }

@@ -3,7 +3,8 @@
 
 use serde_json::json;
 
-use super::{ready, require_token, respond};
+use super::{ready, respond};
+use crate::auth::{self, ADMINS, StaffRole};
 use crate::grid::upload::{self, Staged};
 use crate::model::{Crs, GridCode, Level, Wgs84Point};
 use crate::problem::FieldError;
@@ -16,14 +17,24 @@ pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
     let segments = req.segments();
     respond(match (req.method.as_str(), segments.as_slice()) {
         ("GET", ["api", "grid", "lookup"]) => lookup(env, &req).await,
-        ("GET", ["api", "grids", file]) if file.ends_with(GEOJSON) => geojson(env, &file[..file.len() - GEOJSON.len()]).await,
+        ("GET", ["api", "grids", file]) if file.ends_with(GEOJSON) => {
+            geojson(env, &file[..file.len() - GEOJSON.len()]).await
+        }
         ("GET", ["api", "grids", code]) => detail(env, code).await,
         ("GET", ["api", "grids", code, "workers"]) => workers(env, &req, code).await,
         ("POST", ["api", "admin", "grids"]) => import(env, &req).await,
         (_, ["api", "grid", "lookup"] | ["api", "grids", _] | ["api", "grids", _, "workers"]) => {
-            Err(Problem::method_not_allowed(&req.method, &req.path, &["GET"]))
+            Err(Problem::method_not_allowed(
+                &req.method,
+                &req.path,
+                &["GET"],
+            ))
         }
-        (_, ["api", "admin", "grids"]) => Err(Problem::method_not_allowed(&req.method, &req.path, &["POST"])),
+        (_, ["api", "admin", "grids"]) => Err(Problem::method_not_allowed(
+            &req.method,
+            &req.path,
+            &["POST"],
+        )),
         _ => Err(Problem::no_route(&req.method, &req.path)),
     })
 }
@@ -43,6 +54,7 @@ fn number(req: &ApiRequest, name: &str, errors: &mut Vec<FieldError>) -> Option<
 }
 
 async fn lookup<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem> {
+    crate::limits::check_client(env, req, crate::limits::LOOKUP_PER_CLIENT).await?;
     let mut errors = Vec::new();
     let lat = number(req, "lat", &mut errors);
     let lng = number(req, "lng", &mut errors);
@@ -100,33 +112,62 @@ async fn geojson<E: Env>(env: &E, code: &str) -> Result<ApiResponse, Problem> {
     }
 }
 
-/// The workers on duty in a cell: masked for the public, whole for an operator. A request that
-/// sends a token gets a 401 for a wrong one rather than a silently masked answer.
+/// Who may see grid workers' names and numbers whole: operators (for the cells of their area)
+/// and administrators (who link workers to accounts).
+const FULL_WORKER_VIEW: &[StaffRole] = &[
+    StaffRole::CityOperator,
+    StaffRole::DistrictOperator,
+    StaffRole::StreetOperator,
+    StaffRole::Admin,
+];
+
+/// The workers on duty in a cell: masked for the public, whole for an operator of the cell's
+/// area or an administrator. A request that sends a token gets a 401 for a wrong one and a 403
+/// for a role or an area without the right, rather than a silently masked answer.
 async fn workers<E: Env>(env: &E, req: &ApiRequest, code: &str) -> Result<ApiResponse, Problem> {
     let full = req.header("authorization").is_some();
     if full {
-        require_token(env, req, "operator_token").await?;
+        let who = auth::require(env, req, FULL_WORKER_VIEW).await?;
+        if !who.covers(code) {
+            return Err(Problem::forbidden(format!(
+                "cell {code} is outside this account's area"
+            )));
+        }
     }
     let parsed = GridCode::parse(code).map_err(|_| Problem::not_found("grid", code))?;
     if parsed.level() != Level::Cell {
         return Err(Problem::validation(vec![FieldError::new(
             "code",
-            format!("{code} is a {}: workers are on duty per cell (15 digits)", parsed.level().as_str()),
+            format!(
+                "{code} is a {}: workers are on duty per cell (15 digits)",
+                parsed.level().as_str()
+            ),
         )]));
     }
     ready(env).await?;
     let Some((cell, list)) = grid::cell_workers(env, &parsed).await? else {
         return Err(Problem::not_found("grid", code));
     };
-    let list: Vec<grid::GridWorker> = if full { list } else { list.iter().map(grid::GridWorker::masked).collect() };
-    let answer = ApiResponse::json(200, &json!({"cell": cell, "workers": list, "masked": !full}));
+    let list: Vec<grid::GridWorker> = if full {
+        list
+    } else {
+        list.iter().map(grid::GridWorker::masked).collect()
+    };
+    let answer = ApiResponse::json(
+        200,
+        &json!({"cell": cell, "workers": list, "masked": !full}),
+    );
     // Names and numbers in full must not stay in a shared cache.
-    Ok(if full { answer.with_header("cache-control", "private, no-store") } else { answer })
+    Ok(if full {
+        answer.with_header("cache-control", "private, no-store")
+    } else {
+        answer
+    })
 }
 
 /// A whole map in one request, or one part of it (`?part=N&of=M&upload=ID`).
 async fn import<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem> {
-    require_token(env, req, "admin_token").await?;
+    auth::require(env, req, ADMINS).await?;
     if let Some(part) = upload::part_of(req)? {
         ready(env).await?;
         return match upload::stage(env, &part, &req.body).await? {
@@ -134,7 +175,10 @@ async fn import<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Proble
             Staged::Complete(features) => {
                 // The parts are taken: a map that fails its checks must be sent again.
                 let summary = grid::import(env, features).await.map_err(|mut p| {
-                    p.detail = format!("{} (upload {} is discarded: send its parts again)", p.detail, part.upload);
+                    p.detail = format!(
+                        "{} (upload {} is discarded: send its parts again)",
+                        p.detail, part.upload
+                    );
                     p.with("upload", part.upload.clone().into())
                 })?;
                 let mut answer = serde_json::to_value(&summary).unwrap_or_default();
@@ -158,20 +202,39 @@ mod tests {
     use futures::executor::block_on;
     use serde_json::Value as Json;
 
-    fn call(env: &TestEnv, method: &str, path: &str, token: Option<&str>, body: &[u8]) -> (u16, Json) {
+    fn call(
+        env: &TestEnv,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: &[u8],
+    ) -> (u16, Json) {
         let mut req = ApiRequest::new(method, path);
         if let Some(t) = token {
-            req.headers.push(("authorization".into(), format!("Bearer {t}")));
+            req.headers
+                .push(("authorization".into(), format!("Bearer {t}")));
         }
-        req.headers.push(("content-type".into(), "application/geo+json".into()));
+        req.headers
+            .push(("content-type".into(), "application/geo+json".into()));
         req.body = body.to_vec();
         let resp = block_on(handle(env, req));
-        (resp.status, serde_json::from_slice(&resp.body).unwrap_or(Json::Null))
+        (
+            resp.status,
+            serde_json::from_slice(&resp.body).unwrap_or(Json::Null),
+        )
     }
 
     /// Two cells of 0.01° side by side in one community, each with its workers.
     fn small_map() -> Json {
-        let square = |x: f64| json!([[[x, 24.5], [x + 0.01, 24.5], [x + 0.01, 24.51], [x, 24.51], [x, 24.5]]]);
+        let square = |x: f64| {
+            json!([[
+                [x, 24.5],
+                [x + 0.01, 24.5],
+                [x + 0.01, 24.51],
+                [x, 24.51],
+                [x, 24.5]
+            ]])
+        };
         let area = |code: &str, name: &str| json!({"type": "Feature", "properties": {"code": code, "name": name}, "geometry": null});
         json!({"type": "FeatureCollection", "features": [
             area("350211", "集美区"), area("350211001", "集美街道"), area("350211001001", "第1社区"),
@@ -187,7 +250,13 @@ mod tests {
 
     fn imported() -> TestEnv {
         let env = TestEnv::new();
-        let (status, body) = call(&env, "POST", "/api/admin/grids", Some(ADMIN_TOKEN), small_map().to_string().as_bytes());
+        let (status, body) = call(
+            &env,
+            "POST",
+            "/api/admin/grids",
+            Some(ADMIN_TOKEN),
+            small_map().to_string().as_bytes(),
+        );
         assert_eq!(status, 201, "{body}");
         assert_eq!(body["workers"], 3);
         env
@@ -201,14 +270,28 @@ mod tests {
         assert_eq!(cell["type"], "Feature");
         assert_eq!(cell["properties"]["parent"], "350211001001");
         assert_eq!(cell["geometry"]["type"], "MultiPolygon");
-        assert_eq!(cell["geometry"]["coordinates"][0][0][0], json!([118.01, 24.5]));
+        assert_eq!(
+            cell["geometry"]["coordinates"][0][0][0],
+            json!([118.01, 24.5])
+        );
         let (status, area) = call(&env, "GET", "/api/grids/350211.geojson", None, b"");
         assert_eq!(status, 200, "{area}");
         assert_eq!(area["type"], "FeatureCollection");
-        let codes: Vec<&str> = area["features"].as_array().unwrap().iter().map(|f| f["id"].as_str().unwrap()).collect();
+        let codes: Vec<&str> = area["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap())
+            .collect();
         assert_eq!(codes, ["350211001001001", "350211001001002"]);
-        assert_eq!(call(&env, "GET", "/api/grids/350212.geojson", None, b"").0, 404);
-        assert_eq!(call(&env, "GET", "/api/grids/nonsense.geojson", None, b"").0, 404);
+        assert_eq!(
+            call(&env, "GET", "/api/grids/350212.geojson", None, b"").0,
+            404
+        );
+        assert_eq!(
+            call(&env, "GET", "/api/grids/nonsense.geojson", None, b"").0,
+            404
+        );
     }
 
     #[test]
@@ -221,13 +304,32 @@ mod tests {
             public["workers"],
             json!([{"id": "gw1", "name": "陈**", "phone": "138****8000"}, {"id": "gw2", "name": "林*", "phone": "139****1111"}])
         );
-        let (status, full) = call(&env, "GET", "/api/grids/350211001001001/workers", Some(OPERATOR_TOKEN), b"");
+        let (status, full) = call(
+            &env,
+            "GET",
+            "/api/grids/350211001001001/workers",
+            Some(OPERATOR_TOKEN),
+            b"",
+        );
         assert_eq!(status, 200, "{full}");
         assert_eq!(full["masked"], false);
         assert_eq!(full["workers"][0]["name"], "陈志强");
         assert_eq!(full["workers"][0]["phone"], "13812348000");
-        assert_eq!(call(&env, "GET", "/api/grids/350211001001001/workers", Some("guess"), b"").0, 401);
-        assert_eq!(call(&env, "GET", "/api/grids/350211001001009/workers", None, b"").0, 404);
+        assert_eq!(
+            call(
+                &env,
+                "GET",
+                "/api/grids/350211001001001/workers",
+                Some("guess"),
+                b""
+            )
+            .0,
+            401
+        );
+        assert_eq!(
+            call(&env, "GET", "/api/grids/350211001001009/workers", None, b"").0,
+            404
+        );
         let (status, area) = call(&env, "GET", "/api/grids/350211001/workers", None, b"");
         assert_eq!(status, 422, "{area}");
         assert_eq!(area["errors"][0]["field"], "code");
@@ -237,13 +339,42 @@ mod tests {
     fn a_reimport_that_lists_other_workers_replaces_a_cells_workers() {
         let env = imported();
         let mut map = small_map();
-        map["features"][3]["properties"]["workers"] = json!([{"id": "gw9", "name": "王伟", "phone": "18600000000"}]);
+        map["features"][3]["properties"]["workers"] =
+            json!([{"id": "gw9", "name": "王伟", "phone": "18600000000"}]);
         // The second cell lists none: it keeps its own.
-        map["features"][4]["properties"].as_object_mut().unwrap().remove("workers");
-        assert_eq!(call(&env, "POST", "/api/admin/grids", Some(ADMIN_TOKEN), map.to_string().as_bytes()).0, 201);
-        let (_, first) = call(&env, "GET", "/api/grids/350211001001001/workers", Some(OPERATOR_TOKEN), b"");
-        assert_eq!(first["workers"], json!([{"id": "gw9", "name": "王伟", "phone": "18600000000"}]));
-        let (_, second) = call(&env, "GET", "/api/grids/350211001001002/workers", Some(OPERATOR_TOKEN), b"");
+        map["features"][4]["properties"]
+            .as_object_mut()
+            .unwrap()
+            .remove("workers");
+        assert_eq!(
+            call(
+                &env,
+                "POST",
+                "/api/admin/grids",
+                Some(ADMIN_TOKEN),
+                map.to_string().as_bytes()
+            )
+            .0,
+            201
+        );
+        let (_, first) = call(
+            &env,
+            "GET",
+            "/api/grids/350211001001001/workers",
+            Some(OPERATOR_TOKEN),
+            b"",
+        );
+        assert_eq!(
+            first["workers"],
+            json!([{"id": "gw9", "name": "王伟", "phone": "18600000000"}])
+        );
+        let (_, second) = call(
+            &env,
+            "GET",
+            "/api/grids/350211001001002/workers",
+            Some(OPERATOR_TOKEN),
+            b"",
+        );
         assert_eq!(second["workers"][0]["id"], "gw3");
     }
 
@@ -251,12 +382,29 @@ mod tests {
     fn an_overlapping_map_is_refused_with_the_overlap_located_and_measured() {
         let env = TestEnv::new();
         let mut map = small_map();
-        map["features"][4]["geometry"]["coordinates"] =
-            json!([[[118.005, 24.5], [118.015, 24.5], [118.015, 24.51], [118.005, 24.51], [118.005, 24.5]]]);
-        let (status, problem) = call(&env, "POST", "/api/admin/grids", Some(ADMIN_TOKEN), map.to_string().as_bytes());
+        map["features"][4]["geometry"]["coordinates"] = json!([[
+            [118.005, 24.5],
+            [118.015, 24.5],
+            [118.015, 24.51],
+            [118.005, 24.51],
+            [118.005, 24.5]
+        ]]);
+        let (status, problem) = call(
+            &env,
+            "POST",
+            "/api/admin/grids",
+            Some(ADMIN_TOKEN),
+            map.to_string().as_bytes(),
+        );
         assert_eq!(status, 422, "{problem}");
         assert_eq!(problem["errors"][0]["field"], "350211001001001");
-        assert!(problem["errors"][0]["message"].as_str().unwrap().contains(" m²"), "{problem}");
+        assert!(
+            problem["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains(" m²"),
+            "{problem}"
+        );
         assert!(env.kv.borrow().is_empty(), "nothing written");
     }
 
@@ -266,7 +414,11 @@ mod tests {
         let size = features.len().div_ceil(n);
         features
             .chunks(size)
-            .map(|chunk| json!({"type": "FeatureCollection", "features": chunk}).to_string().into_bytes())
+            .map(|chunk| {
+                json!({"type": "FeatureCollection", "features": chunk})
+                    .to_string()
+                    .into_bytes()
+            })
             .collect()
     }
 
@@ -281,22 +433,42 @@ mod tests {
         assert_eq!(waiting["received"], json!([3]));
         assert_eq!(waiting["missing"], json!([1, 2]));
         // A part sent twice replaces itself; a wrong part first, then the right one.
-        assert_eq!(call(&env, "POST", &url(1), Some(ADMIN_TOKEN), &bodies[1]).0, 202);
+        assert_eq!(
+            call(&env, "POST", &url(1), Some(ADMIN_TOKEN), &bodies[1]).0,
+            202
+        );
         let (status, waiting) = call(&env, "POST", &url(1), Some(ADMIN_TOKEN), &bodies[0]);
         assert_eq!(status, 202);
         assert_eq!(waiting["missing"], json!([2]));
-        assert!(env.kv.borrow().is_empty(), "nothing is imported before the last part");
+        assert!(
+            env.kv.borrow().is_empty(),
+            "nothing is imported before the last part"
+        );
         // A part that disagrees on the count is refused.
         let wrong = "/api/admin/grids?part=2&of=4&upload=city-1";
-        assert_eq!(call(&env, "POST", wrong, Some(ADMIN_TOKEN), &bodies[1]).0, 409);
+        assert_eq!(
+            call(&env, "POST", wrong, Some(ADMIN_TOKEN), &bodies[1]).0,
+            409
+        );
         let (status, done) = call(&env, "POST", &url(2), Some(ADMIN_TOKEN), &bodies[1]);
         assert_eq!(status, 201, "{done}");
         assert_eq!(done["upload"], "city-1");
         assert_eq!(done["cells"], crate::demo::CELLS);
         assert_eq!(done["workers"], crate::demo::WORKERS);
-        let staged = block_on(env.execute("SELECT COUNT(*) AS n FROM grid_upload_parts", &[])).unwrap();
-        assert_eq!(staged.first().unwrap().i64("n").unwrap(), 0, "the staged parts are gone");
-        let (status, found) = call(&env, "GET", "/api/grid/lookup?lat=24.5&lng=118.1", None, b"");
+        let staged =
+            block_on(env.execute("SELECT COUNT(*) AS n FROM grid_upload_parts", &[])).unwrap();
+        assert_eq!(
+            staged.first().unwrap().i64("n").unwrap(),
+            0,
+            "the staged parts are gone"
+        );
+        let (status, found) = call(
+            &env,
+            "GET",
+            "/api/grid/lookup?lat=24.5&lng=118.1",
+            None,
+            b"",
+        );
         assert_eq!(status, 200, "{found}");
     }
 
@@ -315,10 +487,31 @@ mod tests {
         assert_eq!(status, 422, "{problem}");
         assert_eq!(problem["part"], 1);
         assert_eq!(problem["errors"][0]["field"], "features[3].geometry");
-        let (status, problem) = call(&env, "POST", "/api/admin/grids?part=3&of=2&upload=a/b", Some(ADMIN_TOKEN), b"{}");
+        let (status, problem) = call(
+            &env,
+            "POST",
+            "/api/admin/grids?part=3&of=2&upload=a/b",
+            Some(ADMIN_TOKEN),
+            b"{}",
+        );
         assert_eq!(status, 422);
-        let fields: Vec<&str> = problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+        let fields: Vec<&str> = problem["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap())
+            .collect();
         assert_eq!(fields, ["part", "upload"]);
-        assert_eq!(call(&env, "POST", "/api/admin/grids?part=1&of=2&upload=u1", None, b"{}").0, 401);
+        assert_eq!(
+            call(
+                &env,
+                "POST",
+                "/api/admin/grids?part=1&of=2&upload=u1",
+                None,
+                b"{}"
+            )
+            .0,
+            401
+        );
     }
 }

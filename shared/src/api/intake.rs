@@ -9,37 +9,65 @@ use crate::case::{Move, MoveInput, Role};
 use crate::cases::{self, Actor, PublicEvent, Reporter, in_transaction};
 use crate::model::{Channel, ReportInput, TrackingCode};
 use crate::problem::FieldError;
-use crate::{ApiRequest, ApiResponse, Env, Problem, directory, grid};
+use crate::{ApiRequest, ApiResponse, Env, Problem, directory, grid, limits, privacy};
 
 /// Answers every route of the `intake` component.
 pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
     let segments = req.segments();
     respond(match (req.method.as_str(), segments.as_slice()) {
         ("POST", ["api", "reports"]) => submit(env, &req).await,
-        ("GET", ["api", "reports", code]) => track(env, code).await,
+        ("GET", ["api", "reports", code]) => track(env, &req, code).await,
         ("POST", ["api", "reports", code, "rating"]) => rate(env, &req, code).await,
         ("GET", ["api", "categories"]) => categories(env).await,
         ("GET", ["api", "health"]) => health(env).await,
-        (_, ["api", "reports"] | ["api", "reports", _, "rating"]) => {
-            Err(Problem::method_not_allowed(&req.method, &req.path, &["POST"]))
-        }
-        (_, ["api", "reports", _] | ["api", "categories"] | ["api", "health"]) => {
-            Err(Problem::method_not_allowed(&req.method, &req.path, &["GET"]))
-        }
+        ("GET", ["api", "openapi.json"]) => Ok(openapi()),
+        (_, ["api", "reports"] | ["api", "reports", _, "rating"]) => Err(
+            Problem::method_not_allowed(&req.method, &req.path, &["POST"]),
+        ),
+        (
+            _,
+            ["api", "reports", _]
+            | ["api", "categories"]
+            | ["api", "health"]
+            | ["api", "openapi.json"],
+        ) => Err(Problem::method_not_allowed(
+            &req.method,
+            &req.path,
+            &["GET"],
+        )),
         _ => Err(Problem::no_route(&req.method, &req.path)),
     })
 }
 
+/// The OpenAPI 3.1 document of the whole HTTP API, kept as docs/openapi.json and compiled in;
+/// a test holds it to spin.toml and to every handler's route table.
+pub const OPENAPI: &str = include_str!("../../../docs/openapi.json");
+
+fn openapi() -> ApiResponse {
+    ApiResponse::new(200, "application/json", OPENAPI.as_bytes().to_vec())
+        .with_header("cache-control", "public, max-age=300")
+}
+
 async fn submit<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem> {
+    // A grid worker on patrol reports with their session; everyone else is a citizen, and
+    // citizens are counted per address.
+    let patrol = match req.bearer() {
+        Some(_) => Some(auth::require(env, req, &[StaffRole::GridWorker]).await?),
+        None => {
+            limits::check_client(env, req, limits::REPORTS_PER_CLIENT).await?;
+            None
+        }
+    };
     let input: ReportInput = req.json()?;
     let mut report = input.validate().map_err(Problem::validation)?;
     ready(env).await?;
-    // A grid worker on patrol reports with their session; everyone else is a citizen.
-    let reporter = match req.bearer() {
-        Some(_) => {
-            let who = auth::require(env, req, &[StaffRole::GridWorker]).await?;
+    let reporter = match &patrol {
+        Some(who) => {
             report.channel = Channel::Patrol;
-            Reporter { kind: "grid_worker", id: Some(who.id) }
+            Reporter {
+                kind: "grid_worker",
+                id: Some(who.id.clone()),
+            }
         }
         None => Reporter::citizen(),
     };
@@ -57,7 +85,16 @@ async fn submit<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Proble
             report.point.lng
         )));
     };
-    let (case, secret) = cases::create(env, &report, &category, &cell, &reporter, env.now_ms()).await?;
+    if let Some(who) = &patrol
+        && !who.covers(&cell.cell.code)
+    {
+        return Err(Problem::forbidden(format!(
+            "cell {} is not one of this grid worker's cells",
+            cell.cell.code
+        )));
+    }
+    let (case, secret) =
+        cases::create(env, &report, &category, &cell, &reporter, env.now_ms()).await?;
     let tracking = case.tracking_code.clone();
     let body = json!({
         "id": case.id,
@@ -75,15 +112,22 @@ async fn submit<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Proble
     Ok(ApiResponse::json(201, &body).with_header("location", format!("/api/reports/{tracking}")))
 }
 
-async fn track<E: Env>(env: &E, code: &str) -> Result<ApiResponse, Problem> {
+/// The public view of a report: no contact data, no actors, phone and ID numbers in free text
+/// masked, and only the lifecycle's events (not the staff trail's reveals and purges).
+async fn track<E: Env>(env: &E, req: &ApiRequest, code: &str) -> Result<ApiResponse, Problem> {
+    // Counted per client before the code is even read, so that guessing codes is counted too.
+    limits::check_client(env, req, limits::TRACK_PER_CLIENT).await?;
     let Some(code) = TrackingCode::parse(code) else {
         return Err(Problem::not_found("report", code));
     };
+    limits::check(env, limits::TRACK_PER_CODE, code.as_str()).await?;
     ready(env).await?;
     let Some(case) = cases::by_tracking_code(env, code.as_str()).await? else {
         return Err(Problem::not_found("report", code.as_str()));
     };
+    let public = |e: &cases::Event| !privacy::PRIVATE_EVENTS.contains(&e.kind.as_str());
     let mut events = cases::events(env, &case.id).await?;
+    events.retain(public);
     // A merged report follows its parent: its reporter sees the parent's progress.
     let parent = match &case.parent_id {
         Some(id) => cases::by_id(env, id).await?,
@@ -91,18 +135,32 @@ async fn track<E: Env>(env: &E, code: &str) -> Result<ApiResponse, Problem> {
     };
     if let Some(p) = &parent {
         let merged_at = events.last().map(|e| e.at.clone()).unwrap_or_default();
-        events.extend(cases::events(env, &p.id).await?.into_iter().filter(|e| e.at >= merged_at));
+        events.extend(
+            cases::events(env, &p.id)
+                .await?
+                .into_iter()
+                .filter(|e| e.at >= merged_at && public(e)),
+        );
     }
     let category = directory::category(env, &case.category).await?;
     let department = match &case.department {
-        Some(d) => directory::department(env, d).await?.map(|d| json!({"code": d.code, "name": d.name})),
+        Some(d) => directory::department(env, d)
+            .await?
+            .map(|d| json!({"code": d.code, "name": d.name})),
         None => None,
     };
     let grid = match crate::model::GridCode::parse(&case.grid_code) {
         Ok(code) => grid::detail(env, &code).await?,
         Err(_) => None,
     };
-    let timeline: Vec<PublicEvent> = events.iter().map(PublicEvent::from).collect();
+    let timeline: Vec<PublicEvent> = events
+        .iter()
+        .map(|e| {
+            let mut shown = PublicEvent::from(e);
+            shown.note = shown.note.as_deref().map(privacy::mask_free_text);
+            shown
+        })
+        .collect();
     let body = json!({
         "tracking_code": case.tracking_code,
         "status": parent.as_ref().map_or(&case.status, |p| &p.status),
@@ -111,7 +169,7 @@ async fn track<E: Env>(env: &E, code: &str) -> Result<ApiResponse, Problem> {
         "light": parent.as_ref().unwrap_or(&case).light(env.now_ms()),
         "rating": case.rating,
         "category": category.map(|c| json!({"code": c.code, "name_zh": c.name_zh, "name_en": c.name_en})),
-        "description": case.description,
+        "description": privacy::mask_free_text(&case.description),
         "address": case.address,
         "grid": grid.map(|g| json!({"code": g.code, "name": g.name, "level": g.level, "chain": g.chain}))
             .unwrap_or_else(|| json!({"code": case.grid_code})),
@@ -150,25 +208,60 @@ struct RatingInput {
 /// The reporter rates a closed case with the secret given at submission; "unsatisfied" opens a
 /// review for the centre.
 async fn rate<E: Env>(env: &E, req: &ApiRequest, code: &str) -> Result<ApiResponse, Problem> {
+    limits::check_client(env, req, limits::RATING_PER_CLIENT).await?;
     let input: RatingInput = req.json()?;
-    if !matches!(input.rating.as_str(), "satisfied" | "basically_satisfied" | "unsatisfied") {
-        return Err(Problem::validation(vec![FieldError::new("rating", "satisfied, basically_satisfied or unsatisfied")]));
+    if !matches!(
+        input.rating.as_str(),
+        "satisfied" | "basically_satisfied" | "unsatisfied"
+    ) {
+        return Err(Problem::validation(vec![FieldError::new(
+            "rating",
+            "satisfied, basically_satisfied or unsatisfied",
+        )]));
     }
-    if input.comment.as_deref().is_some_and(|c| c.chars().count() > 500) {
-        return Err(Problem::validation(vec![FieldError::new("comment", "at most 500 characters")]));
+    if input
+        .comment
+        .as_deref()
+        .is_some_and(|c| c.chars().count() > 500)
+    {
+        return Err(Problem::validation(vec![FieldError::new(
+            "comment",
+            "at most 500 characters",
+        )]));
     }
     let code = TrackingCode::parse(code).ok_or_else(|| Problem::not_found("report", code))?;
+    limits::check(env, limits::RATING_PER_CODE, code.as_str()).await?;
     ready(env).await?;
-    let case = cases::by_tracking_code(env, code.as_str()).await?.ok_or_else(|| Problem::not_found("report", code.as_str()))?;
+    let case = cases::by_tracking_code(env, code.as_str())
+        .await?
+        .ok_or_else(|| Problem::not_found("report", code.as_str()))?;
     if !cases::secret_matches(env, &case.id, &input.secret).await? {
         return Err(Problem::forbidden("the secret does not match this report"));
     }
     let now = env.now_ms();
-    let actor = Actor { role: Role::Citizen, id: "citizen".into(), channel: Channel::Web };
-    let comment = input.comment.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned);
+    let actor = Actor {
+        role: Role::Citizen,
+        id: "citizen".into(),
+        channel: Channel::Web,
+    };
+    let comment = input
+        .comment
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_owned);
     let (case, seq) = in_transaction(env, async {
         let details = serde_json::json!({"rating": input.rating, "comment": comment});
-        let moved = cases::apply_move(env, &case, Move::Evaluate, &actor, &MoveInput::default(), details, now).await?;
+        let moved = cases::apply_move(
+            env,
+            &case,
+            Move::Evaluate,
+            &actor,
+            &MoveInput::default(),
+            details,
+            now,
+        )
+        .await?;
         cases::record_rating(env, &case.id, &input.rating, comment.as_deref(), now).await?;
         Ok(moved)
     })

@@ -20,7 +20,9 @@ fn call(env: &TestEnv, req: ApiRequest) -> (u16, Json) {
         Some("reports" | "categories" | "health") => block_on(api::intake::handle(env, req)),
         Some("grid" | "grids") => block_on(api::grid::handle(env, req)),
         Some("callbacks") => block_on(api::callbacks::handle(env, req)),
-        Some("admin") if path.starts_with("/api/admin/grids") => block_on(api::grid::handle(env, req)),
+        Some("admin") if path.starts_with("/api/admin/grids") => {
+            block_on(api::grid::handle(env, req))
+        }
         _ => block_on(api::dispatch::handle(env, req)),
     };
     let ApiResponse { status, body, .. } = handler;
@@ -30,10 +32,12 @@ fn call(env: &TestEnv, req: ApiRequest) -> (u16, Json) {
 fn request(method: &str, path: &str, token: Option<&str>, body: Option<Json>) -> ApiRequest {
     let mut req = ApiRequest::new(method, path);
     if let Some(t) = token {
-        req.headers.push(("authorization".into(), format!("Bearer {t}")));
+        req.headers
+            .push(("authorization".into(), format!("Bearer {t}")));
     }
     if let Some(b) = body {
-        req.headers.push(("content-type".into(), "application/json".into()));
+        req.headers
+            .push(("content-type".into(), "application/json".into()));
         req.body = serde_json::to_vec(&b).unwrap();
     }
     req
@@ -56,17 +60,44 @@ fn city() -> TestEnv {
         area("350203"), area("350203001"), area("350203002"), area("350203001001"), area("350203002001"),
         square("350203001001001", 118.08, 24.445), square("350203002001001", 118.09, 24.445),
     ]});
-    let (status, body) = call(&env, request("POST", "/api/admin/grids", Some(ADMIN_TOKEN), Some(map)));
+    let (status, body) = call(
+        &env,
+        request("POST", "/api/admin/grids", Some(ADMIN_TOKEN), Some(map)),
+    );
     assert_eq!(status, 201, "{body}");
-    for (code, area) in [("gardens", None), ("municipal", None), ("street-350203001", Some("350203001"))] {
+    for (code, area) in [
+        ("gardens", None),
+        ("municipal", None),
+        ("street-350203001", Some("350203001")),
+    ] {
         let dept = json!({"name": code, "webhook_url": format!("http://127.0.0.1:9/{code}"), "secret": SECRET, "area_code": area});
-        let (status, body) = call(&env, request("PUT", &format!("/api/admin/departments/{code}"), Some(ADMIN_TOKEN), Some(dept)));
+        let (status, body) = call(
+            &env,
+            request(
+                "PUT",
+                &format!("/api/admin/departments/{code}"),
+                Some(ADMIN_TOKEN),
+                Some(dept),
+            ),
+        );
         assert_eq!(status, 200, "{body}");
     }
-    for (code, kind, dept) in [("landscape.sign", "component", "gardens"), ("environment.litter", "event", "municipal"), ("dispute.neighbours", "dispute", "municipal")] {
+    for (code, kind, dept) in [
+        ("landscape.sign", "component", "gardens"),
+        ("environment.litter", "event", "municipal"),
+        ("dispute.neighbours", "dispute", "municipal"),
+    ] {
         let cat = json!({"name_zh": code, "name_en": code, "kind": kind, "department": dept,
                          "sign_for_hours": 2.0, "handle_hours": 24.0, "verify_hours": 12.0});
-        let (status, body) = call(&env, request("PUT", &format!("/api/admin/categories/{code}"), Some(ADMIN_TOKEN), Some(cat)));
+        let (status, body) = call(
+            &env,
+            request(
+                "PUT",
+                &format!("/api/admin/categories/{code}"),
+                Some(ADMIN_TOKEN),
+                Some(cat),
+            ),
+        );
         assert_eq!(status, 200, "{body}");
     }
     env.answer_status.set(200);
@@ -82,7 +113,15 @@ fn report(env: &TestEnv, category: &str, at: (f64, f64)) -> Json {
 }
 
 fn operator_move(env: &TestEnv, id: &str, body: Json) -> (u16, Json) {
-    call(env, request("POST", &format!("/api/cases/{id}/moves"), Some(OPERATOR_TOKEN), Some(body)))
+    call(
+        env,
+        request(
+            "POST",
+            &format!("/api/cases/{id}/moves"),
+            Some(OPERATOR_TOKEN),
+            Some(body),
+        ),
+    )
 }
 
 fn callback(env: &TestEnv, department: &str, body: Json) -> (u16, Json) {
@@ -90,25 +129,51 @@ fn callback(env: &TestEnv, department: &str, body: Json) -> (u16, Json) {
     let id = format!("msg_{}", rand::random::<u64>());
     let ts = env.now.get() / 1000;
     let mut req = request("POST", &format!("/api/callbacks/{department}"), None, None);
-    req.headers.push(("content-type".into(), "application/json".into()));
+    req.headers
+        .push(("content-type".into(), "application/json".into()));
     req.headers.push(("webhook-id".into(), id.clone()));
-    req.headers.push(("webhook-timestamp".into(), ts.to_string()));
-    req.headers.push(("webhook-signature".into(), webhook::sign(SECRET, &id, ts, &bytes).unwrap()));
+    req.headers
+        .push(("webhook-timestamp".into(), ts.to_string()));
+    req.headers.push((
+        "webhook-signature".into(),
+        webhook::sign(SECRET, &id, ts, &bytes).unwrap(),
+    ));
     req.body = bytes;
     call(env, req)
 }
 
 fn status_of(env: &TestEnv, id: &str) -> Json {
-    call(env, request("GET", &format!("/api/cases/{id}"), Some(OPERATOR_TOKEN), None)).1
+    call(
+        env,
+        request(
+            "GET",
+            &format!("/api/cases/{id}"),
+            Some(OPERATOR_TOKEN),
+            None,
+        ),
+    )
+    .1
 }
 
 #[test]
 fn a_case_goes_around_the_whole_loop_and_its_trail_replays_to_its_status() {
     let env = city();
     let r = report(&env, "landscape.sign", IN_CELL_1);
-    let (id, code, secret) = (r["id"].as_str().unwrap(), r["tracking_code"].as_str().unwrap(), r["secret"].as_str().unwrap());
+    let (id, code, secret) = (
+        r["id"].as_str().unwrap(),
+        r["tracking_code"].as_str().unwrap(),
+        r["secret"].as_str().unwrap(),
+    );
 
-    let (s, b) = call(&env, request("POST", &format!("/api/cases/{id}/dispatch"), Some(OPERATOR_TOKEN), None));
+    let (s, b) = call(
+        &env,
+        request(
+            "POST",
+            &format!("/api/cases/{id}/dispatch"),
+            Some(OPERATOR_TOKEN),
+            None,
+        ),
+    );
     assert_eq!(s, 200, "{b}");
     assert_eq!(b["routing"]["basis"], "component_owner");
     assert_eq!(b["case"]["department"], "gardens");
@@ -117,10 +182,19 @@ fn a_case_goes_around_the_whole_loop_and_its_trail_replays_to_its_status() {
     assert_eq!(b["delivery"]["status"], "delivered");
     assert_eq!(env.sent.borrow().len(), 1);
 
-    for (action, extra) in [("signed_for", json!({})), ("in_progress", json!({})), ("extension_requested", json!({"reason": "parts on order", "hours": 48}))] {
+    for (action, extra) in [
+        ("signed_for", json!({})),
+        ("in_progress", json!({})),
+        (
+            "extension_requested",
+            json!({"reason": "parts on order", "hours": 48}),
+        ),
+    ] {
         env.now.set(env.now.get() + HOUR);
         let mut body = json!({"case_id": id, "action": action});
-        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
         let (s, b) = callback(&env, "gardens", body);
         assert_eq!(s, 200, "{action}: {b}");
     }
@@ -128,14 +202,29 @@ fn a_case_goes_around_the_whole_loop_and_its_trail_replays_to_its_status() {
     let (s, b) = operator_move(&env, id, json!({"move": "approve_extension"}));
     assert_eq!(s, 200, "{b}");
     assert_eq!(b["case"]["status"], "in_progress");
-    assert_ne!(b["case"]["step_deadline_at"], before, "the approved extension moves the deadline");
+    assert_ne!(
+        b["case"]["step_deadline_at"], before,
+        "the approved extension moves the deadline"
+    );
 
-    let (s, _) = callback(&env, "gardens", json!({"case_id": id, "action": "handled", "note": "sign replaced"}));
+    let (s, _) = callback(
+        &env,
+        "gardens",
+        json!({"case_id": id, "action": "handled", "note": "sign replaced"}),
+    );
     assert_eq!(s, 200);
-    let (s, b) = operator_move(&env, id, json!({"move": "verify_fail", "reason": "the new sign is crooked"}));
+    let (s, b) = operator_move(
+        &env,
+        id,
+        json!({"move": "verify_fail", "reason": "the new sign is crooked"}),
+    );
     assert_eq!((s, b["case"]["status"].as_str()), (200, Some("rework")));
     assert_eq!(b["case"]["step"], "handle");
-    let (s, _) = callback(&env, "gardens", json!({"case_id": id, "action": "handled", "note": "straightened"}));
+    let (s, _) = callback(
+        &env,
+        "gardens",
+        json!({"case_id": id, "action": "handled", "note": "straightened"}),
+    );
     assert_eq!(s, 200);
     for mv in ["verify_pass", "close"] {
         let (s, b) = operator_move(&env, id, json!({"move": mv}));
@@ -144,7 +233,15 @@ fn a_case_goes_around_the_whole_loop_and_its_trail_replays_to_its_status() {
 
     // The citizen rates with the secret; a wrong secret is refused.
     let rate = |secret: &str, rating: &str| {
-        call(&env, request("POST", &format!("/api/reports/{code}/rating"), None, Some(json!({"secret": secret, "rating": rating, "comment": "slow"}))))
+        call(
+            &env,
+            request(
+                "POST",
+                &format!("/api/reports/{code}/rating"),
+                None,
+                Some(json!({"secret": secret, "rating": rating, "comment": "slow"})),
+            ),
+        )
     };
     assert_eq!(rate("not-the-secret", "satisfied").0, 403);
     let (s, b) = rate(secret, "unsatisfied");
@@ -157,8 +254,21 @@ fn a_case_goes_around_the_whole_loop_and_its_trail_replays_to_its_status() {
     let kinds: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
     assert_eq!(
         kinds,
-        ["reported", "accept", "dispatch", "sign_for", "start", "request_extension", "approve_extension", "handle",
-         "verify_fail", "handle", "verify_pass", "close", "evaluate"]
+        [
+            "reported",
+            "accept",
+            "dispatch",
+            "sign_for",
+            "start",
+            "request_extension",
+            "approve_extension",
+            "handle",
+            "verify_fail",
+            "handle",
+            "verify_pass",
+            "close",
+            "evaluate"
+        ]
     );
     let mut status = crate::case::Status::Collected;
     for e in &events[1..] {
@@ -173,30 +283,60 @@ fn a_case_goes_around_the_whole_loop_and_its_trail_replays_to_its_status() {
 #[test]
 fn a_forbidden_move_answers_409_with_the_allowed_moves() {
     let env = city();
-    let id = report(&env, "landscape.sign", IN_CELL_1)["id"].as_str().unwrap().to_owned();
+    let id = report(&env, "landscape.sign", IN_CELL_1)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let (s, b) = operator_move(&env, &id, json!({"move": "close"}));
     assert_eq!(s, 409);
     assert_eq!(b["type"], "/problems/forbidden-move");
-    assert_eq!(b["allowed_moves"], json!(["accept", "reject", "merge", "self_handle"]));
+    assert_eq!(
+        b["allowed_moves"],
+        json!(["accept", "reject", "merge", "self_handle"])
+    );
     let (s, b) = operator_move(&env, &id, json!({"move": "reject"}));
     assert_eq!((s, b["errors"][0]["field"].as_str()), (422, Some("reason")));
     let (s, b) = operator_move(&env, &id, json!({"move": "sign_for"}));
-    assert_eq!((s, b["type"].as_str()), (409, Some("/problems/forbidden-move")));
+    assert_eq!(
+        (s, b["type"].as_str()),
+        (409, Some("/problems/forbidden-move"))
+    );
     let (s, b) = operator_move(&env, &id, json!({"move": "accept"}));
     assert_eq!((s, b["case"]["status"].as_str()), (200, Some("accepted")));
     let (s, _) = operator_move(&env, &id, json!({"move": "dispatch"}));
     assert_eq!(s, 200);
     let (s, b) = operator_move(&env, &id, json!({"move": "sign_for"}));
-    assert_eq!((s, b["type"].as_str()), (403, Some("/problems/forbidden")), "an operator does not sign for: {b}");
+    assert_eq!(
+        (s, b["type"].as_str()),
+        (403, Some("/problems/forbidden")),
+        "an operator does not sign for: {b}"
+    );
 }
 
 #[test]
 fn an_overdue_case_escalates_one_level_per_period_and_the_sweep_is_idempotent() {
     let env = city();
-    let id = report(&env, "landscape.sign", IN_CELL_1)["id"].as_str().unwrap().to_owned();
-    let (s, _) = call(&env, request("POST", &format!("/api/cases/{id}/dispatch"), Some(OPERATOR_TOKEN), None));
+    let id = report(&env, "landscape.sign", IN_CELL_1)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (s, _) = call(
+        &env,
+        request(
+            "POST",
+            &format!("/api/cases/{id}/dispatch"),
+            Some(OPERATOR_TOKEN),
+            None,
+        ),
+    );
     assert_eq!(s, 200);
-    let sweep = |env: &TestEnv| call(env, request("POST", "/api/sweep", Some(OPERATOR_TOKEN), None)).1;
+    let sweep = |env: &TestEnv| {
+        call(
+            env,
+            request("POST", "/api/sweep", Some(OPERATOR_TOKEN), None),
+        )
+        .1
+    };
 
     env.now.set(env.now.get() + 90 * 60_000); // 1.5 h of a 2 h sign-for step: the last quarter.
     assert_eq!(status_of(&env, &id)["case"]["light"], "yellow");
@@ -205,16 +345,35 @@ fn an_overdue_case_escalates_one_level_per_period_and_the_sweep_is_idempotent() 
     env.now.set(env.now.get() + HOUR); // 2.5 h: overdue.
     assert_eq!(status_of(&env, &id)["case"]["light"], "red");
     assert_eq!(sweep(&env)["deadlines"]["escalated"], 1);
-    assert_eq!(sweep(&env)["deadlines"]["escalated"], 0, "a second sweep changes nothing");
+    assert_eq!(
+        sweep(&env)["deadlines"]["escalated"],
+        0,
+        "a second sweep changes nothing"
+    );
     let case = status_of(&env, &id)["case"].clone();
-    assert_eq!((case["escalation_level"].as_str(), case["overdue"].as_bool()), (Some("district"), Some(true)));
+    assert_eq!(
+        (case["escalation_level"].as_str(), case["overdue"].as_bool()),
+        (Some("district"), Some(true))
+    );
 
     env.now.set(env.now.get() + 2 * HOUR + 1); // another whole step period: up to the city.
     assert_eq!(sweep(&env)["deadlines"]["escalated"], 1);
     assert_eq!(status_of(&env, &id)["case"]["escalation_level"], "city");
     env.now.set(env.now.get() + 10 * HOUR);
-    assert_eq!(sweep(&env)["deadlines"]["escalated"], 0, "nothing above the city");
-    let (_, red) = call(&env, request("GET", "/api/cases?light=red&level=city", Some(OPERATOR_TOKEN), None));
+    assert_eq!(
+        sweep(&env)["deadlines"]["escalated"],
+        0,
+        "nothing above the city"
+    );
+    let (_, red) = call(
+        &env,
+        request(
+            "GET",
+            "/api/cases?light=red&level=city",
+            Some(OPERATOR_TOKEN),
+            None,
+        ),
+    );
     assert_eq!(red["items"].as_array().unwrap().len(), 1);
 }
 
@@ -223,31 +382,81 @@ fn routing_takes_the_most_specific_rule_and_events_go_to_their_locality() {
     let env = city();
     let preview = |category: &str, at: (f64, f64)| {
         let body = json!({"category": category, "lat": at.0, "lng": at.1});
-        call(&env, request("POST", "/api/routing/preview", Some(OPERATOR_TOKEN), Some(body))).1
+        call(
+            &env,
+            request(
+                "POST",
+                "/api/routing/preview",
+                Some(OPERATOR_TOKEN),
+                Some(body),
+            ),
+        )
+        .1
     };
-    assert_eq!(preview("environment.litter", IN_CELL_1)["routing"]["lead"], "street-350203001");
-    assert_eq!(preview("environment.litter", IN_CELL_1)["routing"]["basis"], "locality");
-    assert_eq!(preview("environment.litter", IN_CELL_2)["routing"]["basis"], "category_default");
-    assert_eq!(preview("landscape.sign", IN_CELL_1)["routing"]["lead"], "gardens");
+    assert_eq!(
+        preview("environment.litter", IN_CELL_1)["routing"]["lead"],
+        "street-350203001"
+    );
+    assert_eq!(
+        preview("environment.litter", IN_CELL_1)["routing"]["basis"],
+        "locality"
+    );
+    assert_eq!(
+        preview("environment.litter", IN_CELL_2)["routing"]["basis"],
+        "category_default"
+    );
+    assert_eq!(
+        preview("landscape.sign", IN_CELL_1)["routing"]["lead"],
+        "gardens"
+    );
 
     let rules = json!({"note": "street 2 handles its own signs", "rules": [
         {"category": "landscape.sign", "lead": "municipal"},
         {"category": "landscape.sign", "area_code": "350203002", "lead": "street-350203001", "helpers": ["gardens"]},
     ]});
-    let (s, b) = call(&env, request("PUT", "/api/admin/routing", Some(ADMIN_TOKEN), Some(rules)));
+    let (s, b) = call(
+        &env,
+        request("PUT", "/api/admin/routing", Some(ADMIN_TOKEN), Some(rules)),
+    );
     assert_eq!(s, 200, "{b}");
     let p = preview("landscape.sign", IN_CELL_2);
-    assert_eq!((p["routing"]["lead"].as_str(), p["routing"]["rule"]["position"].as_u64()), (Some("street-350203001"), Some(1)));
+    assert_eq!(
+        (
+            p["routing"]["lead"].as_str(),
+            p["routing"]["rule"]["position"].as_u64()
+        ),
+        (Some("street-350203001"), Some(1))
+    );
     assert_eq!(p["routing"]["helpers"], json!(["gardens"]));
-    assert_eq!(preview("landscape.sign", IN_CELL_1)["routing"]["lead"], "municipal");
+    assert_eq!(
+        preview("landscape.sign", IN_CELL_1)["routing"]["lead"],
+        "municipal"
+    );
 
     let bad = json!({"note": "x", "rules": [{"lead": "nobody"}]});
-    let (s, b) = call(&env, request("PUT", "/api/admin/routing", Some(ADMIN_TOKEN), Some(bad)));
-    assert_eq!((s, b["errors"][0]["field"].as_str()), (422, Some("rules[0].lead")));
+    let (s, b) = call(
+        &env,
+        request("PUT", "/api/admin/routing", Some(ADMIN_TOKEN), Some(bad)),
+    );
+    assert_eq!(
+        (s, b["errors"][0]["field"].as_str()),
+        (422, Some("rules[0].lead"))
+    );
 
     // Dispatch follows the rule and notifies the helper too.
-    let id = report(&env, "landscape.sign", IN_CELL_2)["id"].as_str().unwrap().to_owned();
-    let (s, b) = call(&env, request("POST", &format!("/api/cases/{id}/dispatch"), Some(OPERATOR_TOKEN), None));
+    let id = report(&env, "landscape.sign", IN_CELL_2)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (s, b) = call(
+        &env,
+        request(
+            "POST",
+            &format!("/api/cases/{id}/dispatch"),
+            Some(OPERATOR_TOKEN),
+            None,
+        ),
+    );
     assert_eq!(s, 200, "{b}");
     assert_eq!(b["case"]["helpers"], json!(["gardens"]));
     assert_eq!(b["deliveries"].as_array().unwrap().len(), 2);
@@ -265,16 +474,33 @@ fn a_nearby_report_is_flagged_as_a_duplicate_and_after_merging_follows_its_paren
     let other_category = report(&env, "environment.litter", IN_CELL_1);
     assert_eq!(other_category["probable_duplicate"], false);
 
-    let (parent, child) = (first["id"].as_str().unwrap(), second["id"].as_str().unwrap());
+    let (parent, child) = (
+        first["id"].as_str().unwrap(),
+        second["id"].as_str().unwrap(),
+    );
     let page = status_of(&env, child);
     assert_eq!(page["probable_duplicates"][0]["id"], parent);
     let (s, b) = operator_move(&env, child, json!({"move": "merge", "parent": parent}));
     assert_eq!(s, 200, "{b}");
-    let (s, _) = call(&env, request("POST", &format!("/api/cases/{parent}/dispatch"), Some(OPERATOR_TOKEN), None));
+    let (s, _) = call(
+        &env,
+        request(
+            "POST",
+            &format!("/api/cases/{parent}/dispatch"),
+            Some(OPERATOR_TOKEN),
+            None,
+        ),
+    );
     assert_eq!(s, 200);
     let code = second["tracking_code"].as_str().unwrap();
-    let (_, public) = call(&env, request("GET", &format!("/api/reports/{code}"), None, None));
-    assert_eq!(public["status"], "dispatched", "the merged report shows its parent's status");
+    let (_, public) = call(
+        &env,
+        request("GET", &format!("/api/reports/{code}"), None, None),
+    );
+    assert_eq!(
+        public["status"], "dispatched",
+        "the merged report shows its parent's status"
+    );
     assert_eq!(public["merged_into"], first["tracking_code"]);
     let (s, _) = operator_move(&env, child, json!({"move": "accept"}));
     assert_eq!(s, 409, "a merged case moves no more");
@@ -286,52 +512,142 @@ fn a_nearby_report_is_flagged_as_a_duplicate_and_after_merging_follows_its_paren
 fn a_failed_webhook_waits_in_the_outbox_and_is_sent_once_when_due() {
     let env = city();
     env.answer_status.set(0);
-    let id = report(&env, "landscape.sign", IN_CELL_1)["id"].as_str().unwrap().to_owned();
-    let (s, b) = call(&env, request("POST", &format!("/api/cases/{id}/dispatch"), Some(OPERATOR_TOKEN), None));
-    assert_eq!((s, b["delivery"]["status"].as_str()), (200, Some("pending")));
-    let sweep = |env: &TestEnv| call(env, request("POST", "/api/sweep", Some(OPERATOR_TOKEN), None)).1;
+    let id = report(&env, "landscape.sign", IN_CELL_1)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (s, b) = call(
+        &env,
+        request(
+            "POST",
+            &format!("/api/cases/{id}/dispatch"),
+            Some(OPERATOR_TOKEN),
+            None,
+        ),
+    );
+    assert_eq!(
+        (s, b["delivery"]["status"].as_str()),
+        (200, Some("pending"))
+    );
+    let sweep = |env: &TestEnv| {
+        call(
+            env,
+            request("POST", "/api/sweep", Some(OPERATOR_TOKEN), None),
+        )
+        .1
+    };
     assert_eq!(sweep(&env)["webhooks"]["attempted"], 0, "not due yet");
     env.answer_status.set(200);
     env.now.set(env.now.get() + 60_000);
     assert_eq!(sweep(&env)["webhooks"]["delivered"], 1);
     env.now.set(env.now.get() + 24 * HOUR);
-    assert_eq!(sweep(&env)["webhooks"]["attempted"], 0, "a delivered message is not sent again");
+    assert_eq!(
+        sweep(&env)["webhooks"]["attempted"],
+        0,
+        "a delivered message is not sent again"
+    );
     assert_eq!(env.sent.borrow().len(), 2);
 
     // Eight failures dead-letter a message; an operator resends it.
     env.answer_status.set(503);
-    let id = report(&env, "landscape.sign", IN_CELL_2)["id"].as_str().unwrap().to_owned();
-    call(&env, request("POST", &format!("/api/cases/{id}/dispatch"), Some(OPERATOR_TOKEN), None));
+    let id = report(&env, "landscape.sign", IN_CELL_2)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    call(
+        &env,
+        request(
+            "POST",
+            &format!("/api/cases/{id}/dispatch"),
+            Some(OPERATOR_TOKEN),
+            None,
+        ),
+    );
     for _ in 0..10 {
         env.now.set(env.now.get() + 48 * HOUR);
         sweep(&env);
     }
-    let (_, dead) = call(&env, request("GET", "/api/outbox?status=dead", Some(OPERATOR_TOKEN), None));
+    let (_, dead) = call(
+        &env,
+        request("GET", "/api/outbox?status=dead", Some(OPERATOR_TOKEN), None),
+    );
     let message = dead["items"][0].clone();
     assert_eq!(message["attempts"], 8, "{dead}");
     env.answer_status.set(200);
-    let (s, b) = call(&env, request("POST", &format!("/api/outbox/{}/resend", message["id"].as_str().unwrap()), Some(OPERATOR_TOKEN), None));
+    let (s, b) = call(
+        &env,
+        request(
+            "POST",
+            &format!("/api/outbox/{}/resend", message["id"].as_str().unwrap()),
+            Some(OPERATOR_TOKEN),
+            None,
+        ),
+    );
     assert_eq!((s, b["status"].as_str()), (200, Some("delivered")));
 }
 
 #[test]
 fn a_dispute_is_handled_by_mediation_and_its_outcome_is_the_handle_move() {
     let env = city();
-    let id = report(&env, "dispute.neighbours", IN_CELL_1)["id"].as_str().unwrap().to_owned();
-    call(&env, request("POST", &format!("/api/cases/{id}/dispatch"), Some(OPERATOR_TOKEN), None));
-    let (s, _) = callback(&env, "street-350203001", json!({"case_id": id, "action": "signed_for"}));
+    let id = report(&env, "dispute.neighbours", IN_CELL_1)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    call(
+        &env,
+        request(
+            "POST",
+            &format!("/api/cases/{id}/dispatch"),
+            Some(OPERATOR_TOKEN),
+            None,
+        ),
+    );
+    let (s, _) = callback(
+        &env,
+        "street-350203001",
+        json!({"case_id": id, "action": "signed_for"}),
+    );
     assert_eq!(s, 200);
-    let add = |entry: Json| call(&env, request("POST", &format!("/api/cases/{id}/mediation"), Some(OPERATOR_TOKEN), Some(entry)));
-    assert_eq!(add(json!({"kind": "party", "name": "百家阁业委会", "role": "residents"})).0, 201);
+    let add = |entry: Json| {
+        call(
+            &env,
+            request(
+                "POST",
+                &format!("/api/cases/{id}/mediation"),
+                Some(OPERATOR_TOKEN),
+                Some(entry),
+            ),
+        )
+    };
+    assert_eq!(
+        add(json!({"kind": "party", "name": "百家阁业委会", "role": "residents"})).0,
+        201
+    );
     assert_eq!(add(json!({"kind": "session", "held_at": "2024-07-02 15:00", "participants": ["网格员", "律师", "水务公司"], "notes": "first meeting"})).0, 201);
     let (s, b) = add(json!({"kind": "outcome", "outcome": "agreement"}));
-    assert_eq!((s, b["errors"][0]["field"].as_str()), (422, Some("agreement")));
-    let (s, b) = add(json!({"kind": "outcome", "outcome": "agreement", "agreement": "shared pipes repaired; fees split by meter"}));
+    assert_eq!(
+        (s, b["errors"][0]["field"].as_str()),
+        (422, Some("agreement"))
+    );
+    let (s, b) = add(
+        json!({"kind": "outcome", "outcome": "agreement", "agreement": "shared pipes repaired; fees split by meter"}),
+    );
     assert_eq!(s, 201, "{b}");
     let page = status_of(&env, &id);
     assert_eq!(page["case"]["status"], "handled");
     assert_eq!(page["mediation"].as_array().unwrap().len(), 3);
-    let litter = report(&env, "environment.litter", IN_CELL_1)["id"].as_str().unwrap().to_owned();
-    let (s, _) = call(&env, request("POST", &format!("/api/cases/{litter}/mediation"), Some(OPERATOR_TOKEN), Some(json!({"kind": "party", "name": "x", "role": "y"}))));
+    let litter = report(&env, "environment.litter", IN_CELL_1)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (s, _) = call(
+        &env,
+        request(
+            "POST",
+            &format!("/api/cases/{litter}/mediation"),
+            Some(OPERATOR_TOKEN),
+            Some(json!({"kind": "party", "name": "x", "role": "y"})),
+        ),
+    );
     assert_eq!(s, 409, "mediation is for disputes");
 }

@@ -109,8 +109,16 @@ mod tests {
     fn gcj02_offset_in_xiamen_is_the_usual_few_hundred_metres() {
         // In Xiamen the GCJ-02 shift is about 0.005° east and 0.0025° north of GPS.
         let (lat, lng) = wgs84_to_gcj02(24.4798, 118.0894);
-        assert!((lng - 118.0894 - 0.0050).abs() < 0.0015, "lng shift {}", lng - 118.0894);
-        assert!((lat - 24.4798 + 0.0).abs() < 0.006, "lat shift {}", lat - 24.4798);
+        assert!(
+            (lng - 118.0894 - 0.0050).abs() < 0.0015,
+            "lng shift {}",
+            lng - 118.0894
+        );
+        assert!(
+            (lat - 24.4798 + 0.0).abs() < 0.006,
+            "lat shift {}",
+            lat - 24.4798
+        );
         assert!(metres((lat, lng), (24.4798, 118.0894)) > 300.0);
     }
 
@@ -125,7 +133,10 @@ mod tests {
         let (lat, lng) = bd09_to_gcj02(39.915, 116.404);
         assert!((lat - 39.90865673957631).abs() < 1e-9 && (lng - 116.39762729119315).abs() < 1e-9);
         let back = gcj02_to_wgs84(39.915, 116.404);
-        assert!(metres(back, (39.91359571849836, 116.39775550083061)) < 5.0, "{back:?}");
+        assert!(
+            metres(back, (39.91359571849836, 116.39775550083061)) < 5.0,
+            "{back:?}"
+        );
     }
 
     #[test]

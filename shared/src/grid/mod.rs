@@ -56,12 +56,19 @@ pub struct MapPointer {
 /// Reads a FeatureCollection of grids. Each feature needs `properties.code` and
 /// `properties.name`; cells need a Polygon or MultiPolygon in WGS-84.
 pub fn parse_feature_collection(bytes: &[u8]) -> Result<Vec<GridFeature>, Vec<FieldError>> {
-    let doc: Json = serde_json::from_slice(bytes).map_err(|e| vec![FieldError::new("body", e.to_string())])?;
+    let doc: Json =
+        serde_json::from_slice(bytes).map_err(|e| vec![FieldError::new("body", e.to_string())])?;
     if doc.get("type").and_then(Json::as_str) != Some("FeatureCollection") {
-        return Err(vec![FieldError::new("type", "a GeoJSON FeatureCollection is expected")]);
+        return Err(vec![FieldError::new(
+            "type",
+            "a GeoJSON FeatureCollection is expected",
+        )]);
     }
     let Some(features) = doc.get("features").and_then(Json::as_array) else {
-        return Err(vec![FieldError::new("features", "an array of features is expected")]);
+        return Err(vec![FieldError::new(
+            "features",
+            "an array of features is expected",
+        )]);
     };
     let mut errors = Vec::new();
     let mut out = Vec::with_capacity(features.len());
@@ -84,7 +91,10 @@ pub fn parse_feature_collection(bytes: &[u8]) -> Result<Vec<GridFeature>, Vec<Fi
         let name = match name.map(str::trim) {
             Some(n) if !n.is_empty() && n.chars().count() <= 100 => Some(n.to_owned()),
             _ => {
-                errors.push(FieldError::new(&at(".properties.name"), "1 to 100 characters"));
+                errors.push(FieldError::new(
+                    &at(".properties.name"),
+                    "1 to 100 characters",
+                ));
                 None
             }
         };
@@ -99,12 +109,21 @@ pub fn parse_feature_collection(bytes: &[u8]) -> Result<Vec<GridFeature>, Vec<Fi
             },
         };
         // `properties.parent` is optional, but when given it must be the code's own prefix.
-        if let (Some(code), Some(given)) = (&code, props.and_then(|p| p.get("parent")).filter(|p| !p.is_null())) {
+        if let (Some(code), Some(given)) = (
+            &code,
+            props.and_then(|p| p.get("parent")).filter(|p| !p.is_null()),
+        ) {
             let expected = code.parent();
             if given.as_str() != expected.as_ref().map(GridCode::as_str) {
-                let given = given.as_str().map_or_else(|| given.to_string(), str::to_owned);
+                let given = given
+                    .as_str()
+                    .map_or_else(|| given.to_string(), str::to_owned);
                 let message = match expected {
-                    Some(p) => format!("{} does not extend {given}: its parent is {}", code.as_str(), p.as_str()),
+                    Some(p) => format!(
+                        "{} does not extend {given}: its parent is {}",
+                        code.as_str(),
+                        p.as_str()
+                    ),
                     None => format!("{} is a district: it has no parent", code.as_str()),
                 };
                 errors.push(FieldError::new(&at(".properties.parent"), message));
@@ -113,23 +132,41 @@ pub fn parse_feature_collection(bytes: &[u8]) -> Result<Vec<GridFeature>, Vec<Fi
         let workers = match (props.and_then(|p| p.get("workers")), &code) {
             (None | Some(Json::Null), _) => None,
             (Some(_), Some(c)) if c.level() != Level::Cell => {
-                errors.push(FieldError::new(&at(".properties.workers"), "only cells have grid workers"));
+                errors.push(FieldError::new(
+                    &at(".properties.workers"),
+                    "only cells have grid workers",
+                ));
                 None
             }
             (Some(list), _) => workers::parse_list(list, &format!("features[{i}]"), &mut errors),
         };
         if let (Some(code), Some(name)) = (code, name) {
-            if code.level() == Level::Cell && shape.is_none() && f.get("geometry").is_none_or(Json::is_null) {
-                errors.push(FieldError::new(&at(".geometry"), "a cell needs a Polygon or MultiPolygon"));
+            if code.level() == Level::Cell
+                && shape.is_none()
+                && f.get("geometry").is_none_or(Json::is_null)
+            {
+                errors.push(FieldError::new(
+                    &at(".geometry"),
+                    "a cell needs a Polygon or MultiPolygon",
+                ));
             }
-            out.push(GridFeature { code, name, shape, workers });
+            out.push(GridFeature {
+                code,
+                name,
+                shape,
+                workers,
+            });
         }
         if errors.len() >= 100 {
             errors.push(FieldError::new("features", "stopped after 100 errors"));
             break;
         }
     }
-    if errors.is_empty() { Ok(out) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
 }
 
 /// A Polygon or MultiPolygon that is valid by the OGC simple-features rules (`geo`'s
@@ -148,9 +185,13 @@ fn parse_geometry(g: &Json) -> Result<MultiPolygon<f64>, String> {
 fn parse_multipolygon(g: &Json) -> Result<MultiPolygon<f64>, String> {
     let coords = g.get("coordinates").ok_or("coordinates are missing")?;
     match g.get("type").and_then(Json::as_str) {
-        Some("Polygon") => Ok(MultiPolygon(vec![parse_polygon(coords).map_err(|e| format!("coordinates: {e}"))?])),
+        Some("Polygon") => Ok(MultiPolygon(vec![
+            parse_polygon(coords).map_err(|e| format!("coordinates: {e}"))?,
+        ])),
         Some("MultiPolygon") => {
-            let parts = coords.as_array().ok_or("coordinates: an array of polygons is expected")?;
+            let parts = coords
+                .as_array()
+                .ok_or("coordinates: an array of polygons is expected")?;
             let polys = parts
                 .iter()
                 .enumerate()
@@ -172,16 +213,24 @@ fn parse_polygon(p: &Json) -> Result<Polygon<f64>, String> {
     }
     let mut parsed = Vec::with_capacity(rings.len());
     for (r, ring) in rings.iter().enumerate() {
-        let points = ring.as_array().ok_or(format!("ring {r}: an array of positions is expected"))?;
+        let points = ring
+            .as_array()
+            .ok_or(format!("ring {r}: an array of positions is expected"))?;
         let mut coords = Vec::with_capacity(points.len());
         for (k, pos) in points.iter().enumerate() {
             let xy = pos.as_array().filter(|a| a.len() >= 2);
             let (x, y) = match xy.map(|a| (a[0].as_f64(), a[1].as_f64())) {
                 Some((Some(x), Some(y))) => (x, y),
-                _ => return Err(format!("ring {r} position {k}: [lng, lat] numbers expected")),
+                _ => {
+                    return Err(format!(
+                        "ring {r} position {k}: [lng, lat] numbers expected"
+                    ));
+                }
             };
             if !(-180.0..=180.0).contains(&x) || !(-90.0..=90.0).contains(&y) {
-                return Err(format!("ring {r} position {k}: [{x}, {y}] is not a WGS-84 [lng, lat]"));
+                return Err(format!(
+                    "ring {r} position {k}: [{x}, {y}] is not a WGS-84 [lng, lat]"
+                ));
             }
             coords.push(Coord { x, y });
         }
@@ -189,7 +238,9 @@ fn parse_polygon(p: &Json) -> Result<Polygon<f64>, String> {
             return Err(format!("ring {r}: at least 4 positions are needed"));
         }
         if coords.first() != coords.last() {
-            return Err(format!("ring {r} is not closed: its last position must equal its first"));
+            return Err(format!(
+                "ring {r} is not closed: its last position must equal its first"
+            ));
         }
         parsed.push(LineString(coords));
     }
@@ -220,7 +271,11 @@ pub fn check_hierarchy(features: &[GridFeature]) -> Result<(), Vec<FieldError>> 
     if features.iter().all(|f| f.code.level() != Level::Cell) {
         errors.push(FieldError::new("features", "the map has no cells"));
     }
-    if errors.is_empty() { Ok(()) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
 }
 
 // ---- import
@@ -254,8 +309,7 @@ pub struct Progress {
     pub total: usize,
 }
 
-const INSERT_MAP_VERSION: &str =
-    "INSERT INTO map_versions (created_at, grids, cells, is_current) VALUES (?, ?, ?, 0) RETURNING version";
+const INSERT_MAP_VERSION: &str = "INSERT INTO map_versions (created_at, grids, cells, is_current) VALUES (?, ?, ?, 0) RETURNING version";
 const INSERT_GRID: &str =
     "INSERT INTO grids (version, code, name, level, parent, shape) VALUES (?, ?, ?, ?, ?, ?)";
 const INSERT_TILE_KEY: &str = "INSERT INTO grid_tiles (version, key) VALUES (?, ?)";
@@ -276,11 +330,26 @@ pub async fn import_with_progress<E: Env>(
     features: Vec<GridFeature>,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<ImportSummary, Problem> {
-    progress(Progress { stage: Stage::Validate, done: 0, total: 1 });
+    progress(Progress {
+        stage: Stage::Validate,
+        done: 0,
+        total: 1,
+    });
     validate(&features).map_err(Problem::validation)?;
-    progress(Progress { stage: Stage::Validate, done: 1, total: 1 });
-    let cells = features.iter().filter(|f| f.code.level() == Level::Cell).count();
-    let workers: usize = features.iter().filter_map(|f| f.workers.as_ref()).map(Vec::len).sum();
+    progress(Progress {
+        stage: Stage::Validate,
+        done: 1,
+        total: 1,
+    });
+    let cells = features
+        .iter()
+        .filter(|f| f.code.level() == Level::Cell)
+        .count();
+    let workers: usize = features
+        .iter()
+        .filter_map(|f| f.workers.as_ref())
+        .map(Vec::len)
+        .sum();
     let now = env.now_ms();
 
     // 1. The new version's rows and the workers of the cells that list them, in one transaction.
@@ -290,12 +359,22 @@ pub async fn import_with_progress<E: Env>(
         let rows = env
             .execute(
                 INSERT_MAP_VERSION,
-                &[now.into(), (features.len() as i64).into(), (cells as i64).into()],
+                &[
+                    now.into(),
+                    (features.len() as i64).into(),
+                    (cells as i64).into(),
+                ],
             )
             .await?;
-        let version = rows.first().ok_or_else(|| StoreError("no version".into()))?.i64("version")?;
+        let version = rows
+            .first()
+            .ok_or_else(|| StoreError("no version".into()))?
+            .i64("version")?;
         for (n, f) in features.iter().enumerate() {
-            let shape = f.shape.as_ref().map(|s| serde_json::to_string(&index::rings_of(s)).unwrap_or_default());
+            let shape = f
+                .shape
+                .as_ref()
+                .map(|s| serde_json::to_string(&index::rings_of(s)).unwrap_or_default());
             env.execute(
                 INSERT_GRID,
                 &[
@@ -309,7 +388,8 @@ pub async fn import_with_progress<E: Env>(
             )
             .await?;
             if let Some(list) = &f.workers {
-                env.execute(workers::DELETE_CELL, &[f.code.as_str().into()]).await?;
+                env.execute(workers::DELETE_CELL, &[f.code.as_str().into()])
+                    .await?;
                 for w in list {
                     let params = [
                         w.id.as_str().into(),
@@ -321,7 +401,11 @@ pub async fn import_with_progress<E: Env>(
                 }
             }
             if (n + 1) % PROGRESS_EVERY == 0 && n + 1 < rows_total {
-                progress(Progress { stage: Stage::Rows, done: n + 1, total: rows_total });
+                progress(Progress {
+                    stage: Stage::Rows,
+                    done: n + 1,
+                    total: rows_total,
+                });
             }
         }
         Ok(version)
@@ -337,7 +421,11 @@ pub async fn import_with_progress<E: Env>(
             return Err(e.into());
         }
     };
-    progress(Progress { stage: Stage::Rows, done: rows_total, total: rows_total });
+    progress(Progress {
+        stage: Stage::Rows,
+        done: rows_total,
+        total: rows_total,
+    });
 
     // 2. The index tiles of the new version, under keys no lookup reads yet.
     let tiles = index::build(&features);
@@ -348,19 +436,38 @@ pub async fn import_with_progress<E: Env>(
         env.set(&key, &value).await?;
         keys.push(key);
         if (n + 1) % PROGRESS_EVERY == 0 && n + 1 < tiles.len() {
-            progress(Progress { stage: Stage::Index, done: n + 1, total: tiles.len() });
+            progress(Progress {
+                stage: Stage::Index,
+                done: n + 1,
+                total: tiles.len(),
+            });
         }
     }
-    progress(Progress { stage: Stage::Index, done: tiles.len(), total: tiles.len() });
+    progress(Progress {
+        stage: Stage::Index,
+        done: tiles.len(),
+        total: tiles.len(),
+    });
     env.execute("BEGIN IMMEDIATE", &[]).await?;
-    for key in &keys {
-        env.execute(INSERT_TILE_KEY, &[version.into(), key.into()]).await?;
+    let recorded: Result<(), StoreError> = async {
+        for key in &keys {
+            env.execute(INSERT_TILE_KEY, &[version.into(), key.into()])
+                .await?;
+        }
+        env.execute(SWITCH_CURRENT, &[version.into()]).await?;
+        Ok(())
     }
-    env.execute(SWITCH_CURRENT, &[version.into()]).await?;
+    .await;
+    if let Err(e) = recorded {
+        // Never a transaction left open on the caller's connection.
+        let _ = env.execute("ROLLBACK", &[]).await;
+        return Err(e.into());
+    }
     env.execute("COMMIT", &[]).await?;
 
     // 3. The switch: one key write.
-    let pointer = serde_json::to_vec(&MapPointer { version }).map_err(|e| StoreError(e.to_string()))?;
+    let pointer =
+        serde_json::to_vec(&MapPointer { version }).map_err(|e| StoreError(e.to_string()))?;
     env.set(MAP_POINTER_KEY, &pointer).await?;
 
     // 4. Clean up maps older than the previous one (a lookup in flight may still read it).
@@ -368,8 +475,16 @@ pub async fn import_with_progress<E: Env>(
     for row in old.iter() {
         env.delete(&row.text("key")?).await?;
     }
-    env.execute("DELETE FROM grid_tiles WHERE version < ?", &[(version - 1).into()]).await?;
-    env.execute("DELETE FROM grids WHERE version < ?", &[(version - 1).into()]).await?;
+    env.execute(
+        "DELETE FROM grid_tiles WHERE version < ?",
+        &[(version - 1).into()],
+    )
+    .await?;
+    env.execute(
+        "DELETE FROM grids WHERE version < ?",
+        &[(version - 1).into()],
+    )
+    .await?;
 
     Ok(ImportSummary {
         map_version: version,
@@ -390,7 +505,10 @@ pub async fn current_version<K: KeyValue>(kv: &K) -> Result<Option<i64>, StoreEr
 }
 
 /// Point → cell: two key reads, no SQL. `None` when no cell is within the tolerance.
-pub async fn locate<K: KeyValue>(kv: &K, point: Wgs84Point) -> Result<Option<CellMatch>, StoreError> {
+pub async fn locate<K: KeyValue>(
+    kv: &K,
+    point: Wgs84Point,
+) -> Result<Option<CellMatch>, StoreError> {
     let Some(version) = current_version(kv).await? else {
         return Ok(None);
     };
@@ -398,7 +516,8 @@ pub async fn locate<K: KeyValue>(kv: &K, point: Wgs84Point) -> Result<Option<Cel
     let Some(bytes) = kv.get(&index::tile_key(version, ix, iy)).await? else {
         return Ok(None);
     };
-    let tile: index::Tile = serde_json::from_slice(&bytes).map_err(|e| StoreError(format!("tile: {e}")))?;
+    let tile: index::Tile =
+        serde_json::from_slice(&bytes).map_err(|e| StoreError(format!("tile: {e}")))?;
     Ok(index::locate_in_tile(&tile, point))
 }
 
@@ -420,9 +539,14 @@ pub struct GridDetail {
     pub children: Vec<GridRef>,
 }
 
-async fn grid_ref<D: Database>(db: &D, code: &str) -> Result<Option<(GridRef, Option<String>)>, StoreError> {
+async fn grid_ref<D: Database>(
+    db: &D,
+    code: &str,
+) -> Result<Option<(GridRef, Option<String>)>, StoreError> {
     let rows = db.execute(GRID_BY_CODE, &[code.into()]).await?;
-    let Some(row) = rows.first() else { return Ok(None) };
+    let Some(row) = rows.first() else {
+        return Ok(None);
+    };
     let level = Level::parse(&row.text("level")?).ok_or_else(|| StoreError("bad level".into()))?;
     Ok(Some((
         GridRef {
@@ -434,7 +558,10 @@ async fn grid_ref<D: Database>(db: &D, code: &str) -> Result<Option<(GridRef, Op
     )))
 }
 
-pub async fn detail<D: Database>(db: &D, code: &GridCode) -> Result<Option<GridDetail>, StoreError> {
+pub async fn detail<D: Database>(
+    db: &D,
+    code: &GridCode,
+) -> Result<Option<GridDetail>, StoreError> {
     let Some((me, parent)) = grid_ref(db, code.as_str()).await? else {
         return Ok(None);
     };
@@ -451,7 +578,8 @@ pub async fn detail<D: Database>(db: &D, code: &GridCode) -> Result<Option<GridD
             Ok(GridRef {
                 code: r.text("code")?,
                 name: r.text("name")?,
-                level: Level::parse(&r.text("level")?).ok_or_else(|| StoreError("bad level".into()))?,
+                level: Level::parse(&r.text("level")?)
+                    .ok_or_else(|| StoreError("bad level".into()))?,
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
@@ -475,7 +603,8 @@ const CELLS_BELOW: &str = "SELECT code, name, level, parent, shape FROM grids \
 fn feature_json(row: &crate::ports::Row<'_>) -> Result<Json, StoreError> {
     let geometry = match row.opt_text("shape")? {
         Some(text) => {
-            let coordinates: Json = serde_json::from_str(&text).map_err(|e| StoreError(format!("shape: {e}")))?;
+            let coordinates: Json =
+                serde_json::from_str(&text).map_err(|e| StoreError(format!("shape: {e}")))?;
             serde_json::json!({"type": "MultiPolygon", "coordinates": coordinates})
         }
         None => Json::Null,
@@ -493,16 +622,32 @@ fn feature_json(row: &crate::ports::Row<'_>) -> Result<Json, StoreError> {
 /// cell below for an area. `None` when the map has no such grid.
 pub async fn geojson<D: Database>(db: &D, code: &GridCode) -> Result<Option<Json>, StoreError> {
     let rows = db.execute(GRID_BY_CODE, &[code.as_str().into()]).await?;
-    let Some(row) = rows.first() else { return Ok(None) };
+    let Some(row) = rows.first() else {
+        return Ok(None);
+    };
     if code.level() == Level::Cell {
         return feature_json(&row).map(Some);
     }
-    let Some(version) = db.execute(CURRENT_MAP, &[]).await?.first().map(|r| r.i64("version")).transpose()? else {
+    let Some(version) = db
+        .execute(CURRENT_MAP, &[])
+        .await?
+        .first()
+        .map(|r| r.i64("version"))
+        .transpose()?
+    else {
         return Ok(None);
     };
     let upper = format!("{};", code.as_str());
-    let cells = db.execute(CELLS_BELOW, &[code.as_str().into(), upper.into(), version.into()]).await?;
-    let features = cells.iter().map(|r| feature_json(&r)).collect::<Result<Vec<_>, _>>()?;
+    let cells = db
+        .execute(
+            CELLS_BELOW,
+            &[code.as_str().into(), upper.into(), version.into()],
+        )
+        .await?;
+    let features = cells
+        .iter()
+        .map(|r| feature_json(&r))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Some(serde_json::json!({
         "type": "FeatureCollection",
         "grid": {"code": row.text("code")?, "name": row.text("name")?, "level": row.text("level")?},
@@ -512,8 +657,13 @@ pub async fn geojson<D: Database>(db: &D, code: &GridCode) -> Result<Option<Json
 
 /// A cell of the current map with its workers on duty (unmasked: the caller masks).
 /// `None` when the map has no such cell.
-pub async fn cell_workers<D: Database>(db: &D, code: &GridCode) -> Result<Option<(GridRef, Vec<GridWorker>)>, StoreError> {
-    let Some((cell, _)) = grid_ref(db, code.as_str()).await? else { return Ok(None) };
+pub async fn cell_workers<D: Database>(
+    db: &D,
+    code: &GridCode,
+) -> Result<Option<(GridRef, Vec<GridWorker>)>, StoreError> {
+    let Some((cell, _)) = grid_ref(db, code.as_str()).await? else {
+        return Ok(None);
+    };
     if cell.level != Level::Cell {
         return Ok(None);
     }
@@ -539,56 +689,97 @@ mod tests {
         let area = |code: &str| json!({"type": "Feature", "properties": {"code": code, "name": code}, "geometry": null});
         let mut features = vec![area("350211"), area("350211001"), area("350211001001")];
         features.extend(cells);
-        json!({"type": "FeatureCollection", "features": features}).to_string().into_bytes()
+        json!({"type": "FeatureCollection", "features": features})
+            .to_string()
+            .into_bytes()
     }
 
     fn cell(code: &str, rings: Json) -> Json {
         json!({"type": "Feature", "properties": {"code": code, "name": "网格"}, "geometry": {"type": "Polygon", "coordinates": rings}})
     }
 
-    const SQUARE: [[f64; 2]; 5] = [[118.0, 24.5], [118.01, 24.5], [118.01, 24.51], [118.0, 24.51], [118.0, 24.5]];
+    const SQUARE: [[f64; 2]; 5] = [
+        [118.0, 24.5],
+        [118.01, 24.5],
+        [118.01, 24.51],
+        [118.0, 24.51],
+        [118.0, 24.5],
+    ];
 
     /// The errors of a document, as `field: message` lines.
     fn errors_of(bytes: &[u8]) -> Vec<String> {
         match parse_feature_collection(bytes) {
             Ok(_) => vec![],
-            Err(errors) => errors.into_iter().map(|e| format!("{}: {}", e.field, e.message)).collect(),
+            Err(errors) => errors
+                .into_iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect(),
         }
     }
 
     #[test]
     fn a_good_cell_parses() {
-        assert_eq!(errors_of(&collection(vec![cell("350211001001001", json!([SQUARE]))])), Vec::<String>::new());
+        assert_eq!(
+            errors_of(&collection(vec![cell("350211001001001", json!([SQUARE]))])),
+            Vec::<String>::new()
+        );
     }
 
     #[test]
     fn an_unclosed_ring_is_located() {
         let open = &SQUARE[..4];
-        let errors = errors_of(&collection(vec![cell("350211001001001", json!([open, SQUARE]))]));
+        let errors = errors_of(&collection(vec![cell(
+            "350211001001001",
+            json!([open, SQUARE]),
+        )]));
         assert_eq!(errors.len(), 1, "{errors:?}");
-        assert!(errors[0].starts_with("features[3].geometry: "), "{errors:?}");
+        assert!(
+            errors[0].starts_with("features[3].geometry: "),
+            "{errors:?}"
+        );
         assert!(errors[0].contains("ring 0 is not closed"), "{errors:?}");
     }
 
     #[test]
     fn a_self_intersecting_ring_is_located() {
         // A bow tie: the second and fourth edges cross.
-        let bow_tie = [[118.0, 24.5], [118.01, 24.51], [118.01, 24.5], [118.0, 24.51], [118.0, 24.5]];
+        let bow_tie = [
+            [118.0, 24.5],
+            [118.01, 24.51],
+            [118.01, 24.5],
+            [118.0, 24.51],
+            [118.0, 24.5],
+        ];
         let errors = errors_of(&collection(vec![
             cell("350211001001001", json!([SQUARE])),
             cell("350211001001002", json!([bow_tie])),
         ]));
         assert_eq!(errors.len(), 1, "{errors:?}");
-        assert!(errors[0].starts_with("features[4].geometry: not a valid shape"), "{errors:?}");
+        assert!(
+            errors[0].starts_with("features[4].geometry: not a valid shape"),
+            "{errors:?}"
+        );
         assert!(errors[0].contains("self-intersection"), "{errors:?}");
     }
 
     #[test]
     fn a_hole_outside_its_exterior_is_located() {
-        let far = [[118.1, 24.6], [118.11, 24.6], [118.11, 24.61], [118.1, 24.61], [118.1, 24.6]];
-        let errors = errors_of(&collection(vec![cell("350211001001001", json!([SQUARE, far]))]));
+        let far = [
+            [118.1, 24.6],
+            [118.11, 24.6],
+            [118.11, 24.61],
+            [118.1, 24.61],
+            [118.1, 24.6],
+        ];
+        let errors = errors_of(&collection(vec![cell(
+            "350211001001001",
+            json!([SQUARE, far]),
+        )]));
         assert_eq!(errors.len(), 1, "{errors:?}");
-        assert!(errors[0].starts_with("features[3].geometry: not a valid shape"), "{errors:?}");
+        assert!(
+            errors[0].starts_with("features[3].geometry: not a valid shape"),
+            "{errors:?}"
+        );
         assert!(errors[0].contains("interior ring"), "{errors:?}");
     }
 
@@ -599,7 +790,9 @@ mod tests {
         let errors = errors_of(&collection(vec![c]));
         assert_eq!(
             errors,
-            ["features[3].properties.parent: 350211001001001 does not extend 350211001002: its parent is 350211001001"]
+            [
+                "features[3].properties.parent: 350211001001001 does not extend 350211001002: its parent is 350211001001"
+            ]
         );
     }
 
@@ -611,7 +804,12 @@ mod tests {
         point["geometry"] = json!({"type": "Point", "coordinates": [118.0, 24.5]});
         let mut bare = cell("350211001001004", json!([SQUARE]));
         bare["geometry"] = Json::Null;
-        let swapped = [[24.5, 118.0], [24.5, 118.01], [24.51, 118.01], [24.5, 118.0]];
+        let swapped = [
+            [24.5, 118.0],
+            [24.5, 118.01],
+            [24.51, 118.01],
+            [24.5, 118.0],
+        ];
         let errors = errors_of(&collection(vec![
             cell("35021100100100", json!([SQUARE])),
             no_name,
@@ -619,7 +817,10 @@ mod tests {
             bare,
             cell("350211001001005", json!([swapped])),
         ]));
-        let fields: Vec<&str> = errors.iter().map(|e| e.split(": ").next().unwrap()).collect();
+        let fields: Vec<&str> = errors
+            .iter()
+            .map(|e| e.split(": ").next().unwrap())
+            .collect();
         assert_eq!(
             fields,
             [
@@ -631,18 +832,34 @@ mod tests {
             ],
             "{errors:?}"
         );
-        assert!(errors[4].contains("is not a WGS-84 [lng, lat]"), "{errors:?}");
+        assert!(
+            errors[4].contains("is not a WGS-84 [lng, lat]"),
+            "{errors:?}"
+        );
     }
 
     #[test]
     fn a_document_that_is_not_a_feature_collection_is_refused() {
-        assert_eq!(errors_of(b"{\"type\": \"Feature\"}"), ["type: a GeoJSON FeatureCollection is expected"]);
-        assert!(errors_of(b"{").first().is_some_and(|e| e.starts_with("body: ")));
+        assert_eq!(
+            errors_of(b"{\"type\": \"Feature\"}"),
+            ["type: a GeoJSON FeatureCollection is expected"]
+        );
+        assert!(
+            errors_of(b"{")
+                .first()
+                .is_some_and(|e| e.starts_with("body: "))
+        );
     }
 
     #[test]
     fn overlapping_cells_fail_the_whole_map_check_by_code() {
-        let shifted = [[118.005, 24.5], [118.015, 24.5], [118.015, 24.51], [118.005, 24.51], [118.005, 24.5]];
+        let shifted = [
+            [118.005, 24.5],
+            [118.015, 24.5],
+            [118.015, 24.51],
+            [118.005, 24.51],
+            [118.005, 24.5],
+        ];
         let features = parse_feature_collection(&collection(vec![
             cell("350211001001001", json!([SQUARE])),
             cell("350211001001002", json!([shifted])),
@@ -651,6 +868,12 @@ mod tests {
         let errors = validate(&features).unwrap_err();
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].field, "350211001001001");
-        assert!(errors[0].message.starts_with("overlaps 350211001001002 by 56"), "{}", errors[0].message);
+        assert!(
+            errors[0]
+                .message
+                .starts_with("overlaps 350211001001002 by 56"),
+            "{}",
+            errors[0].message
+        );
     }
 }

@@ -107,7 +107,10 @@ impl Platform for TestEnv {
         self.sent.borrow_mut().push(request);
         match self.answer_status.get() {
             0 => Err("connection refused (test network)".into()),
-            status => Ok(OutboundResponse { status, body: b"ok".to_vec() }),
+            status => Ok(OutboundResponse {
+                status,
+                body: b"ok".to_vec(),
+            }),
         }
     }
 }

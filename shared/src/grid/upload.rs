@@ -27,7 +27,11 @@ pub struct PartRef {
 
 /// `None` when the request has none of `part`, `of`, `upload`: a whole map in one request.
 pub fn part_of(req: &ApiRequest) -> Result<Option<PartRef>, Problem> {
-    let (part, of, upload) = (req.query_param("part"), req.query_param("of"), req.query_param("upload"));
+    let (part, of, upload) = (
+        req.query_param("part"),
+        req.query_param("of"),
+        req.query_param("upload"),
+    );
     if part.is_none() && of.is_none() && upload.is_none() {
         return Ok(None);
     }
@@ -35,25 +39,37 @@ pub fn part_of(req: &ApiRequest) -> Result<Option<PartRef>, Problem> {
     let mut number = |name: &str, v: Option<String>| match v.map(|s| s.trim().parse::<i64>()) {
         Some(Ok(n)) if (1..=MAX_PARTS).contains(&n) => n,
         _ => {
-            errors.push(FieldError::new(name, format!("a whole number from 1 to {MAX_PARTS}")));
+            errors.push(FieldError::new(
+                name,
+                format!("a whole number from 1 to {MAX_PARTS}"),
+            ));
             0
         }
     };
     let (part, of) = (number("part", part), number("of", of));
     if part > of && of > 0 {
-        errors.push(FieldError::new("part", format!("part {part} of {of} does not exist")));
+        errors.push(FieldError::new(
+            "part",
+            format!("part {part} of {of} does not exist"),
+        ));
     }
     let upload = upload.unwrap_or_default();
     let id_ok = !upload.is_empty()
         && upload.len() <= UPLOAD_ID_MAX
-        && upload.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        && upload
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     if !id_ok {
         errors.push(FieldError::new(
             "upload",
             format!("1 to {UPLOAD_ID_MAX} letters, digits, - or _, the same for every part"),
         ));
     }
-    if errors.is_empty() { Ok(Some(PartRef { upload, part, of })) } else { Err(Problem::validation(errors)) }
+    if errors.is_empty() {
+        Ok(Some(PartRef { upload, part, of }))
+    } else {
+        Err(Problem::validation(errors))
+    }
 }
 
 /// What happened to a part.
@@ -77,7 +93,8 @@ pub struct Progress {
 }
 
 const DROP_STALE: &str = "DELETE FROM grid_upload_parts WHERE received_at < ?";
-const OTHER_COUNT: &str = "SELECT parts FROM grid_upload_parts WHERE upload = ? AND parts <> ? LIMIT 1";
+const OTHER_COUNT: &str =
+    "SELECT parts FROM grid_upload_parts WHERE upload = ? AND parts <> ? LIMIT 1";
 const PUT_PART: &str = "INSERT INTO grid_upload_parts (upload, part, parts, body, received_at) VALUES (?, ?, ?, ?, ?) \
      ON CONFLICT (upload, part) DO UPDATE SET body = excluded.body, received_at = excluded.received_at";
 /// One statement takes a complete upload: two requests bringing the last parts at once cannot
@@ -88,13 +105,21 @@ const RECEIVED: &str = "SELECT part FROM grid_upload_parts WHERE upload = ? ORDE
 
 /// Checks and stages one part; takes the whole upload when this part completes it.
 pub async fn stage<E: Env>(env: &E, at: &PartRef, body: &[u8]) -> Result<Staged, Problem> {
-    let located = |errors| Problem::validation(errors).with("upload", at.upload.clone().into()).with("part", at.part.into());
+    let located = |errors| {
+        Problem::validation(errors)
+            .with("upload", at.upload.clone().into())
+            .with("part", at.part.into())
+    };
     parse_feature_collection(body).map_err(located)?;
     // JSON that parsed is UTF-8: it is staged as text.
-    let text = String::from_utf8(body.to_vec()).map_err(|_| located(vec![FieldError::new("body", "not UTF-8")]))?;
+    let text = String::from_utf8(body.to_vec())
+        .map_err(|_| located(vec![FieldError::new("body", "not UTF-8")]))?;
     let now = env.now_ms();
-    env.execute(DROP_STALE, &[(now - STALE_AFTER_MS).into()]).await?;
-    let other = env.execute(OTHER_COUNT, &[at.upload.as_str().into(), at.of.into()]).await?;
+    env.execute(DROP_STALE, &[(now - STALE_AFTER_MS).into()])
+        .await?;
+    let other = env
+        .execute(OTHER_COUNT, &[at.upload.as_str().into(), at.of.into()])
+        .await?;
     if let Some(row) = other.first() {
         return Err(Problem::conflict(format!(
             "upload {} was started with of={}; this part says of={}",
@@ -105,10 +130,18 @@ pub async fn stage<E: Env>(env: &E, at: &PartRef, body: &[u8]) -> Result<Staged,
     }
     env.execute(
         PUT_PART,
-        &[at.upload.as_str().into(), at.part.into(), at.of.into(), text.into(), now.into()],
+        &[
+            at.upload.as_str().into(),
+            at.part.into(),
+            at.of.into(),
+            text.into(),
+            now.into(),
+        ],
     )
     .await?;
-    let taken = env.execute(TAKE_COMPLETE, &[at.upload.as_str().into(), at.of.into()]).await?;
+    let taken = env
+        .execute(TAKE_COMPLETE, &[at.upload.as_str().into(), at.of.into()])
+        .await?;
     if !taken.is_empty() {
         let mut parts = Vec::with_capacity(taken.rows.len());
         for row in taken.iter() {
@@ -119,15 +152,26 @@ pub async fn stage<E: Env>(env: &E, at: &PartRef, body: &[u8]) -> Result<Staged,
         for (n, body) in parts {
             // Each part parsed when it arrived; a failure now means the stored bytes changed.
             let mut more = parse_feature_collection(body.as_bytes()).map_err(|errors| {
-                Problem::validation(errors).with("upload", at.upload.clone().into()).with("part", n.into())
+                Problem::validation(errors)
+                    .with("upload", at.upload.clone().into())
+                    .with("part", n.into())
             })?;
             features.append(&mut more);
         }
         return Ok(Staged::Complete(features));
     }
     let rows = env.execute(RECEIVED, &[at.upload.as_str().into()]).await?;
-    let received = rows.iter().map(|r| r.i64("part")).collect::<Result<Vec<_>, _>>()?;
+    let received = rows
+        .iter()
+        .map(|r| r.i64("part"))
+        .collect::<Result<Vec<_>, _>>()?;
     let missing = (1..=at.of).filter(|n| !received.contains(n)).collect();
     let pending = received.contains(&at.part);
-    Ok(Staged::Waiting(Progress { upload: at.upload.clone(), of: at.of, received, missing, pending }))
+    Ok(Staged::Waiting(Progress {
+        upload: at.upload.clone(),
+        of: at.of,
+        received,
+        missing,
+        pending,
+    }))
 }

@@ -28,17 +28,29 @@ pub fn validate(features: &[GridFeature]) -> Result<(), Vec<FieldError>> {
     outside_parents(features, &mut errors);
     if errors.len() > MAX_ERRORS {
         errors.truncate(MAX_ERRORS);
-        errors.push(FieldError::new("features", format!("stopped after {MAX_ERRORS} errors")));
+        errors.push(FieldError::new(
+            "features",
+            format!("stopped after {MAX_ERRORS} errors"),
+        ));
     }
-    if errors.is_empty() { Ok(()) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
 }
 
 /// The area of a small WGS-84 shape in m², in the local plane at its latitude
 /// (equirectangular: well under 1 % off for a shape of a few km).
 pub fn area_m2(shape: &MultiPolygon<f64>) -> f64 {
-    let Some(rect) = shape.bounding_rect() else { return 0.0 };
+    let Some(rect) = shape.bounding_rect() else {
+        return 0.0;
+    };
     let lat = (rect.min().y + rect.max().y) / 2.0;
-    shape.unsigned_area() * METRES_PER_DEG_LAT * METRES_PER_DEG_LNG_AT_EQUATOR * lat.to_radians().cos()
+    shape.unsigned_area()
+        * METRES_PER_DEG_LAT
+        * METRES_PER_DEG_LNG_AT_EQUATOR
+        * lat.to_radians().cos()
 }
 
 type Boxed = GeomWithData<Rectangle<[f64; 2]>, usize>;
@@ -55,7 +67,10 @@ fn overlaps(features: &[GridFeature], errors: &mut Vec<FieldError>) {
         .enumerate()
         .filter_map(|(i, (_, shape))| {
             let r = shape.bounding_rect()?;
-            Some(GeomWithData::new(Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]), i))
+            Some(GeomWithData::new(
+                Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
+                i,
+            ))
         })
         .collect();
     let tree = RTree::bulk_load(boxes.clone());
@@ -70,7 +85,11 @@ fn overlaps(features: &[GridFeature], errors: &mut Vec<FieldError>) {
             }
             let shared = area_m2(&cells[i].1.intersection(cells[j].1));
             if shared > SLIVER_M2 {
-                let (a, b) = if cells[i].0.code <= cells[j].0.code { (i, j) } else { (j, i) };
+                let (a, b) = if cells[i].0.code <= cells[j].0.code {
+                    (i, j)
+                } else {
+                    (j, i)
+                };
                 found.push((cells[a].0.code.as_str(), cells[b].0.code.as_str(), shared));
             }
         }
@@ -86,16 +105,25 @@ fn overlaps(features: &[GridFeature], errors: &mut Vec<FieldError>) {
 
 /// Shapes that reach outside their parent's shape, where the parent has one.
 fn outside_parents(features: &[GridFeature], errors: &mut Vec<FieldError>) {
-    let shapes: HashMap<&str, &MultiPolygon<f64>> =
-        features.iter().filter_map(|f| Some((f.code.as_str(), f.shape.as_ref()?))).collect();
+    let shapes: HashMap<&str, &MultiPolygon<f64>> = features
+        .iter()
+        .filter_map(|f| Some((f.code.as_str(), f.shape.as_ref()?)))
+        .collect();
     for f in features {
-        let (Some(shape), Some(parent)) = (&f.shape, f.code.parent()) else { continue };
-        let Some(parent_shape) = shapes.get(parent.as_str()) else { continue };
+        let (Some(shape), Some(parent)) = (&f.shape, f.code.parent()) else {
+            continue;
+        };
+        let Some(parent_shape) = shapes.get(parent.as_str()) else {
+            continue;
+        };
         let outside = area_m2(&shape.difference(*parent_shape));
         if outside > SLIVER_M2 {
             errors.push(FieldError::new(
                 f.code.as_str(),
-                format!("{outside:.1} m² of it lies outside its parent {}", parent.as_str()),
+                format!(
+                    "{outside:.1} m² of it lies outside its parent {}",
+                    parent.as_str()
+                ),
             ));
         }
         if errors.len() > MAX_ERRORS {
@@ -114,12 +142,23 @@ mod tests {
     /// A square of `side` degrees with its south-west corner at (`x`, `y`).
     fn square(x: f64, y: f64, side: f64) -> MultiPolygon<f64> {
         let c = |x, y| Coord { x, y };
-        let ring = LineString(vec![c(x, y), c(x + side, y), c(x + side, y + side), c(x, y + side), c(x, y)]);
+        let ring = LineString(vec![
+            c(x, y),
+            c(x + side, y),
+            c(x + side, y + side),
+            c(x, y + side),
+            c(x, y),
+        ]);
         MultiPolygon(vec![Polygon::new(ring, vec![])])
     }
 
     fn feature(code: &str, shape: Option<MultiPolygon<f64>>) -> GridFeature {
-        GridFeature { code: GridCode::parse(code).unwrap(), name: code.into(), shape, workers: None }
+        GridFeature {
+            code: GridCode::parse(code).unwrap(),
+            name: code.into(),
+            shape,
+            workers: None,
+        }
     }
 
     /// A district, street and community, and two cells side by side (0.01° wide, ~1 km).
@@ -135,7 +174,10 @@ mod tests {
 
     #[test]
     fn cells_that_share_an_edge_pass() {
-        assert_eq!(validate(&map(118.01, Some(square(118.0, 24.5, 0.02)))), Ok(()));
+        assert_eq!(
+            validate(&map(118.01, Some(square(118.0, 24.5, 0.02)))),
+            Ok(())
+        );
     }
 
     #[test]
@@ -144,10 +186,25 @@ mod tests {
         let errors = validate(&map(118.009, None)).unwrap_err();
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert_eq!(errors[0].field, "350211001001001");
-        assert!(errors[0].message.starts_with("overlaps 350211001001002 by "), "{}", errors[0].message);
-        let area: f64 = errors[0].message.split(' ').nth(3).unwrap().parse().unwrap();
+        assert!(
+            errors[0]
+                .message
+                .starts_with("overlaps 350211001001002 by "),
+            "{}",
+            errors[0].message
+        );
+        let area: f64 = errors[0]
+            .message
+            .split(' ')
+            .nth(3)
+            .unwrap()
+            .parse()
+            .unwrap();
         let expected = 0.001 * 111_320.0 * 24.505f64.to_radians().cos() * 0.01 * 110_574.0;
-        assert!((area - expected).abs() < expected * 0.01, "{area} vs {expected}");
+        assert!(
+            (area - expected).abs() < expected * 0.01,
+            "{area} vs {expected}"
+        );
     }
 
     #[test]
@@ -162,7 +219,13 @@ mod tests {
         let errors = validate(&map(118.01, Some(square(118.0, 24.5, 0.015)))).unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["350211001001002"], "{errors:?}");
-        assert!(errors[0].message.contains("outside its parent 350211001001"), "{}", errors[0].message);
+        assert!(
+            errors[0]
+                .message
+                .contains("outside its parent 350211001001"),
+            "{}",
+            errors[0].message
+        );
     }
 
     #[test]
@@ -170,7 +233,11 @@ mod tests {
         let mut features = map(118.01, None);
         features.remove(1);
         features.push(feature("350211001001001", None));
-        let fields: Vec<String> = validate(&features).unwrap_err().into_iter().map(|e| e.field).collect();
+        let fields: Vec<String> = validate(&features)
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
         assert!(fields.contains(&"350211001001".to_owned()), "{fields:?}");
         assert!(fields.contains(&"350211001001001".to_owned()), "{fields:?}");
     }

@@ -58,34 +58,57 @@ pub fn mask_phone(phone: &str) -> String {
 pub fn parse_list(value: &Json, at: &str, errors: &mut Vec<FieldError>) -> Option<Vec<GridWorker>> {
     let field = format!("{at}.properties.workers");
     let Some(list) = value.as_array() else {
-        errors.push(FieldError::new(&field, "an array of {id, name, phone} is expected"));
+        errors.push(FieldError::new(
+            &field,
+            "an array of {id, name, phone} is expected",
+        ));
         return None;
     };
     let before = errors.len();
     let mut out: Vec<GridWorker> = Vec::with_capacity(list.len());
     for (k, w) in list.iter().enumerate() {
-        let text = |name: &str| w.get(name).and_then(Json::as_str).map(str::trim).unwrap_or("");
+        let text = |name: &str| {
+            w.get(name)
+                .and_then(Json::as_str)
+                .map(str::trim)
+                .unwrap_or("")
+        };
         let (id, name, phone) = (text("id"), text("name"), text("phone"));
         let here = |part: &str| format!("{field}[{k}].{part}");
         let id_ok = !id.is_empty()
             && id.len() <= ID_MAX
-            && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         if !id_ok {
             errors.push(FieldError::new(
                 &here("id"),
                 format!("1 to {ID_MAX} letters, digits, - or _"),
             ));
         } else if out.iter().any(|o| o.id == id) {
-            errors.push(FieldError::new(&here("id"), format!("{id:?} is listed twice in this cell")));
+            errors.push(FieldError::new(
+                &here("id"),
+                format!("{id:?} is listed twice in this cell"),
+            ));
         }
         if name.is_empty() || name.chars().count() > NAME_MAX {
-            errors.push(FieldError::new(&here("name"), format!("1 to {NAME_MAX} characters")));
+            errors.push(FieldError::new(
+                &here("name"),
+                format!("1 to {NAME_MAX} characters"),
+            ));
         }
         let digits = phone.strip_prefix('+').unwrap_or(phone);
         if !(7..=20).contains(&digits.len()) || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            errors.push(FieldError::new(&here("phone"), "7 to 20 digits, optionally starting with +"));
+            errors.push(FieldError::new(
+                &here("phone"),
+                "7 to 20 digits, optionally starting with +",
+            ));
         }
-        out.push(GridWorker { id: id.into(), name: name.into(), phone: phone.into() });
+        out.push(GridWorker {
+            id: id.into(),
+            name: name.into(),
+            phone: phone.into(),
+        });
     }
     (errors.len() == before).then_some(out)
 }
@@ -100,7 +123,13 @@ const ON_DUTY: &str =
 pub async fn on_duty<D: Database>(db: &D, cell: &str) -> Result<Vec<GridWorker>, StoreError> {
     let rows = db.execute(ON_DUTY, &[cell.into()]).await?;
     rows.iter()
-        .map(|r| Ok(GridWorker { id: r.text("id")?, name: r.text("name")?, phone: r.text("phone")? }))
+        .map(|r| {
+            Ok(GridWorker {
+                id: r.text("id")?,
+                name: r.text("name")?,
+                phone: r.text("phone")?,
+            })
+        })
         .collect()
 }
 

@@ -1,0 +1,81 @@
+//! `onegrid`: OneGrid without Spin. One process serves every component's routes from the
+//! same handlers the Spin components run, on SQLite files in a data directory; it also has
+//! two small tools for docs and demos (`demo-city`, `sign-webhook`) and the map import
+//! (`import grids FILE`).
+
+mod cli;
+mod manifest;
+mod native;
+mod outbound;
+mod router;
+mod secrets;
+mod server;
+mod setup;
+mod sweeper;
+mod tools;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use cli::{Command, ServeArgs};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let command = match cli::parse(&args) {
+        Ok(command) => command,
+        Err(message) => {
+            eprintln!("onegrid: {message}\n{}", cli::USAGE);
+            return ExitCode::from(2);
+        }
+    };
+    let outcome = match command {
+        Command::Help => {
+            println!("{}", cli::USAGE);
+            Ok(())
+        }
+        Command::Serve(args) => serve(args),
+        Command::DemoCity { seed } => {
+            tools::demo_city(seed);
+            Ok(())
+        }
+        Command::SignWebhook { secret, body, id } => tools::sign_webhook(&secret, &body, id),
+        Command::ImportGrids { file, data } => tools::import_grids(&file, &data),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("onegrid: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace's `static/`, wherever the binary was built from.
+fn default_static_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../static");
+    dir.canonicalize().unwrap_or(dir)
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let manifest = manifest::Manifest::embedded()?;
+    let router = router::Router::from_manifest(&manifest)?;
+    let static_dir = args.static_dir.unwrap_or_else(default_static_dir);
+    if !static_dir.is_dir() {
+        eprintln!(
+            "onegrid: warning: no static directory at {}",
+            static_dir.display()
+        );
+    }
+    let config = setup::prepare(&args.data, &manifest)?;
+    let app = Arc::new(server::App { router, static_dir });
+    let running = server::start(&args.listen, &config, app, server::WORKERS)?;
+    sweeper::spawn(config)?;
+    println!("OneGrid listening on http://{}", running.addr);
+    std::io::stdout().flush()?;
+    for worker in running.workers {
+        let _ = worker.join();
+    }
+    Ok(())
+}

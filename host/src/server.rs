@@ -1,0 +1,407 @@
+//! The HTTP server: hyper (HTTP/1.1) on a small tokio runtime reads requests, and a fixed pool
+//! of worker threads, each with its own `NativeEnv`, answers them. A request's body is read on
+//! the runtime, capped at `web::body_limit` of its path and within `Timeouts::body`, into an
+//! `ApiRequest` that goes to the pool; a worker routes it as Spin routes it, runs the
+//! component's handler, and the answer goes back. Slow clients only hold a cheap task, never a
+//! worker. One log line per request, without body or query.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Component as PathPart, Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError, mpsc};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, anyhow};
+use futures::executor::block_on;
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Body, Bytes, Incoming};
+use hyper::header::{EXPECT, HeaderName, HeaderValue};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use onegrid::web::body_limit;
+use onegrid::{ApiRequest, ApiResponse, Problem, api, limits, statics};
+use tokio::sync::oneshot;
+
+use crate::native::{EnvConfig, NativeEnv};
+use crate::router::{Component, Router};
+
+pub const WORKERS: usize = 8;
+/// Threads of the tokio runtime; they only move bytes, the handlers run on the workers.
+const IO_THREADS: usize = 2;
+
+/// What every worker shares, read-only.
+pub struct App {
+    pub router: Router,
+    pub static_dir: PathBuf,
+}
+
+pub struct Running {
+    pub addr: SocketAddr,
+    /// The worker threads and the thread of the HTTP runtime; none of them ends on its own.
+    pub workers: Vec<JoinHandle<()>>,
+}
+
+/// How long a client may take, so that slow or silent ones cannot hold the server.
+#[derive(Clone, Copy, Debug)]
+pub struct Timeouts {
+    /// From the moment the server waits for a request (idle keep-alive included) to the end
+    /// of its headers; past it the connection is closed.
+    pub header: Duration,
+    /// To read the whole body once the headers are in; past it the answer is 408.
+    pub body: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            header: Duration::from_secs(10),
+            body: Duration::from_secs(30),
+        }
+    }
+}
+
+/// A request read in full, and where its answer goes.
+struct Job {
+    request: ApiRequest,
+    reply: oneshot::Sender<ApiResponse>,
+}
+
+/// What every connection task shares.
+struct Front {
+    jobs: mpsc::Sender<Job>,
+    timeouts: Timeouts,
+}
+
+/// Binds, opens one `NativeEnv` per worker, and returns once all of them are ready.
+pub fn start(
+    listen: &str,
+    config: &EnvConfig,
+    app: Arc<App>,
+    workers: usize,
+) -> anyhow::Result<Running> {
+    start_with(listen, config, app, workers, Timeouts::default())
+}
+
+pub fn start_with(
+    listen: &str,
+    config: &EnvConfig,
+    app: Arc<App>,
+    workers: usize,
+    timeouts: Timeouts,
+) -> anyhow::Result<Running> {
+    let listener = std::net::TcpListener::bind(listen)
+        .map_err(|e| anyhow!("cannot listen on {listen}: {e}"))?;
+    let addr = listener.local_addr().context("not an IP listener")?;
+    listener.set_nonblocking(true)?;
+
+    let (jobs_tx, jobs_rx) = mpsc::channel::<Job>();
+    let jobs_rx = Arc::new(Mutex::new(jobs_rx));
+    let (ready_tx, ready_rx) = mpsc::channel();
+    let opening = Arc::new(Mutex::new(()));
+    let mut handles = Vec::new();
+    for i in 0..workers {
+        let (jobs, opening, app, config, ready) = (
+            jobs_rx.clone(),
+            opening.clone(),
+            app.clone(),
+            config.clone(),
+            ready_tx.clone(),
+        );
+        let handle = thread::Builder::new()
+            .name(format!("worker-{i}"))
+            .spawn(move || {
+                // One at a time: SQLite may refuse a second connection that is switching a
+                // new key-value file to WAL at the same moment ("database is locked").
+                let opened = {
+                    let _turn = opening.lock().unwrap_or_else(PoisonError::into_inner);
+                    config.open()
+                };
+                let env = match opened {
+                    Ok(env) => env,
+                    Err(e) => return drop(ready.send(Err(e))),
+                };
+                let _ = ready.send(Ok(()));
+                work(&env, &app, &jobs);
+            })?;
+        handles.push(handle);
+    }
+    drop(ready_tx);
+    for _ in 0..workers {
+        ready_rx.recv().context("a worker died while starting")??;
+    }
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(IO_THREADS)
+        .thread_name("http-io")
+        .enable_io()
+        .enable_time()
+        .build()
+        .context("starting the HTTP runtime")?;
+    let front = Arc::new(Front {
+        jobs: jobs_tx,
+        timeouts,
+    });
+    let http = thread::Builder::new()
+        .name("http".into())
+        .spawn(move || runtime.block_on(accept(listener, front)))?;
+    handles.push(http);
+    Ok(Running {
+        addr,
+        workers: handles,
+    })
+}
+
+/// A worker: takes the next request, answers it, rolls back what the handler left open.
+fn work(env: &NativeEnv, app: &App, jobs: &Mutex<mpsc::Receiver<Job>>) {
+    loop {
+        // The lock is held only while waiting, never while a handler runs.
+        let next = jobs.lock().unwrap_or_else(PoisonError::into_inner).recv();
+        let Ok(Job { request, reply }) = next else {
+            return;
+        };
+        let response = guarded(|| app.call(env, request));
+        env.end_request();
+        // The client may have gone away; its answer is dropped.
+        let _ = reply.send(response);
+    }
+}
+
+async fn accept(listener: std::net::TcpListener, front: Arc<Front>) {
+    let listener = match tokio::net::TcpListener::from_std(listener) {
+        Ok(listener) => listener,
+        Err(e) => return eprintln!("onegrid: cannot serve: {e}"),
+    };
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                // Out of file descriptors, say: wait a little rather than spin.
+                eprintln!("onegrid: accepting a connection failed: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let front = front.clone();
+        tokio::spawn(async move {
+            let header_timeout = front.timeouts.header;
+            let service = service_fn(move |request| {
+                let front = front.clone();
+                async move { Ok::<_, Infallible>(answer(&front, request, peer).await) }
+            });
+            // A client that goes away or times out ends its own connection; nothing to log.
+            let _ = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout)
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+async fn answer(
+    front: &Front,
+    request: Request<Incoming>,
+    peer: SocketAddr,
+) -> Response<Full<Bytes>> {
+    let started = Instant::now();
+    let (head, body) = request.into_parts();
+    let method = head.method.as_str().to_ascii_uppercase();
+    let path = head.uri.path().to_owned();
+    let expects_continue = head
+        .headers
+        .get(EXPECT)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+    let limit = body_limit(&path);
+    let response = match read_body(body, limit, front.timeouts.body, expects_continue).await {
+        Err(problem) => problem.into_response(),
+        Ok(body) => {
+            // The client's address as Spin gives it (rate limits key on it); a client's own
+            // header of that name is dropped.
+            let mut headers: Vec<(String, String)> = head
+                .headers
+                .iter()
+                .filter(|(name, _)| name.as_str() != limits::CLIENT_ADDR_HEADER)
+                .map(|(name, value)| {
+                    let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+                    (name.as_str().to_owned(), value)
+                })
+                .collect();
+            headers.push((limits::CLIENT_ADDR_HEADER.to_owned(), peer.to_string()));
+            let request = ApiRequest {
+                method: method.clone(),
+                path: path.clone(),
+                query: head.uri.query().unwrap_or("").to_owned(),
+                headers,
+                body,
+            };
+            front.run(request).await
+        }
+    };
+    let status = response.status;
+    let ms = started.elapsed().as_millis();
+    eprintln!("{method} {} {status} {ms}ms", path.escape_debug());
+    to_hyper(response)
+}
+
+impl Front {
+    /// The answer of a worker; 500 if none is left to give one.
+    async fn run(&self, request: ApiRequest) -> ApiResponse {
+        let (reply, answer) = oneshot::channel();
+        if self.jobs.send(Job { request, reply }).is_err() {
+            eprintln!("onegrid: no worker is left to answer");
+            return Problem::internal().into_response();
+        }
+        answer
+            .await
+            .unwrap_or_else(|_| Problem::internal().into_response())
+    }
+}
+
+fn request_timeout() -> Problem {
+    Problem::new(
+        408,
+        "request-timeout",
+        "The request took too long",
+        "the request body did not arrive in time",
+    )
+}
+
+/// After a 413, up to this much more of the body is read and thrown away (within
+/// `DRAIN_TIME`), so that a client that sends all its body before reading (as most do) gets
+/// the answer rather than a reset connection. Past it the connection is simply closed.
+const DRAIN_BYTES: u64 = 4 * 1024 * 1024;
+const DRAIN_TIME: Duration = Duration::from_secs(5);
+
+/// The body, or 413 when it is larger than `limit` (told by Content-Length, then nothing of it
+/// is kept; or found while reading), or 408 when it does not arrive within `timeout`. Memory
+/// grows only with the bytes that actually came, never with a length the client claims.
+async fn read_body(
+    mut body: Incoming,
+    limit: usize,
+    timeout: Duration,
+    expects_continue: bool,
+) -> Result<Vec<u8>, Problem> {
+    let told = body.size_hint().lower();
+    if told > limit as u64 {
+        // Reading would send `100 Continue` to a client that waits for it: answer at once.
+        if !expects_continue && told - limit as u64 <= DRAIN_BYTES {
+            drain(&mut body, told, timeout).await;
+        }
+        return Err(Problem::body_too_large(limit));
+    }
+    match tokio::time::timeout(timeout, collect(&mut body, limit)).await {
+        Err(_elapsed) => Err(request_timeout()),
+        Ok(Err(problem)) => Err(problem),
+        Ok(Ok(Some(bytes))) => Ok(bytes),
+        Ok(Ok(None)) => {
+            drain(&mut body, DRAIN_BYTES, timeout).await;
+            Err(Problem::body_too_large(limit))
+        }
+    }
+}
+
+/// The whole body, or `None` as soon as it passes `limit`.
+async fn collect(body: &mut Incoming, limit: usize) -> Result<Option<Vec<u8>>, Problem> {
+    let mut out = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame =
+            frame.map_err(|_| Problem::bad_request("the request body could not be read"))?;
+        if let Ok(data) = frame.into_data() {
+            if data.len() > limit - out.len() {
+                return Ok(None);
+            }
+            out.extend_from_slice(&data);
+        }
+    }
+    Ok(Some(out))
+}
+
+/// Reads and forgets up to about `max` bytes of what is left of a body.
+async fn drain(body: &mut Incoming, max: u64, timeout: Duration) {
+    let discard = async {
+        let mut seen = 0u64;
+        while seen <= max {
+            match body.frame().await {
+                Some(Ok(frame)) => seen += frame.data_ref().map_or(0, |d| d.len() as u64),
+                _ => break,
+            }
+        }
+    };
+    let _ = tokio::time::timeout(timeout.min(DRAIN_TIME), discard).await;
+}
+
+/// A panicking handler answers 500 and leaves the worker alive.
+pub fn guarded(handler: impl FnOnce() -> ApiResponse) -> ApiResponse {
+    catch_unwind(AssertUnwindSafe(handler)).unwrap_or_else(|_| {
+        eprintln!("onegrid: a handler panicked; answered 500");
+        Problem::internal().into_response()
+    })
+}
+
+impl App {
+    fn call(&self, env: &NativeEnv, request: ApiRequest) -> ApiResponse {
+        match self.router.route(&request.path) {
+            Some(Component::Intake) => block_on(api::intake::handle(env, request)),
+            Some(Component::Grid) => block_on(api::grid::handle(env, request)),
+            Some(Component::Dispatch) => block_on(api::dispatch::handle(env, request)),
+            Some(Component::Callbacks) => block_on(api::callbacks::handle(env, request)),
+            Some(Component::Indicators) => block_on(api::indicators::handle(env, request)),
+            Some(Component::Accounts) => block_on(api::accounts::handle(env, request)),
+            Some(Component::Ingest) => block_on(api::ingest::handle(env, request)),
+            Some(Component::Open311) => block_on(api::open311::handle(env, request)),
+            Some(Component::StaticFiles) => {
+                statics::serve(&request, |rel| read_static(&self.static_dir, rel))
+            }
+            None => Problem::no_route(&request.method, &request.path).into_response(),
+        }
+    }
+}
+
+/// `statics` never asks for `..`; refuse anything but plain relative parts all the same.
+fn read_static(dir: &Path, rel: &str) -> Option<Vec<u8>> {
+    let rel = Path::new(rel);
+    if !rel
+        .components()
+        .all(|part| matches!(part, PathPart::Normal(_)))
+    {
+        return None;
+    }
+    std::fs::read(dir.join(rel)).ok()
+}
+
+/// Headers that hyper writes itself, or that belong to one connection.
+const HOP_BY_HOP: [&str; 4] = [
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+];
+
+fn to_hyper(response: ApiResponse) -> Response<Full<Bytes>> {
+    let mut out = Response::new(Full::new(Bytes::from(response.body)));
+    *out.status_mut() =
+        StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    for (name, value) in &response.headers {
+        if HOP_BY_HOP.iter().any(|h| name.eq_ignore_ascii_case(h)) {
+            continue;
+        }
+        match (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            (Ok(name), Ok(value)) => {
+                out.headers_mut().append(name, value);
+            }
+            _ => eprintln!("onegrid: dropped an invalid response header {name:?}"),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,62 @@
+//! Starting a deployment on a data directory: the tokens, the schema, and on the very first
+//! start the demo city, so that `onegrid` on a fresh checkout serves a working city.
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, anyhow};
+use futures::executor::block_on;
+
+use crate::manifest::Manifest;
+use crate::native::EnvConfig;
+use crate::secrets;
+
+pub fn prepare(data_dir: &Path, manifest: &Manifest) -> anyhow::Result<EnvConfig> {
+    fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
+    let (secrets, generated) = secrets::ensure_tokens(data_dir)?;
+    // Fallbacks when SPIN_VARIABLE_<NAME> is unset: secrets.json, then spin.toml's defaults.
+    let mut variables: HashMap<String, String> = manifest.variable_defaults();
+    variables.extend(secrets.clone());
+    let config = EnvConfig {
+        data_dir: data_dir.to_owned(),
+        variables: Arc::new(variables),
+    };
+
+    let first_start = !config.db_path().exists();
+    let env = config.open()?;
+    let version = block_on(onegrid::schema::migrate(&env))
+        .map_err(|e| anyhow!("migrating the schema: {e}"))?;
+    eprintln!(
+        "onegrid: {} at schema version {version}",
+        config.db_path().display()
+    );
+    if first_start {
+        if let Err(p) = block_on(onegrid::demo::load(&env, 1)) {
+            drop(env);
+            forget_database(&config);
+            return Err(anyhow!("loading the demo city: {}: {}", p.title, p.detail));
+        }
+        eprintln!("onegrid: first start: loaded the demo city");
+    }
+    for name in generated.iter().filter(|n| !secrets::UNPRINTED.contains(n)) {
+        println!("Generated {name}: {}", secrets[*name]);
+    }
+    if !generated.is_empty() {
+        let path = data_dir.join("secrets.json");
+        println!(
+            "(kept in {}; SPIN_VARIABLE_<NAME> overrides them)",
+            path.display()
+        );
+    }
+    Ok(config)
+}
+
+/// A first start that failed half-way leaves no database, so the next start tries again.
+fn forget_database(config: &EnvConfig) {
+    let db = config.db_path();
+    for suffix in ["", "-journal", "-wal", "-shm"] {
+        let _ = fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+}

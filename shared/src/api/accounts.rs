@@ -1,0 +1,164 @@
+//! Routes of the `accounts` component: staff sign in and out, and see who they are signed in
+//! as; administrators create, list and change accounts.
+
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{ready, respond};
+use crate::accounts::{self, AccountPatch, NewAccount};
+use crate::auth::{self, ADMINS, StaffRole};
+use crate::cases::rfc3339;
+use crate::problem::FieldError;
+use crate::{ApiRequest, ApiResponse, Env, Problem, limits, sessions};
+
+/// Answers every route of the `accounts` component.
+pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
+    let segments = req.segments();
+    respond(match (req.method.as_str(), segments.as_slice()) {
+        ("POST", ["api", "session"]) => sign_in(env, &req).await,
+        ("GET", ["api", "session"]) => who_am_i(env, &req).await,
+        ("DELETE", ["api", "session"]) => sign_out(env, &req).await,
+        ("POST", ["api", "admin", "accounts"]) => create(env, &req).await,
+        ("GET", ["api", "admin", "accounts"]) => list(env, &req).await,
+        ("GET", ["api", "admin", "accounts", id]) => read(env, &req, id).await,
+        ("PATCH", ["api", "admin", "accounts", id]) => update(env, &req, id).await,
+        (_, ["api", "session"]) => Err(Problem::method_not_allowed(
+            &req.method,
+            &req.path,
+            &["POST", "GET", "DELETE"],
+        )),
+        (_, ["api", "admin", "accounts"]) => Err(Problem::method_not_allowed(
+            &req.method,
+            &req.path,
+            &["POST", "GET"],
+        )),
+        (_, ["api", "admin", "accounts", _]) => Err(Problem::method_not_allowed(
+            &req.method,
+            &req.path,
+            &["GET", "PATCH"],
+        )),
+        _ => Err(Problem::no_route(&req.method, &req.path)),
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Credentials {
+    username: String,
+    password: String,
+}
+
+/// Answers that carry a token or personal data stay out of every cache.
+fn private(response: ApiResponse) -> ApiResponse {
+    response.with_header("cache-control", "no-store")
+}
+
+async fn sign_in<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem> {
+    limits::check_client(env, req, limits::SIGN_IN_PER_CLIENT).await?;
+    let input: Credentials = req.json()?;
+    if input.username.len() > 64 || input.password.len() > 1024 {
+        return Err(Problem::unauthorized(
+            "the username or the password is wrong",
+        ));
+    }
+    ready(env).await?;
+    // Sessions must be configured before a password is even looked at.
+    if sessions::keys(env).await?.is_empty() {
+        return Err(Problem::not_configured(
+            "session_keys (at least one key of 32 or more characters)",
+        ));
+    }
+    let now = env.now_ms();
+    let account = accounts::sign_in(env, &input.username, &input.password, now).await?;
+    let (token, claims) = sessions::issue(env, &account, now).await?;
+    let principal = accounts::principal(env, &account).await?;
+    Ok(private(ApiResponse::json(
+        201,
+        &json!({"token": token, "token_type": "Bearer", "expires_at": rfc3339(claims.exp), "principal": principal}),
+    )))
+}
+
+async fn who_am_i<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem> {
+    let token = req.bearer().unwrap_or_default();
+    let body = if sessions::is_session_token(token) {
+        let (principal, claims) = sessions::session_of(env, token).await?;
+        json!({"principal": principal, "session": {"expires_at": rfc3339(claims.exp)}})
+    } else {
+        // A service token, or no valid token at all (401).
+        json!({"principal": auth::authenticate(env, req).await?, "session": null})
+    };
+    Ok(private(ApiResponse::json(200, &body)))
+}
+
+async fn sign_out<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem> {
+    let token = req.bearer().unwrap_or_default();
+    if !sessions::is_session_token(token) {
+        auth::authenticate(env, req).await?;
+        return Err(Problem::bad_request(
+            "a service token is not a session: it cannot sign out",
+        ));
+    }
+    let (_, claims) = sessions::session_of(env, token).await?;
+    sessions::revoke(env, &claims).await?;
+    Ok(ApiResponse {
+        status: 204,
+        headers: Vec::new(),
+        body: Vec::new(),
+    })
+}
+
+async fn create<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem> {
+    auth::require(env, req, ADMINS).await?;
+    let input: NewAccount = req.json()?;
+    ready(env).await?;
+    let account = accounts::create(env, input, env.now_ms()).await?;
+    let location = format!("/api/admin/accounts/{}", account.id);
+    Ok(private(ApiResponse::json(201, &account)).with_header("location", location))
+}
+
+async fn list<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem> {
+    auth::require(env, req, ADMINS).await?;
+    let mut errors = Vec::new();
+    let role = req.query_param("role").and_then(|r| {
+        let parsed = StaffRole::parse(&r);
+        if parsed.is_none() {
+            errors.push(FieldError::new("role", "a staff role"));
+        }
+        parsed
+    });
+    let limit = match req.query_param("limit").map(|l| l.parse::<i64>()) {
+        None => 50,
+        Some(Ok(l)) if (1..=200).contains(&l) => l,
+        Some(_) => {
+            errors.push(FieldError::new("limit", "1 to 200"));
+            50
+        }
+    };
+    if !errors.is_empty() {
+        return Err(Problem::validation(errors));
+    }
+    ready(env).await?;
+    let after = req.query_param("after");
+    let (items, next) = accounts::list(env, role, limit, after.as_deref()).await?;
+    Ok(private(ApiResponse::json(
+        200,
+        &json!({"items": items, "next": next}),
+    )))
+}
+
+async fn read<E: Env>(env: &E, req: &ApiRequest, id: &str) -> Result<ApiResponse, Problem> {
+    auth::require(env, req, ADMINS).await?;
+    ready(env).await?;
+    let account = accounts::by_id(env, id)
+        .await?
+        .ok_or_else(|| Problem::not_found("account", id))?;
+    Ok(private(ApiResponse::json(200, &account)))
+}
+
+async fn update<E: Env>(env: &E, req: &ApiRequest, id: &str) -> Result<ApiResponse, Problem> {
+    auth::require(env, req, ADMINS).await?;
+    let patch: AccountPatch = req.json()?;
+    ready(env).await?;
+    let account = accounts::update(env, id, patch, env.now_ms()).await?;
+    Ok(private(ApiResponse::json(200, &account)))
+}

@@ -1,0 +1,369 @@
+//! Routes of the `ingest` component: other platforms push their events in, each with its own
+//! API key, and administrators configure the platforms and the keys. The first event of an
+//! external id creates a case (the link and the case in one transaction, under a unique key);
+//! every later one becomes an event of that case or a move through the one state machine.
+
+use std::cell::{Cell, RefCell};
+
+use serde_json::{Value as Json, json};
+
+use super::callbacks::{CLAIM_RECEIPT, RECEIPT, SAVE_RECEIPT, replay};
+use super::{ready, respond};
+use crate::auth::{self, ADMINS};
+use crate::case::{MoveInput, Role};
+use crate::cases::{self, Actor, Reporter, in_transaction};
+use crate::keys::{self, NewKey};
+use crate::model::Channel;
+use crate::platforms::{self, Action, Inbound, Platform, PlatformInput};
+use crate::problem::FieldError;
+use crate::{ApiRequest, ApiResponse, Env, Problem, directory, grid};
+
+/// Answers every route of the `ingest` component.
+pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
+    let segments = req.segments();
+    respond(match (req.method.as_str(), segments.as_slice()) {
+        ("POST", ["api", "ingest", platform]) => ingest(env, &req, platform).await,
+        ("GET", ["api", "admin", "platforms"]) => list_platforms(env, &req).await,
+        ("GET", ["api", "admin", "platforms", code]) => read_platform(env, &req, code).await,
+        ("PUT", ["api", "admin", "platforms", code]) => put_platform(env, &req, code).await,
+        ("GET", ["api", "admin", "keys"]) => list_keys(env, &req).await,
+        ("POST", ["api", "admin", "keys"]) => create_key(env, &req).await,
+        ("DELETE", ["api", "admin", "keys", id]) => revoke_key(env, &req, id).await,
+        (_, ["api", "ingest", _]) => Err(Problem::method_not_allowed(
+            &req.method,
+            &req.path,
+            &["POST"],
+        )),
+        (_, ["api", "admin", "platforms"]) => Err(Problem::method_not_allowed(
+            &req.method,
+            &req.path,
+            &["GET"],
+        )),
+        (_, ["api", "admin", "platforms", _]) => Err(Problem::method_not_allowed(
+            &req.method,
+            &req.path,
+            &["GET", "PUT"],
+        )),
+        (_, ["api", "admin", "keys"]) => Err(Problem::method_not_allowed(
+            &req.method,
+            &req.path,
+            &["GET", "POST"],
+        )),
+        (_, ["api", "admin", "keys", _]) => Err(Problem::method_not_allowed(
+            &req.method,
+            &req.path,
+            &["DELETE"],
+        )),
+        _ => Err(Problem::no_route(&req.method, &req.path)),
+    })
+}
+
+/// What became of an event whose external id was not linked yet.
+enum Created {
+    Answer(ApiResponse),
+    /// A concurrent request linked the id first: the event is an update of its case.
+    LinkedMeanwhile,
+    /// A concurrent delivery of this very message answered first.
+    Replayed,
+}
+
+async fn ingest<E: Env>(env: &E, req: &ApiRequest, code: &str) -> Result<ApiResponse, Problem> {
+    ready(env).await?;
+    let platform = platforms::config(env, code)
+        .await?
+        .ok_or_else(|| Problem::not_found("platform", code))?;
+    keys::authorize(env, keys::presented(req), keys::ACTION_INGEST, Some(code))
+        .await?
+        .map_err(Problem::from)?;
+    let payload: Json = req.json()?;
+    let event = platform.mapping.read(&payload)?;
+    let source = platforms::actor_id(code);
+    // A message is known by its event id, or by its bytes: a re-sent body is the same message.
+    let message = match &event.event_id {
+        Some(id) => format!("event:{id}"),
+        None => format!(
+            "sha256:{}",
+            cases::secret_hash(&String::from_utf8_lossy(&req.body))
+        ),
+    };
+    let receipt_key = [source.as_str().into(), message.as_str().into()];
+    if let Some(row) = env.execute(RECEIPT, &receipt_key).await?.first() {
+        return Ok(replay(row.i64("status")?, row.text("body")?));
+    }
+    let now = env.now_ms();
+    let linked = match platforms::linked_case(env, code, &event.external_id).await? {
+        Some(case_id) => case_id,
+        None => match create(env, &platform, &event, &message, now).await? {
+            Created::Answer(answer) => return Ok(answer),
+            Created::Replayed => {
+                let rows = env.execute(RECEIPT, &receipt_key).await?;
+                let row = rows.first().ok_or_else(Problem::internal)?;
+                return Ok(replay(row.i64("status")?, row.text("body")?));
+            }
+            Created::LinkedMeanwhile => platforms::linked_case(env, code, &event.external_id)
+                .await?
+                .ok_or_else(Problem::internal)?,
+        },
+    };
+    match update(env, &platform, &event, &linked, &message, now).await? {
+        Some(answer) => {
+            crate::outbox::deliver_new_for_case(env, &linked, now).await;
+            Ok(answer)
+        }
+        None => {
+            let rows = env.execute(RECEIPT, &receipt_key).await?;
+            let row = rows.first().ok_or_else(Problem::internal)?;
+            Ok(replay(row.i64("status")?, row.text("body")?))
+        }
+    }
+}
+
+fn event_details(platform: &Platform, event: &Inbound, message: &str) -> Json {
+    // The platform's own note stays out of `note`: the public timeline shows `note`, and a
+    // hotline's remark may name the caller.
+    json!({
+        "platform": platform.code, "external_id": event.external_id, "message": message,
+        "platform_status": event.status, "platform_note": event.note,
+        "occurred_at": event.occurred_at.map(cases::rfc3339),
+    })
+}
+
+/// The first event of an external id: a case, its link and the message's receipt, at once.
+async fn create<E: Env>(
+    env: &E,
+    platform: &Platform,
+    event: &Inbound,
+    message: &str,
+    now: i64,
+) -> Result<Created, Problem> {
+    let input = event.report_input(&platform.mapping)?;
+    let mut report = input.validate().map_err(Problem::validation)?;
+    report.channel = Channel::Platform;
+    let category = directory::category(env, &report.category)
+        .await?
+        .ok_or_else(|| {
+            Problem::validation(vec![FieldError::new(
+                "category",
+                format!("no category {}", report.category),
+            )])
+        })?;
+    let cell = grid::locate(env, report.point).await?.ok_or_else(|| {
+        Problem::outside_jurisdiction(format!(
+            "no grid cell within {} m of {:.6}, {:.6} (WGS-84)",
+            grid::TOLERANCE_M,
+            report.point.lat,
+            report.point.lng
+        ))
+    })?;
+    let source = platforms::actor_id(&platform.code);
+    let reporter = Reporter {
+        kind: "platform",
+        id: Some(source.clone()),
+    };
+    let lost = Cell::new(None::<Created>);
+    let answer = RefCell::new(None::<ApiResponse>);
+    let result = cases::create_with(env, &report, &category, &cell, &reporter, now, async |case_id: String| {
+        let claimed = env.execute(CLAIM_RECEIPT, &[source.as_str().into(), message.into(), now.into()]).await?;
+        if claimed.is_empty() {
+            lost.set(Some(Created::Replayed));
+            return Err(Problem::conflict("the message is being applied by another request"));
+        }
+        let link = [
+            platform.code.as_str().into(),
+            event.external_id.as_str().into(),
+            case_id.as_str().into(),
+            now.into(),
+        ];
+        if env.execute(platforms::INSERT_LINK, &link).await?.is_empty() {
+            lost.set(Some(Created::LinkedMeanwhile));
+            return Err(Problem::conflict("the external id was linked by another request"));
+        }
+        let mut case = cases::by_id(env, &case_id).await?.ok_or_else(Problem::internal)?;
+        let mut details = event_details(platform, event, message);
+        cases::record_event(env, &case, "platform_link", &platform_actor(&platform.code), details.clone(), now).await?;
+        case = cases::by_id(env, &case_id).await?.ok_or_else(Problem::internal)?;
+        // A platform may send a case already past its first step (a case file registered as
+        // it is sent): the machine decides whether that move can be made.
+        let mut applied = false;
+        if let Action::Move(mv) = platform.mapping.action(event.status.as_deref()) {
+            details["applied"] = json!(true);
+            match cases::apply_move(env, &case, mv, &platform_actor(&platform.code), &MoveInput::default(), details, now).await {
+                Ok((moved, _)) => {
+                    case = moved;
+                    applied = true;
+                }
+                // Refused by the machine before anything was written: the case stays collected.
+                Err(p) if p.status < 500 => {}
+                Err(p) => return Err(p),
+            }
+        }
+        let body = json!({
+            "platform": platform.code, "external_id": event.external_id, "created": true, "applied": applied,
+            "case_id": case.id, "tracking_code": case.tracking_code, "status": case.status,
+            "event_seq": case.event_count, "probable_duplicate": !case.duplicate_candidates.is_empty(),
+        });
+        env.execute(
+            SAVE_RECEIPT,
+            &[201.into(), body.to_string().into(), source.as_str().into(), message.into()],
+        )
+        .await?;
+        answer.replace(Some(
+            ApiResponse::json(201, &body).with_header("location", format!("/api/reports/{}", case.tracking_code)),
+        ));
+        Ok(())
+    })
+    .await;
+    match (result, lost.take(), answer.take()) {
+        (Ok(_), _, Some(answer)) => Ok(Created::Answer(answer)),
+        (Err(_), Some(lost), _) => Ok(lost),
+        (Err(p), None, _) => Err(p),
+        (Ok(_), _, None) => Err(Problem::internal()),
+    }
+}
+
+fn platform_actor(code: &str) -> Actor {
+    Actor {
+        role: Role::System,
+        id: platforms::actor_id(code),
+        channel: Channel::Platform,
+    }
+}
+
+/// A later event of a linked external id: a move if its status asks for one the machine allows
+/// and it is not older than the case's last change; otherwise an event of the case.
+/// `None`: another delivery of the same message answered first.
+async fn update<E: Env>(
+    env: &E,
+    platform: &Platform,
+    event: &Inbound,
+    case_id: &str,
+    message: &str,
+    now: i64,
+) -> Result<Option<ApiResponse>, Problem> {
+    let source = platforms::actor_id(&platform.code);
+    in_transaction(env, async {
+        let claimed = env.execute(CLAIM_RECEIPT, &[source.as_str().into(), message.into(), now.into()]).await?;
+        if claimed.is_empty() {
+            return Ok(None);
+        }
+        let case = cases::by_id(env, case_id).await?.ok_or_else(Problem::internal)?;
+        let actor = platform_actor(&platform.code);
+        let mut details = event_details(platform, event, message);
+        let mut reason = None;
+        let moved = match platform.mapping.action(event.status.as_deref()) {
+            Action::Move(mv) => {
+                let last = cases::status_changed_at(env, case_id).await?;
+                match (event.occurred_at, last) {
+                    (Some(at), Some(last)) if at < last => {
+                        reason = Some("an older status than the case's last change".to_owned());
+                        None
+                    }
+                    _ => {
+                        let mut with = details.clone();
+                        with["applied"] = json!(true);
+                        match cases::apply_move(env, &case, mv, &actor, &MoveInput::default(), with, now).await {
+                            Ok(done) => Some(done),
+                            Err(p) if p.status < 500 && p.slug != "conflict" => {
+                                reason = Some(p.detail.clone());
+                                None
+                            }
+                            Err(p) => return Err(p),
+                        }
+                    }
+                }
+            }
+            Action::Create | Action::Note => None,
+        };
+        let applied = moved.is_some();
+        let (case, seq) = match moved {
+            Some(done) => done,
+            None => {
+                details["applied"] = json!(false);
+                if let Some(r) = &reason {
+                    details["not_applied_because"] = json!(r);
+                }
+                let seq = cases::record_event(env, &case, "platform_update", &actor, details, now).await?;
+                (cases::by_id(env, case_id).await?.ok_or_else(Problem::internal)?, seq)
+            }
+        };
+        let mut body = json!({
+            "platform": platform.code, "external_id": event.external_id, "created": false, "applied": applied,
+            "case_id": case.id, "tracking_code": case.tracking_code, "status": case.status, "event_seq": seq,
+        });
+        if let Some(r) = reason {
+            body["reason"] = json!(r);
+        }
+        env.execute(SAVE_RECEIPT, &[200.into(), body.to_string().into(), source.as_str().into(), message.into()]).await?;
+        Ok(Some(ApiResponse::json(200, &body)))
+    })
+    .await
+}
+
+async fn list_platforms<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem> {
+    auth::require(env, req, ADMINS).await?;
+    ready(env).await?;
+    Ok(ApiResponse::json(
+        200,
+        &json!({"items": platforms::list(env).await?}),
+    ))
+}
+
+async fn read_platform<E: Env>(
+    env: &E,
+    req: &ApiRequest,
+    code: &str,
+) -> Result<ApiResponse, Problem> {
+    auth::require(env, req, ADMINS).await?;
+    ready(env).await?;
+    let platform = platforms::config(env, code)
+        .await?
+        .ok_or_else(|| Problem::not_found("platform", code))?;
+    Ok(ApiResponse::json(200, &platform))
+}
+
+async fn put_platform<E: Env>(
+    env: &E,
+    req: &ApiRequest,
+    code: &str,
+) -> Result<ApiResponse, Problem> {
+    auth::require(env, req, ADMINS).await?;
+    let input: PlatformInput = req.json()?;
+    ready(env).await?;
+    platforms::upsert(env, code, &input, env.now_ms()).await?;
+    let saved = platforms::config(env, code)
+        .await?
+        .ok_or_else(Problem::internal)?;
+    Ok(ApiResponse::json(200, &saved))
+}
+
+async fn list_keys<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem> {
+    auth::require(env, req, ADMINS).await?;
+    ready(env).await?;
+    Ok(ApiResponse::json(
+        200,
+        &json!({"items": keys::list(env).await?}),
+    ))
+}
+
+/// Makes a key and shows it, this once.
+async fn create_key<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem> {
+    auth::require(env, req, ADMINS).await?;
+    let input: NewKey = req.json()?;
+    ready(env).await?;
+    let (stored, key) = keys::create(env, &input, env.now_ms()).await?;
+    let mut body = serde_json::to_value(&stored).unwrap_or(Json::Null);
+    body["key"] = json!(key);
+    Ok(ApiResponse::json(201, &body)
+        .with_header("location", format!("/api/admin/keys/{}", stored.id))
+        .with_header("cache-control", "no-store"))
+}
+
+async fn revoke_key<E: Env>(env: &E, req: &ApiRequest, id: &str) -> Result<ApiResponse, Problem> {
+    auth::require(env, req, ADMINS).await?;
+    ready(env).await?;
+    if !keys::revoke(env, id, env.now_ms()).await? {
+        return Err(Problem::not_found("live API key", id));
+    }
+    let key = keys::by_id(env, id).await?.ok_or_else(Problem::internal)?;
+    Ok(ApiResponse::json(200, &key))
+}

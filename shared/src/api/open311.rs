@@ -1,0 +1,910 @@
+//! Routes of the `open311` component: Open311 GeoReport v2 under `/open311/v2/` (discovery,
+//! services, service definitions, requests, tokens, and the service request updates extension)
+//! in XML or JSON, with the spec's errors; and, for operators, the requests that came without
+//! a point and wait to be placed on the map (`/api/open311/pending`).
+
+use serde::Deserialize;
+use serde_json::{Value as Json, json};
+
+use super::{ready, respond};
+use crate::auth::{self, OPERATORS};
+use crate::cases::{self, Reporter};
+use crate::datetime;
+use crate::keys;
+use crate::model::{Channel, ReportInput, TrackingCode};
+use crate::open311::{self, Definition, Form, Format, Node};
+use crate::problem::FieldError;
+use crate::{ApiRequest, ApiResponse, Database, Env, Problem, StoreError, directory, grid};
+
+/// The spec's limits: at most 90 days and 1,000 requests in one answer.
+const MAX_RANGE_MS: i64 = 90 * 24 * 3_600_000;
+const MAX_RESULTS: i64 = 1000;
+/// Updates default to the last day when the client names no range.
+const DEFAULT_UPDATES_RANGE_MS: i64 = 24 * 3_600_000;
+const MAX_DESCRIPTION_CHARS: usize = 4000;
+const MAX_MEDIA_URLS: usize = 10;
+/// When this version of the interface last changed (discovery's `changeset`).
+const CHANGESET: &str = "2026-11-27T00:00:00Z";
+
+/// Answers every route of the `open311` component.
+pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
+    let segments = req.segments();
+    if segments.first() == Some(&"api") {
+        return respond(match (req.method.as_str(), segments.as_slice()) {
+            ("GET", ["api", "open311", "pending"]) => pending(env, &req).await,
+            ("POST", ["api", "open311", "pending", token, "place"]) => {
+                place(env, &req, token).await
+            }
+            (_, ["api", "open311", "pending"]) => Err(Problem::method_not_allowed(
+                &req.method,
+                &req.path,
+                &["GET"],
+            )),
+            (_, ["api", "open311", "pending", _, "place"]) => Err(Problem::method_not_allowed(
+                &req.method,
+                &req.path,
+                &["POST"],
+            )),
+            _ => Err(Problem::no_route(&req.method, &req.path)),
+        });
+    }
+    // The format is the last segment's suffix; the routes match on the names without it.
+    let (last, format) = segments
+        .last()
+        .map_or(("", Format::Xml), |s| open311::split_format(s));
+    let mut path = segments.clone();
+    if let Some(l) = path.last_mut() {
+        *l = last;
+    }
+    let result = match (req.method.as_str(), path.as_slice()) {
+        ("GET", ["open311", "v2", "discovery"]) => Ok(discovery(&req, format)),
+        ("GET", ["open311", "v2", "services"]) => services(env, &req, format).await,
+        ("GET", ["open311", "v2", "services", code]) => service_definition(env, code, format).await,
+        ("POST", ["open311", "v2", "requests"]) => submit(env, &req, format).await,
+        ("GET", ["open311", "v2", "requests"]) => list(env, &req, format).await,
+        ("GET", ["open311", "v2", "requests", id]) => one(env, id, format).await,
+        ("GET", ["open311", "v2", "tokens", id]) => token(env, id, format).await,
+        ("GET", ["open311", "v2", "servicerequestupdates"]) => updates(env, &req, format).await,
+        (_, ["open311", "v2", "requests"]) => {
+            return Problem::method_not_allowed(&req.method, &req.path, &["GET", "POST"])
+                .into_response();
+        }
+        (
+            _,
+            [
+                "open311",
+                "v2",
+                "discovery" | "services" | "servicerequestupdates",
+            ]
+            | ["open311", "v2", "services" | "requests" | "tokens", _],
+        ) => {
+            return Problem::method_not_allowed(&req.method, &req.path, &["GET"]).into_response();
+        }
+        _ => return Problem::no_route(&req.method, &req.path).into_response(),
+    };
+    result.unwrap_or_else(|p| open311::error_response(&p, format))
+}
+
+fn discovery(req: &ApiRequest, format: Format) -> ApiResponse {
+    let base = match req.header("host") {
+        Some(host) => {
+            let local = host.starts_with("localhost")
+                || host.starts_with("127.")
+                || host.starts_with("[::1]");
+            let scheme =
+                req.header("x-forwarded-proto")
+                    .unwrap_or(if local { "http" } else { "https" });
+            format!("{scheme}://{host}/open311/v2")
+        }
+        None => "/open311/v2".to_owned(),
+    };
+    let node = Node::Object(vec![
+        ("changeset", Node::text(CHANGESET)),
+        (
+            "contact",
+            Node::text("The city's governance centre (综治中心)"),
+        ),
+        (
+            "key_service",
+            Node::text("API keys are issued by the city's OneGrid administrator"),
+        ),
+        (
+            "endpoints",
+            Node::List(
+                "endpoint",
+                vec![Node::Object(vec![
+                    (
+                        "specification",
+                        Node::text("http://wiki.open311.org/GeoReport_v2"),
+                    ),
+                    ("url", Node::text(base)),
+                    ("changeset", Node::text(CHANGESET)),
+                    ("type", Node::text("production")),
+                    (
+                        "formats",
+                        Node::List(
+                            "format",
+                            vec![Node::text("text/xml"), Node::text("application/json")],
+                        ),
+                    ),
+                ])],
+            ),
+        ),
+    ]);
+    node.respond(200, "discovery", format)
+        .with_header("cache-control", "public, max-age=3600")
+}
+
+async fn services<E: Env>(
+    env: &E,
+    req: &ApiRequest,
+    format: Format,
+) -> Result<ApiResponse, Problem> {
+    ready(env).await?;
+    let english = req
+        .query_param("locale")
+        .is_some_and(|l| l.to_ascii_lowercase().starts_with("en"));
+    let definitions = open311::definitions(env).await?;
+    let items = directory::categories(env)
+        .await?
+        .into_iter()
+        .map(|c| {
+            let def = definitions.get(&c.code);
+            let keywords = def
+                .map(|d| d.keywords.clone())
+                .filter(|k| !k.is_empty())
+                .unwrap_or_else(|| format!("{}, {}", c.name_zh, c.name_en));
+            let (name, other) = if english {
+                (&c.name_en, &c.name_zh)
+            } else {
+                (&c.name_zh, &c.name_en)
+            };
+            Node::Object(vec![
+                ("service_code", Node::text(&c.code)),
+                ("service_name", Node::text(name)),
+                ("description", Node::text(other)),
+                (
+                    "metadata",
+                    Node::Bool(def.is_some_and(|d| !d.attributes.is_empty())),
+                ),
+                ("type", Node::text("realtime")),
+                ("keywords", Node::text(keywords)),
+                ("group", Node::text(&c.major)),
+            ])
+        })
+        .collect();
+    Ok(Node::List("service", items)
+        .respond(200, "services", format)
+        .with_header("cache-control", "public, max-age=60"))
+}
+
+async fn service_definition<E: Env>(
+    env: &E,
+    code: &str,
+    format: Format,
+) -> Result<ApiResponse, Problem> {
+    ready(env).await?;
+    if directory::category(env, code).await?.is_none() {
+        return Err(Problem::not_found("service_code", code));
+    }
+    let def = open311::definition(env, code).await?;
+    Ok(def.to_node(code).respond(200, "service_definition", format))
+}
+
+const INSERT_REQUEST: &str = "INSERT INTO open311_requests (token, case_id, key_id, service_code, description, \
+     address_string, address_id, attributes, media_urls, device_id, account_id, email, first_name, last_name, phone, \
+     status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+/// What a client sent, checked.
+struct Submission {
+    token: String,
+    key_id: String,
+    service_code: String,
+    description: String,
+    address_string: Option<String>,
+    address_id: Option<String>,
+    point: Option<(f64, f64)>,
+    attributes: Json,
+    media_urls: Vec<String>,
+    device_id: Option<String>,
+    account_id: Option<String>,
+    email: Option<String>,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    phone: Option<String>,
+}
+
+impl Submission {
+    fn row(&self, case_id: Option<&str>, status: &str, now: i64) -> Vec<crate::Value> {
+        vec![
+            self.token.as_str().into(),
+            case_id.into(),
+            self.key_id.as_str().into(),
+            self.service_code.as_str().into(),
+            self.description.as_str().into(),
+            self.address_string.clone().into(),
+            self.address_id.clone().into(),
+            self.attributes.to_string().into(),
+            json!(self.media_urls).to_string().into(),
+            self.device_id.clone().into(),
+            self.account_id.clone().into(),
+            self.email.clone().into(),
+            self.first_name.clone().into(),
+            self.last_name.clone().into(),
+            self.phone.clone().into(),
+            status.into(),
+            now.into(),
+            now.into(),
+        ]
+    }
+
+    fn contact_name(&self) -> Option<String> {
+        let name = [self.first_name.as_deref(), self.last_name.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        Some(
+            name.chars()
+                .take(crate::model::CONTACT_NAME_MAX)
+                .collect::<String>(),
+        )
+        .filter(|n| !n.is_empty())
+    }
+
+    /// The report inside, at `point` (WGS-84, as the spec says every Open311 point is).
+    fn report_input(&self, point: (f64, f64), crs: Option<String>) -> ReportInput {
+        // Phones arrive as "(0592) 555-0100"; keep what a phone number is made of.
+        let phone = self.phone.as_ref().map(|p| {
+            let digits: String = p.chars().filter(char::is_ascii_digit).collect();
+            if p.trim_start().starts_with('+') {
+                format!("+{digits}")
+            } else {
+                digits
+            }
+        });
+        ReportInput {
+            category: Some(self.service_code.clone()),
+            description: Some(
+                self.description
+                    .chars()
+                    .take(crate::model::DESCRIPTION_MAX)
+                    .collect(),
+            ),
+            lat: Some(point.0),
+            lng: Some(point.1),
+            crs,
+            address: self
+                .address_string
+                .as_ref()
+                .map(|a| a.chars().take(crate::model::ADDRESS_MAX).collect()),
+            contact_name: self.contact_name(),
+            contact_phone: phone.filter(|p| (7..=21).contains(&p.len())),
+            channel: None,
+            asset_id: None,
+        }
+    }
+}
+
+fn bad(detail: impl Into<String>) -> Problem {
+    Problem::bad_request(detail)
+}
+
+fn optional(
+    form: &Form,
+    names: &[&str],
+    max: usize,
+    errors: &mut Vec<FieldError>,
+) -> Option<String> {
+    let value = form.get(names)?;
+    if value.chars().count() > max {
+        errors.push(FieldError::new(
+            names[0],
+            format!("at most {max} characters"),
+        ));
+    }
+    Some(value)
+}
+
+/// POST requests: form-encoded, as the spec and every client sends it.
+async fn submit<E: Env>(env: &E, req: &ApiRequest, format: Format) -> Result<ApiResponse, Problem> {
+    let media = req
+        .header("content-type")
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if !(media.is_empty() || media == "application/x-www-form-urlencoded") {
+        return Err(bad("send the request as application/x-www-form-urlencoded"));
+    }
+    let mut pairs = req.query_pairs();
+    pairs.extend(crate::web::parse_form(&String::from_utf8_lossy(&req.body)));
+    let form = Form::parse(pairs);
+    ready(env).await?;
+    let presented = form.get(&["api_key"]);
+    let key = keys::authorize(
+        env,
+        presented.as_deref().or(keys::presented(req)),
+        keys::ACTION_OPEN311_SUBMIT,
+        None,
+    )
+    .await?
+    .map_err(|refusal| match refusal {
+        keys::Refusal::Missing | keys::Refusal::Invalid => Problem::forbidden(
+            "api_key was not provided or is not valid; can't proceed with create_request",
+        ),
+        other => Problem::from(other),
+    })?;
+    let service_code = form
+        .get(&["service_code"])
+        .ok_or_else(|| bad("service_code was not provided"))?;
+    let category = directory::category(env, &service_code)
+        .await?
+        .ok_or_else(|| Problem::not_found("service_code", &service_code))?;
+    let definition = open311::definition(env, &service_code).await?;
+    let attributes = definition.check_answers(&form.attributes)?;
+
+    let mut errors = Vec::new();
+    let number = |name: &str, errors: &mut Vec<FieldError>| {
+        let v = form.get(&[name])?;
+        v.parse::<f64>().ok().filter(|n| n.is_finite()).or_else(|| {
+            errors.push(FieldError::new(name, "a number (WGS-84 degrees)"));
+            None
+        })
+    };
+    let (lat, long) = (number("lat", &mut errors), number("long", &mut errors));
+    let point = match (lat, long, form.get(&["lat"]), form.get(&["long"])) {
+        (Some(lat), Some(long), _, _) => Some((lat, long)),
+        (_, _, None, None) => None,
+        _ => {
+            errors.push(FieldError::new("lat", "lat and long go together"));
+            None
+        }
+    };
+    let address_string = optional(
+        &form,
+        &["address_string"],
+        crate::model::ADDRESS_MAX * 2,
+        &mut errors,
+    );
+    let address_id = optional(&form, &["address_id"], 100, &mut errors);
+    if point.is_none() && address_string.is_none() && address_id.is_none() && errors.is_empty() {
+        errors.push(FieldError::new(
+            "lat",
+            "lat & long, address_string or address_id is required",
+        ));
+    }
+    let description = optional(&form, &["description"], MAX_DESCRIPTION_CHARS, &mut errors);
+    let media_urls = form.all("media_url");
+    if media_urls.len() > MAX_MEDIA_URLS
+        || media_urls.iter().any(|u| {
+            !(u.starts_with("http://") || u.starts_with("https://")) || u.chars().count() > 2000
+        })
+    {
+        errors.push(FieldError::new(
+            "media_url",
+            "at most 10 http or https URLs",
+        ));
+    }
+    let email = optional(&form, &["email"], 254, &mut errors);
+    let first_name = optional(&form, &["first_name"], 50, &mut errors);
+    let last_name = optional(&form, &["last_name"], 50, &mut errors);
+    let phone = optional(&form, &["phone"], 30, &mut errors);
+    let account_id = optional(&form, &["account_id"], 100, &mut errors);
+    // Clients in the field send both spellings.
+    let device_id = optional(&form, &["device_id", "deviceid"], 200, &mut errors);
+    if !errors.is_empty() {
+        return Err(Problem::validation(errors));
+    }
+    // Without a description the service's name says what it is; the answers to the service's
+    // questions follow, so that the department reads them with the case.
+    let mut text =
+        description.unwrap_or_else(|| format!("{} ({})", category.name_zh, category.name_en));
+    for a in definition.attributes.iter().filter(|a| a.variable) {
+        if let Some(answer) = attributes.get(&a.code) {
+            let shown = match answer {
+                Json::Array(keys) => keys
+                    .iter()
+                    .filter_map(Json::as_str)
+                    .map(|k| choice_name(a, k))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                other => choice_name(a, other.as_str().unwrap_or_default()),
+            };
+            text.push_str(&format!("\n{}: {shown}", a.description));
+        }
+    }
+    let now = env.now_ms();
+    let submission = Submission {
+        token: ulid::Ulid::from_parts(now as u64, rand::random()).to_string(),
+        key_id: key.id.clone(),
+        service_code,
+        description: text,
+        address_string,
+        address_id,
+        point,
+        attributes,
+        media_urls,
+        device_id,
+        account_id,
+        email,
+        first_name,
+        last_name,
+        phone,
+    };
+    let notice = service_notice(env, &category).await?;
+    let account = submission.account_id.clone().map_or(Node::Null, Node::Text);
+    let Some(point) = submission.point else {
+        // No point: the request waits for an operator to place it; the client gets a token.
+        env.execute(INSERT_REQUEST, &submission.row(None, "pending", now))
+            .await?;
+        let node = Node::List(
+            "request",
+            vec![Node::Object(vec![
+                ("token", Node::text(&submission.token)),
+                (
+                    "service_notice",
+                    Node::text(format!(
+                        "{notice}; the place will be confirmed by an operator"
+                    )),
+                ),
+                ("account_id", account),
+            ])],
+        );
+        return Ok(node.respond(201, "service_requests", format));
+    };
+    let case = create_case(env, &submission, point, None, now).await?;
+    let node = Node::List(
+        "request",
+        vec![Node::Object(vec![
+            ("service_request_id", Node::text(&case.tracking_code)),
+            ("service_notice", Node::text(notice)),
+            ("account_id", account),
+        ])],
+    );
+    Ok(node.respond(201, "service_requests", format))
+}
+
+fn choice_name(a: &open311::Attribute, key: &str) -> String {
+    a.values
+        .iter()
+        .find(|v| v.key == key)
+        .map_or_else(|| key.to_owned(), |v| v.name.clone())
+}
+
+async fn service_notice<D: Database>(
+    db: &D,
+    category: &crate::directory::Category,
+) -> Result<String, StoreError> {
+    let department = directory::department(db, &category.department)
+        .await?
+        .map_or_else(|| category.department.clone(), |d| d.name);
+    Ok(format!(
+        "{} / {}: {department} signs for it within {} h and handles it within {} h",
+        category.name_zh, category.name_en, category.sign_for_hours, category.handle_hours
+    ))
+}
+
+/// Places the case of a submission; the request's row (`token`) is written or updated in the
+/// case's transaction, so that a token and its case never disagree.
+async fn create_case<E: Env>(
+    env: &E,
+    submission: &Submission,
+    point: (f64, f64),
+    crs: Option<String>,
+    now: i64,
+) -> Result<cases::Case, Problem> {
+    let mut report = submission
+        .report_input(point, crs)
+        .validate()
+        .map_err(|errors| {
+            // The spec's field names: our `lng` is its `long`.
+            Problem::validation(
+                errors
+                    .into_iter()
+                    .map(|e| {
+                        FieldError::new(if e.field == "lng" { "long" } else { &e.field }, e.message)
+                    })
+                    .collect(),
+            )
+        })?;
+    report.channel = Channel::Open311;
+    let category = directory::category(env, &report.category)
+        .await?
+        .ok_or_else(|| Problem::not_found("service_code", &report.category))?;
+    let cell = grid::locate(env, report.point).await?.ok_or_else(|| {
+        Problem::outside_jurisdiction(format!(
+            "lat/long {:.6}, {:.6} is not within {} m of any grid cell of the city",
+            report.point.lat,
+            report.point.lng,
+            grid::TOLERANCE_M
+        ))
+    })?;
+    let reporter = Reporter {
+        kind: "open311",
+        id: Some(format!("open311:{}", submission.key_id)),
+    };
+    let (case, _) =
+        cases::create_with(
+            env,
+            &report,
+            &category,
+            &cell,
+            &reporter,
+            now,
+            async |case_id: String| {
+                let placed = env
+            .execute(
+                "UPDATE open311_requests SET case_id = ?, status = 'created', updated_at = ? \
+                 WHERE token = ? AND status = 'pending' RETURNING token",
+                &[case_id.as_str().into(), now.into(), submission.token.as_str().into()],
+            )
+            .await?;
+                if placed.is_empty() {
+                    let inserted = env
+                        .execute(
+                            INSERT_REQUEST,
+                            &submission.row(Some(&case_id), "created", now),
+                        )
+                        .await;
+                    if inserted.is_err() {
+                        return Err(Problem::conflict("this request was placed meanwhile"));
+                    }
+                }
+                Ok(())
+            },
+        )
+        .await?;
+    Ok(case)
+}
+
+/// One request as the spec lists it.
+const REQUEST_COLUMNS: &str = "c.tracking_code, c.status, c.category, k.name_zh, k.name_en, c.description, c.address, \
+     c.lat, c.lng, c.created_at, c.updated_at, c.step_deadline_at, d.name AS agency, o.media_urls, o.address_id, \
+     (SELECT e.details FROM case_events e WHERE e.case_id = c.id ORDER BY e.seq DESC LIMIT 1) AS last_details";
+/// Disputes (矛盾纠纷) are between neighbours and families: never listed publicly.
+const REQUEST_FROM: &str = "FROM cases c JOIN categories k ON k.code = c.category \
+     LEFT JOIN departments d ON d.code = c.department LEFT JOIN open311_requests o ON o.case_id = c.id \
+     WHERE k.kind != 'dispute'";
+
+fn request_node(r: crate::ports::Row<'_>, english: bool) -> Result<Node, StoreError> {
+    let status = r.text("status")?;
+    let last: Json = r
+        .opt_text("last_details")?
+        .and_then(|d| serde_json::from_str(&d).ok())
+        .unwrap_or(Json::Null);
+    let notes = ["note", "reason"]
+        .iter()
+        .find_map(|k| last.get(*k).and_then(Json::as_str))
+        .map(crate::privacy::mask_free_text);
+    let media: Vec<String> = r
+        .opt_text("media_urls")?
+        .and_then(|m| serde_json::from_str(&m).ok())
+        .unwrap_or_default();
+    let name = if english {
+        r.text("name_en")?
+    } else {
+        r.text("name_zh")?
+    };
+    Ok(Node::Object(vec![
+        ("service_request_id", Node::text(r.text("tracking_code")?)),
+        ("status", Node::text(open311::base_status(&status))),
+        ("status_notes", Node::opt(notes)),
+        ("service_name", Node::text(name)),
+        ("service_code", Node::text(r.text("category")?)),
+        // Public: phone and ID numbers in the text are masked (crate::privacy).
+        (
+            "description",
+            Node::text(crate::privacy::mask_free_text(&r.text("description")?)),
+        ),
+        ("agency_responsible", Node::opt(r.opt_text("agency")?)),
+        ("service_notice", Node::text("")),
+        (
+            "requested_datetime",
+            Node::text(datetime::w3c(r.i64("created_at")?)),
+        ),
+        (
+            "updated_datetime",
+            Node::text(datetime::w3c(r.i64("updated_at")?)),
+        ),
+        (
+            "expected_datetime",
+            Node::opt(r.opt_i64("step_deadline_at")?.map(datetime::w3c)),
+        ),
+        ("address", Node::opt(r.opt_text("address")?)),
+        ("address_id", Node::opt(r.opt_text("address_id")?)),
+        ("zipcode", Node::text("")),
+        ("lat", Node::Number(r.f64("lat")?)),
+        ("long", Node::Number(r.f64("lng")?)),
+        ("media_url", Node::opt(media.into_iter().next())),
+    ]))
+}
+
+fn date_param(req: &ApiRequest, name: &str) -> Result<Option<i64>, Problem> {
+    match req.query_param(name).filter(|v| !v.trim().is_empty()) {
+        None => Ok(None),
+        Some(v) => datetime::parse(&v, 0)
+            .map(Some)
+            .ok_or_else(|| bad(format!("{name} is not a W3C datetime"))),
+    }
+}
+
+/// A range from `start_date` / `end_date`, at most 90 days; `default_ms` back from the end
+/// when no start is given.
+fn range(req: &ApiRequest, now: i64, default_ms: i64) -> Result<(i64, i64), Problem> {
+    let end = date_param(req, "end_date")?;
+    let start = date_param(req, "start_date")?;
+    let (start, end) = match (start, end) {
+        (Some(s), Some(e)) => (s, e),
+        (Some(s), None) => (s, (s + MAX_RANGE_MS).min(now)),
+        (None, Some(e)) => (e - default_ms, e),
+        (None, None) => (now - default_ms, now),
+    };
+    if end < start {
+        return Err(bad("end_date is before start_date"));
+    }
+    if end - start > MAX_RANGE_MS {
+        return Err(bad("the date range spans more than 90 days"));
+    }
+    Ok((start, end))
+}
+
+fn comma_list(req: &ApiRequest, name: &str) -> Vec<String> {
+    req.query_param(name)
+        .map(|v| {
+            v.split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn marks(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
+
+async fn list<E: Env>(env: &E, req: &ApiRequest, format: Format) -> Result<ApiResponse, Problem> {
+    let english = req
+        .query_param("locale")
+        .is_some_and(|l| l.to_ascii_lowercase().starts_with("en"));
+    let now = env.now_ms();
+    let mut sql = format!("SELECT {REQUEST_COLUMNS} {REQUEST_FROM}");
+    let mut params: Vec<crate::Value> = Vec::new();
+    let ids = comma_list(req, "service_request_id");
+    if !ids.is_empty() {
+        // The spec: a list of ids overrides every other filter.
+        let codes: Vec<String> = ids
+            .iter()
+            .filter_map(|i| TrackingCode::parse(i))
+            .map(|c| c.as_str().to_owned())
+            .take(MAX_RESULTS as usize)
+            .collect();
+        if codes.is_empty() {
+            return Ok(Node::List("request", vec![]).respond(200, "service_requests", format));
+        }
+        sql.push_str(&format!(" AND c.tracking_code IN ({})", marks(codes.len())));
+        params.extend(codes.into_iter().map(Into::into));
+    } else {
+        let (start, end) = range(req, now, MAX_RANGE_MS)?;
+        sql.push_str(" AND c.created_at >= ? AND c.created_at <= ?");
+        params.extend([start.into(), end.into()]);
+        let services = comma_list(req, "service_code");
+        if !services.is_empty() {
+            sql.push_str(&format!(" AND c.category IN ({})", marks(services.len())));
+            params.extend(services.into_iter().map(Into::into));
+        }
+        let statuses = comma_list(req, "status");
+        if statuses.iter().any(|s| s != "open" && s != "closed") {
+            return Err(bad("status is open, closed, or both separated by a comma"));
+        }
+        let closed = "c.status IN ('rejected', 'merged', 'closed', 'evaluated')";
+        match (
+            statuses.iter().any(|s| s == "open"),
+            statuses.iter().any(|s| s == "closed"),
+        ) {
+            (true, false) => sql.push_str(&format!(" AND NOT {closed}")),
+            (false, true) => sql.push_str(&format!(" AND {closed}")),
+            _ => {}
+        }
+    }
+    sql.push_str(&format!(
+        " ORDER BY c.created_at DESC, c.id DESC LIMIT {MAX_RESULTS}"
+    ));
+    ready(env).await?;
+    let rows = env.execute(&sql, &params).await?;
+    let items = rows
+        .iter()
+        .map(|r| request_node(r, english))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Node::List("request", items).respond(200, "service_requests", format))
+}
+
+async fn one<E: Env>(env: &E, id: &str, format: Format) -> Result<ApiResponse, Problem> {
+    let code =
+        TrackingCode::parse(id).ok_or_else(|| Problem::not_found("service_request_id", id))?;
+    ready(env).await?;
+    let rows = env
+        .execute(
+            &format!("SELECT {REQUEST_COLUMNS} {REQUEST_FROM} AND c.tracking_code = ?"),
+            &[code.as_str().into()],
+        )
+        .await?;
+    let row = rows
+        .first()
+        .ok_or_else(|| Problem::not_found("service_request_id", id))?;
+    Ok(
+        Node::List("request", vec![request_node(row, false)?]).respond(
+            200,
+            "service_requests",
+            format,
+        ),
+    )
+}
+
+async fn token<E: Env>(env: &E, token: &str, format: Format) -> Result<ApiResponse, Problem> {
+    ready(env).await?;
+    let rows = env
+        .execute(
+            "SELECT o.token, c.tracking_code FROM open311_requests o LEFT JOIN cases c ON c.id = o.case_id WHERE o.token = ?",
+            &[token.into()],
+        )
+        .await?;
+    let row = rows
+        .first()
+        .ok_or_else(|| Problem::not_found("token", token))?;
+    // Until an operator places it, the request has a token and no id yet.
+    let node = Node::List(
+        "request",
+        vec![Node::Object(vec![
+            (
+                "service_request_id",
+                row.opt_text("tracking_code")?
+                    .map_or(Node::Null, Node::Text),
+            ),
+            ("token", Node::text(row.text("token")?)),
+        ])],
+    );
+    Ok(node.respond(200, "service_requests", format))
+}
+
+/// The service request updates extension: each event of a public case in the range.
+async fn updates<E: Env>(
+    env: &E,
+    req: &ApiRequest,
+    format: Format,
+) -> Result<ApiResponse, Problem> {
+    let (start, end) = range(req, env.now_ms(), DEFAULT_UPDATES_RANGE_MS)?;
+    ready(env).await?;
+    let rows = env
+        .execute(
+            &format!(
+                "SELECT c.tracking_code, e.seq, e.to_status, e.details, e.at FROM case_events e \
+                 JOIN cases c ON c.id = e.case_id JOIN categories k ON k.code = c.category \
+                 WHERE e.at >= ? AND e.at <= ? AND e.seq > 1 AND k.kind != 'dispute' \
+                 AND e.type NOT IN ('reveal_contact', 'purge_personal_data') \
+                 ORDER BY e.at, e.case_id, e.seq LIMIT {MAX_RESULTS}"
+            ),
+            &[start.into(), end.into()],
+        )
+        .await?;
+    let mut items = Vec::new();
+    for r in rows.iter() {
+        let details: Json = serde_json::from_str(&r.text("details")?).unwrap_or(Json::Null);
+        let reason = details.get("reason").and_then(Json::as_str);
+        let note = ["note", "reason"]
+            .iter()
+            .find_map(|k| details.get(*k).and_then(Json::as_str));
+        let tracking = r.text("tracking_code")?;
+        items.push(Node::Object(vec![
+            (
+                "update_id",
+                Node::text(format!("{tracking}-{}", r.i64("seq")?)),
+            ),
+            ("service_request_id", Node::text(tracking)),
+            (
+                "status",
+                Node::text(open311::extended_status(&r.text("to_status")?, reason)),
+            ),
+            ("updated_datetime", Node::text(datetime::w3c(r.i64("at")?))),
+            (
+                "description",
+                Node::opt(note.map(crate::privacy::mask_free_text)),
+            ),
+            ("media_url", Node::text("")),
+        ]));
+    }
+    Ok(Node::List("request_update", items).respond(200, "service_request_updates", format))
+}
+
+/// Requests that came without a point, oldest first, for operators to place.
+async fn pending<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem> {
+    auth::require(env, req, OPERATORS).await?;
+    ready(env).await?;
+    let rows = env
+        .execute(
+            "SELECT token, service_code, description, address_string, address_id, media_urls, created_at \
+             FROM open311_requests WHERE status = 'pending' ORDER BY created_at LIMIT 200",
+            &[],
+        )
+        .await?;
+    let items = rows
+        .iter()
+        .map(|r| {
+            Ok(json!({
+                "token": r.text("token")?, "service_code": r.text("service_code")?,
+                "description": r.opt_text("description")?, "address_string": r.opt_text("address_string")?,
+                "address_id": r.opt_text("address_id")?,
+                "media_urls": r.opt_text("media_urls")?.and_then(|m| serde_json::from_str::<Json>(&m).ok()),
+                "created_at": cases::rfc3339(r.i64("created_at")?),
+            }))
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(ApiResponse::json(200, &json!({"items": items})))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Placement {
+    lat: f64,
+    lng: f64,
+    crs: Option<String>,
+}
+
+/// An operator puts a pending request on the map: its case is created, its token resolves.
+async fn place<E: Env>(env: &E, req: &ApiRequest, token: &str) -> Result<ApiResponse, Problem> {
+    auth::require(env, req, OPERATORS).await?;
+    let at: Placement = req.json()?;
+    ready(env).await?;
+    let rows = env
+        .execute(
+            "SELECT key_id, service_code, description, address_string, address_id, attributes, media_urls, device_id, \
+             account_id, email, first_name, last_name, phone FROM open311_requests WHERE token = ? AND status = 'pending'",
+            &[token.into()],
+        )
+        .await?;
+    let r = rows
+        .first()
+        .ok_or_else(|| Problem::not_found("pending Open311 request", token))?;
+    let submission = Submission {
+        token: token.to_owned(),
+        key_id: r.text("key_id")?,
+        service_code: r.text("service_code")?,
+        description: r.opt_text("description")?.unwrap_or_default(),
+        address_string: r.opt_text("address_string")?,
+        address_id: r.opt_text("address_id")?,
+        point: Some((at.lat, at.lng)),
+        attributes: serde_json::from_str(&r.text("attributes")?).unwrap_or(Json::Null),
+        media_urls: serde_json::from_str(&r.text("media_urls")?).unwrap_or_default(),
+        device_id: r.opt_text("device_id")?,
+        account_id: r.opt_text("account_id")?,
+        email: r.opt_text("email")?,
+        first_name: r.opt_text("first_name")?,
+        last_name: r.opt_text("last_name")?,
+        phone: r.opt_text("phone")?,
+    };
+    let case = create_case(env, &submission, (at.lat, at.lng), at.crs, env.now_ms()).await?;
+    Ok(ApiResponse::json(
+        201,
+        &json!({"token": token, "service_request_id": case.tracking_code, "case_id": case.id, "status": case.status}),
+    ))
+}
+
+/// `PUT /api/admin/categories/{code}/open311` (served by the dispatch component, beside the
+/// category itself): a category's keywords and attribute questions.
+pub async fn put_definition<E: Env>(
+    env: &E,
+    req: &ApiRequest,
+    code: &str,
+) -> Result<ApiResponse, Problem> {
+    auth::require(env, req, crate::auth::ADMINS).await?;
+    let def: Definition = req.json()?;
+    ready(env).await?;
+    open311::put_definition(env, code, &def, env.now_ms()).await?;
+    Ok(ApiResponse::json(
+        200,
+        &json!({"category": code, "keywords": def.keywords, "attributes": def.attributes}),
+    ))
+}

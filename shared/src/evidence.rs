@@ -1,0 +1,538 @@
+//! Evidence that comes with a department's result: photos (JPEG, PNG, WebP) sent as base64 in
+//! the signed JSON callback, or links. The type is read from the bytes, never from what the
+//! sender says; metadata that can carry a location (EXIF, XMP, text chunks) is cut out before
+//! anything is stored. Photos live in SQL as blobs and leave only through a staff route.
+
+use base64::{Engine, engine::general_purpose::STANDARD};
+use serde::Deserialize;
+use serde_json::{Value as Json, json};
+use sha2::{Digest, Sha256};
+
+use crate::problem::FieldError;
+use crate::{Database, Problem, StoreError, Value};
+
+/// Largest photo, decoded: a phone photo recompressed for the web. Four of them in base64
+/// fit the callbacks' body limit ([`crate::web::MAX_CALLBACK_BODY_BYTES`]).
+pub const MAX_IMAGE_BYTES: usize = 2 * 1024 * 1024;
+/// Most evidence items on one callback.
+pub const MAX_ITEMS: usize = 4;
+const MAX_URL_CHARS: usize = 2000;
+
+/// One item of a callback's `evidence` list: `data` (base64 of the image) or `url`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvidenceInput {
+    pub data: Option<String>,
+    pub url: Option<String>,
+    /// What the photo shows (≤ 200 characters).
+    pub caption: Option<String>,
+    /// The sender's idea of the type. Ignored: the bytes decide.
+    pub content_type: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageKind {
+    Jpeg,
+    Png,
+    Webp,
+}
+
+impl ImageKind {
+    pub fn content_type(self) -> &'static str {
+        match self {
+            ImageKind::Jpeg => "image/jpeg",
+            ImageKind::Png => "image/png",
+            ImageKind::Webp => "image/webp",
+        }
+    }
+}
+
+/// The image type by its magic bytes.
+pub fn sniff(bytes: &[u8]) -> Option<ImageKind> {
+    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some(ImageKind::Jpeg)
+    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some(ImageKind::Png)
+    } else if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        Some(ImageKind::Webp)
+    } else {
+        None
+    }
+}
+
+/// The image without its location-bearing metadata; an error names what is broken.
+pub fn strip_metadata(kind: ImageKind, bytes: &[u8]) -> Result<Vec<u8>, &'static str> {
+    match kind {
+        ImageKind::Jpeg => strip_jpeg(bytes),
+        ImageKind::Png => strip_png(bytes),
+        ImageKind::Webp => strip_webp(bytes),
+    }
+}
+
+/// JPEG markers whose segments are dropped: APP1 (EXIF, with its GPS IFD, and XMP) and APP13
+/// (Photoshop IRB, which carries IPTC location fields). APP0 (JFIF), APP2 (ICC) and APP14
+/// (Adobe colour transform) stay: decoders need them.
+const JPEG_DROPPED: [u8; 2] = [0xE1, 0xED];
+
+/// Walks the segments of a JPEG (ITU T.81 §B.1): a marker `FF xx`, then for all but the
+/// standalone markers a big-endian length that counts itself. After a start of scan, the
+/// entropy-coded data runs until a marker that is neither a stuffed `FF 00` nor a restart.
+fn strip_jpeg(bytes: &[u8]) -> Result<Vec<u8>, &'static str> {
+    const TRUNCATED: &str = "the JPEG is truncated";
+    if !bytes.starts_with(&[0xFF, 0xD8]) {
+        return Err("not a JPEG");
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    out.extend_from_slice(&bytes[..2]);
+    let mut i = 2;
+    loop {
+        if i >= bytes.len() {
+            return Err(TRUNCATED);
+        }
+        if bytes[i] != 0xFF {
+            return Err("a JPEG segment does not start with a marker");
+        }
+        // Fill bytes: any number of FF before the marker code.
+        while i + 1 < bytes.len() && bytes[i + 1] == 0xFF {
+            i += 1;
+        }
+        let marker = *bytes.get(i + 1).ok_or(TRUNCATED)?;
+        match marker {
+            0xD9 => {
+                out.extend_from_slice(&[0xFF, 0xD9]);
+                return Ok(out);
+            }
+            0x01 | 0xD0..=0xD7 => {
+                out.extend_from_slice(&[0xFF, marker]);
+                i += 2;
+            }
+            _ => {
+                let len_bytes = bytes.get(i + 2..i + 4).ok_or(TRUNCATED)?;
+                let len = usize::from(u16::from_be_bytes([len_bytes[0], len_bytes[1]]));
+                if len < 2 {
+                    return Err("a JPEG segment has a bad length");
+                }
+                let end = i + 2 + len;
+                let segment = bytes.get(i..end).ok_or(TRUNCATED)?;
+                if !JPEG_DROPPED.contains(&marker) {
+                    out.extend_from_slice(segment);
+                }
+                i = end;
+                if marker == 0xDA {
+                    // Entropy-coded data of the scan, copied as is.
+                    let start = i;
+                    while i + 1 < bytes.len() {
+                        if bytes[i] == 0xFF && !matches!(bytes[i + 1], 0x00 | 0xD0..=0xD7 | 0xFF) {
+                            break;
+                        }
+                        i += 1;
+                    }
+                    if i + 1 >= bytes.len() {
+                        return Err(TRUNCATED);
+                    }
+                    out.extend_from_slice(&bytes[start..i]);
+                }
+            }
+        }
+    }
+}
+
+/// PNG chunks that are dropped: `eXIf` and the text chunks (`tEXt`, `zTXt`, `iTXt`), which
+/// carry XMP and free comments. Every other chunk, with its CRC, is kept as it is.
+const PNG_DROPPED: [&[u8; 4]; 4] = [b"eXIf", b"tEXt", b"zTXt", b"iTXt"];
+
+fn strip_png(bytes: &[u8]) -> Result<Vec<u8>, &'static str> {
+    const TRUNCATED: &str = "the PNG is truncated";
+    let mut out = bytes.get(..8).ok_or(TRUNCATED)?.to_vec();
+    let mut i = 8;
+    loop {
+        let header = bytes.get(i..i + 8).ok_or(TRUNCATED)?;
+        let len = u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as usize;
+        let kind: [u8; 4] = [header[4], header[5], header[6], header[7]];
+        let end = i.checked_add(12 + len).ok_or(TRUNCATED)?;
+        let chunk = bytes.get(i..end).ok_or(TRUNCATED)?;
+        if !PNG_DROPPED.iter().any(|d| **d == kind) {
+            out.extend_from_slice(chunk);
+        }
+        i = end;
+        if &kind == b"IEND" {
+            return Ok(out);
+        }
+    }
+}
+
+/// WebP (RIFF) chunks that are dropped, and the VP8X flag bits that announce them.
+const WEBP_DROPPED: [&[u8; 4]; 2] = [b"EXIF", b"XMP "];
+const VP8X_EXIF_FLAG: u8 = 0x08;
+const VP8X_XMP_FLAG: u8 = 0x04;
+
+fn strip_webp(bytes: &[u8]) -> Result<Vec<u8>, &'static str> {
+    const TRUNCATED: &str = "the WebP is truncated";
+    if bytes.len() < 12 {
+        return Err(TRUNCATED);
+    }
+    let riff_len = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]) as usize;
+    let end_of_riff = (8 + riff_len).min(bytes.len());
+    let mut body = b"WEBP".to_vec();
+    let mut i = 12;
+    while i + 8 <= end_of_riff {
+        let kind: [u8; 4] = [bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]];
+        let len =
+            u32::from_le_bytes([bytes[i + 4], bytes[i + 5], bytes[i + 6], bytes[i + 7]]) as usize;
+        // Chunks are padded to an even length.
+        let end = i.checked_add(8 + len + (len & 1)).ok_or(TRUNCATED)?;
+        let chunk = bytes.get(i..end.min(bytes.len())).ok_or(TRUNCATED)?;
+        if chunk.len() < 8 + len {
+            return Err(TRUNCATED);
+        }
+        if !WEBP_DROPPED.iter().any(|d| **d == kind) {
+            let start = body.len();
+            body.extend_from_slice(chunk);
+            if &kind == b"VP8X" && len >= 1 {
+                body[start + 8] &= !(VP8X_EXIF_FLAG | VP8X_XMP_FLAG);
+            }
+            if chunk.len() < 8 + len + (len & 1) {
+                body.push(0);
+            }
+        }
+        i = end;
+    }
+    let mut out = b"RIFF".to_vec();
+    out.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    out.extend_from_slice(&body);
+    Ok(out)
+}
+
+/// An item ready to store: an image without metadata, or a link.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prepared {
+    pub kind: Option<ImageKind>,
+    pub bytes: Vec<u8>,
+    pub url: Option<String>,
+    pub caption: Option<String>,
+}
+
+/// Checks and cleans a callback's evidence; every problem is listed at once (422).
+pub fn prepare(items: &[EvidenceInput]) -> Result<Vec<Prepared>, Problem> {
+    let mut errors = Vec::new();
+    if items.len() > MAX_ITEMS {
+        errors.push(FieldError::new(
+            "evidence",
+            format!("at most {MAX_ITEMS} items"),
+        ));
+        return Err(Problem::validation(errors));
+    }
+    let mut out = Vec::new();
+    for (n, item) in items.iter().enumerate() {
+        let field = |name: &str| format!("evidence[{n}].{name}");
+        let caption = item
+            .caption
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned);
+        if caption.as_ref().is_some_and(|c| c.chars().count() > 200) {
+            errors.push(FieldError::new(&field("caption"), "at most 200 characters"));
+        }
+        match (&item.data, &item.url) {
+            (Some(data), None) => {
+                // A data: URL prefix is tolerated; the bytes still decide the type.
+                let encoded = data
+                    .split_once(";base64,")
+                    .map_or(data.as_str(), |(_, b)| b);
+                let encoded: String = encoded
+                    .chars()
+                    .filter(|c| !c.is_ascii_whitespace())
+                    .collect();
+                if encoded.len() > MAX_IMAGE_BYTES / 3 * 4 + 8 {
+                    errors.push(FieldError::new(
+                        &field("data"),
+                        format!("at most {MAX_IMAGE_BYTES} bytes"),
+                    ));
+                    continue;
+                }
+                let Ok(bytes) = STANDARD.decode(encoded.as_bytes()) else {
+                    errors.push(FieldError::new(&field("data"), "not base64"));
+                    continue;
+                };
+                if bytes.len() > MAX_IMAGE_BYTES {
+                    errors.push(FieldError::new(
+                        &field("data"),
+                        format!("at most {MAX_IMAGE_BYTES} bytes"),
+                    ));
+                    continue;
+                }
+                let Some(kind) = sniff(&bytes) else {
+                    errors.push(FieldError::new(
+                        &field("data"),
+                        "not a JPEG, PNG or WebP image",
+                    ));
+                    continue;
+                };
+                match strip_metadata(kind, &bytes) {
+                    Ok(clean) => out.push(Prepared {
+                        kind: Some(kind),
+                        bytes: clean,
+                        url: None,
+                        caption,
+                    }),
+                    Err(why) => errors.push(FieldError::new(&field("data"), why)),
+                }
+            }
+            (None, Some(url)) => {
+                let url = url.trim();
+                if !(url.starts_with("https://") || url.starts_with("http://"))
+                    || url.chars().count() > MAX_URL_CHARS
+                    || url.chars().any(char::is_whitespace)
+                {
+                    errors.push(FieldError::new(
+                        &field("url"),
+                        "an http or https URL of at most 2000 characters",
+                    ));
+                    continue;
+                }
+                out.push(Prepared {
+                    kind: None,
+                    bytes: Vec::new(),
+                    url: Some(url.to_owned()),
+                    caption,
+                });
+            }
+            _ => errors.push(FieldError::new(
+                &field("data"),
+                "give either data (base64) or url",
+            )),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(Problem::validation(errors))
+    }
+}
+
+const INSERT: &str = "INSERT INTO evidence (id, case_id, event_seq, source, content_type, bytes, size, sha256, url, \
+     caption, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+const BY_ID: &str =
+    "SELECT content_type, bytes FROM evidence WHERE case_id = ? AND id = ? AND bytes IS NOT NULL";
+
+/// Stores the items of one event, in the caller's transaction; returns what the event's
+/// details record of them (never the bytes).
+pub async fn store<D: Database>(
+    db: &D,
+    case_id: &str,
+    event_seq: i64,
+    source: &str,
+    items: &[Prepared],
+    now: i64,
+) -> Result<Vec<Json>, StoreError> {
+    let mut refs = Vec::new();
+    for item in items {
+        let id = format!("ev_{}", ulid::Ulid::from_parts(now as u64, rand::random()));
+        let sha: String = Sha256::digest(&item.bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let (content_type, bytes, size, sha) = match item.kind {
+            Some(kind) => (
+                Some(kind.content_type()),
+                Value::Blob(item.bytes.clone()),
+                Some(item.bytes.len() as i64),
+                Some(sha),
+            ),
+            None => (None, Value::Null, None, None),
+        };
+        db.execute(
+            INSERT,
+            &[
+                id.as_str().into(),
+                case_id.into(),
+                event_seq.into(),
+                source.into(),
+                content_type.into(),
+                bytes,
+                size.into(),
+                sha.clone().into(),
+                item.url.clone().into(),
+                item.caption.clone().into(),
+                now.into(),
+            ],
+        )
+        .await?;
+        refs.push(match item.kind {
+            Some(_) => json!({"id": id, "content_type": content_type, "size": size, "sha256": sha,
+                              "caption": item.caption, "href": format!("/api/cases/{case_id}/evidence/{id}")}),
+            None => json!({"id": id, "url": item.url, "caption": item.caption}),
+        });
+    }
+    Ok(refs)
+}
+
+/// A stored image of a case: its content type and bytes.
+pub async fn fetch<D: Database>(
+    db: &D,
+    case_id: &str,
+    id: &str,
+) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+    let rows = db.execute(BY_ID, &[case_id.into(), id.into()]).await?;
+    let Some(row) = rows.first() else {
+        return Ok(None);
+    };
+    let content_type = row.text("content_type")?;
+    let bytes = match rows.rows[0].get(1) {
+        Some(Value::Blob(b)) => b.clone(),
+        _ => return Err(StoreError("evidence bytes are not a blob".into())),
+    };
+    Ok(Some((content_type, bytes)))
+}
+
+#[cfg(test)]
+pub(crate) mod samples {
+    //! Small images built by hand, with metadata where a phone would put it.
+
+    /// A JPEG: SOI, APP0 (JFIF), APP1 (Exif with a GPS tag), DQT, SOS with stuffed bytes and a
+    /// restart marker, EOI.
+    pub fn jpeg_with_exif() -> Vec<u8> {
+        let mut v = vec![0xFF, 0xD8];
+        v.extend([0xFF, 0xE0, 0x00, 0x10]);
+        v.extend(b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
+        let exif = b"Exif\0\0MM\0*GPSLatitude 24.58N GPSLongitude 118.09E";
+        v.extend([0xFF, 0xE1]);
+        v.extend(((exif.len() + 2) as u16).to_be_bytes());
+        v.extend(exif);
+        v.extend([0xFF, 0xDB, 0x00, 0x05, 1, 2, 3]);
+        v.extend([0xFF, 0xDA, 0x00, 0x04, 9, 9]);
+        v.extend([0x12, 0xFF, 0x00, 0x34, 0xFF, 0xD0, 0x56]);
+        v.extend([0xFF, 0xD9]);
+        v
+    }
+
+    pub fn png_with_text() -> Vec<u8> {
+        let mut v = b"\x89PNG\r\n\x1a\n".to_vec();
+        let chunk = |v: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]| {
+            v.extend((data.len() as u32).to_be_bytes());
+            v.extend(kind);
+            v.extend(data);
+            v.extend([0, 0, 0, 0]);
+        };
+        chunk(&mut v, b"IHDR", &[0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0]);
+        chunk(&mut v, b"eXIf", b"MM\0*GPS 24.58N");
+        chunk(
+            &mut v,
+            b"iTXt",
+            b"XML:com.adobe.xmp\0\0\0\0\0<x:xmpmeta>GPSLatitude</x:xmpmeta>",
+        );
+        chunk(&mut v, b"IDAT", &[1, 2, 3]);
+        chunk(&mut v, b"IEND", &[]);
+        v
+    }
+
+    pub fn webp_with_exif() -> Vec<u8> {
+        let mut body = b"WEBP".to_vec();
+        let chunk = |v: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]| {
+            v.extend(kind);
+            v.extend((data.len() as u32).to_le_bytes());
+            v.extend(data);
+            if data.len() % 2 == 1 {
+                v.push(0);
+            }
+        };
+        chunk(&mut body, b"VP8X", &[0x0C, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        chunk(&mut body, b"VP8 ", &[1, 2, 3]);
+        chunk(&mut body, b"EXIF", b"MM\0*GPS 24.58N");
+        chunk(&mut body, b"XMP ", b"<x:xmpmeta>GPS</x:xmpmeta>");
+        let mut v = b"RIFF".to_vec();
+        v.extend((body.len() as u32).to_le_bytes());
+        v.extend(body);
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::samples::*;
+    use super::*;
+
+    fn contains(hay: &[u8], needle: &[u8]) -> bool {
+        hay.windows(needle.len()).any(|w| w == needle)
+    }
+
+    #[test]
+    fn jpeg_exif_goes_and_everything_else_stays_byte_for_byte() {
+        let original = jpeg_with_exif();
+        let clean = strip_metadata(ImageKind::Jpeg, &original).unwrap();
+        assert!(!contains(&clean, b"GPS") && !contains(&clean, b"Exif"));
+        assert!(contains(&clean, b"JFIF"));
+        // The scan data, with its stuffed byte and restart marker, is untouched.
+        assert!(clean.ends_with(&[
+            0xFF, 0xDA, 0x00, 0x04, 9, 9, 0x12, 0xFF, 0x00, 0x34, 0xFF, 0xD0, 0x56, 0xFF, 0xD9
+        ]));
+        assert_eq!(clean.len(), original.len() - (4 + 49));
+        assert_eq!(
+            strip_metadata(ImageKind::Jpeg, &clean).unwrap(),
+            clean,
+            "stripping twice changes nothing"
+        );
+    }
+
+    #[test]
+    fn png_and_webp_lose_their_metadata_chunks() {
+        let png = strip_metadata(ImageKind::Png, &png_with_text()).unwrap();
+        assert!(
+            !contains(&png, b"GPS") && contains(&png, b"IDAT") && png.ends_with(b"IEND\0\0\0\0")
+        );
+        let webp = strip_metadata(ImageKind::Webp, &webp_with_exif()).unwrap();
+        assert!(!contains(&webp, b"GPS") && contains(&webp, b"VP8 "));
+        assert_eq!(
+            webp[20] & (VP8X_EXIF_FLAG | VP8X_XMP_FLAG),
+            0,
+            "the VP8X flags no longer announce them"
+        );
+        let riff = u32::from_le_bytes([webp[4], webp[5], webp[6], webp[7]]) as usize;
+        assert_eq!(riff + 8, webp.len(), "the RIFF size is recomputed");
+    }
+
+    #[test]
+    fn the_bytes_decide_the_type_and_broken_images_are_refused() {
+        assert_eq!(sniff(&jpeg_with_exif()), Some(ImageKind::Jpeg));
+        assert_eq!(sniff(&png_with_text()), Some(ImageKind::Png));
+        assert_eq!(sniff(&webp_with_exif()), Some(ImageKind::Webp));
+        assert_eq!(sniff(b"GIF89a...."), None);
+        assert_eq!(sniff(b"<svg onload=alert(1)>"), None);
+        let truncated = &jpeg_with_exif()[..30];
+        assert!(strip_metadata(ImageKind::Jpeg, truncated).is_err());
+        assert!(strip_metadata(ImageKind::Png, &png_with_text()[..20]).is_err());
+    }
+
+    #[test]
+    fn a_gif_declared_as_jpeg_and_a_too_large_image_are_refused_field_by_field() {
+        let gif = EvidenceInput {
+            data: Some(STANDARD.encode(b"GIF89a\x01\0\x01\0")),
+            url: None,
+            caption: None,
+            content_type: Some("image/jpeg".into()),
+        };
+        let mut big = jpeg_with_exif();
+        big.resize(MAX_IMAGE_BYTES + 1, 0);
+        let large = EvidenceInput {
+            data: Some(STANDARD.encode(&big)),
+            ..gif.clone()
+        };
+        let link = EvidenceInput {
+            data: None,
+            url: Some("javascript:alert(1)".into()),
+            ..gif.clone()
+        };
+        let err = prepare(&[gif, large, link]).unwrap_err();
+        let fields: Vec<&str> = err.extensions["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            fields,
+            ["evidence[0].data", "evidence[1].data", "evidence[2].url"]
+        );
+    }
+}
