@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::cases::rfc3339;
-use crate::limits::{self, Limit};
+use crate::limits;
 use crate::problem::FieldError;
 use crate::{ApiRequest, Database, Env, Problem, StoreError};
 
@@ -261,13 +261,9 @@ pub async fn authorize<E: Env>(
         ))));
     }
     let now = env.now_ms();
-    // The public routes' limiter (one-minute windows in the key-value store), with this key's
-    // own allowance: see `limits` for how far a race can stretch it.
-    let limit = Limit {
-        name: "key",
-        per_minute: found.rate_per_minute,
-    };
-    if let Err(limited) = limits::check(env, limit, &found.id).await {
+    // A token bucket per key in the key-value store: see `limits::take_token` for how far a
+    // race can stretch it.
+    if let Err(limited) = limits::take_token(env, "key", &found.id, found.rate_per_minute).await {
         return match limited.retry_after_seconds {
             Some(s) => Ok(Err(Refusal::RateLimited(s))),
             None => Err(limited),

@@ -20,8 +20,8 @@
 //! count there. Two busy subjects in one slot reset each other's counts now and then, which only
 //! ever errs towards letting a request through. No address is stored, only its hash.
 //!
-//! (`ratelimit` keeps one token bucket per API key instead: keys are few, known, and deleted with
-//! their key; addresses and tracking codes are many and unknown, hence the bounded slots here.)
+//! API keys get a token bucket instead ([`take_token`]): keys are few and known, so each has its
+//! own store key, and a bucket refills continuously, with no window edge to double a burst.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -164,6 +164,58 @@ pub async fn check<E: Env>(env: &E, limit: Limit, subject: &str) -> Result<(), P
     Ok(())
 }
 
+/// A token bucket as stored: the tokens left and when that was.
+#[derive(Debug, Serialize, Deserialize)]
+struct TokenBucket {
+    tokens: f64,
+    at: i64,
+}
+
+/// Takes one token from the bucket of `subject` (an API key's id): it holds at most
+/// `per_minute` tokens (the burst) and refills at `per_minute` a minute. An empty bucket is a
+/// 429 with `Retry-After` (the seconds until the next token).
+///
+/// Without an atomic increment, two requests of one key that read the bucket in the same
+/// read-write gap both take "the same" token: each overlapping request can get through once
+/// beyond the bucket, so a burst is bounded by the bucket plus the key's concurrency at that
+/// moment, and the rate over any longer run stays the refill rate.
+pub async fn take_token<E: Env>(
+    env: &E,
+    name: &str,
+    subject: &str,
+    per_minute: u32,
+) -> Result<(), Problem> {
+    if !enabled(env).await? || per_minute == 0 {
+        return Ok(());
+    }
+    let now = env.now_ms();
+    let capacity = f64::from(per_minute);
+    let per_ms = capacity / WINDOW_MS as f64;
+    let key = format!("tb_{name}_{subject}");
+    let stored = env
+        .get(&key)
+        .await?
+        .and_then(|b| serde_json::from_slice::<TokenBucket>(&b).ok());
+    let tokens = match stored {
+        Some(b) => (b.tokens + (now - b.at).max(0) as f64 * per_ms).min(capacity),
+        None => capacity,
+    };
+    if tokens < 1.0 {
+        let retry = ((1.0 - tokens) / per_ms / 1000.0).ceil().max(1.0) as u64;
+        let mut problem = Problem::rate_limited(retry);
+        problem.detail =
+            format!("at most {per_minute} a minute for this key; retry after {retry} s");
+        return Err(problem);
+    }
+    let bucket = TokenBucket {
+        tokens: tokens - 1.0,
+        at: now,
+    };
+    env.set(&key, &serde_json::to_vec(&bucket).unwrap_or_default())
+        .await?;
+    Ok(())
+}
+
 /// Counts one request of the calling client; nothing when the adapter gave no address.
 pub async fn check_client<E: Env>(env: &E, req: &ApiRequest, limit: Limit) -> Result<(), Problem> {
     match client_key(req) {
@@ -232,6 +284,26 @@ mod tests {
         block_on(check(&env, limit, "203.0.113.8")).expect("another client has its own allowance");
         env.now.set(env.now.get() + 45_000);
         block_on(check(&env, limit, "203.0.113.7")).expect("a new minute, a new allowance");
+    }
+
+    #[test]
+    fn a_key_bucket_allows_its_burst_then_refills_at_its_rate() {
+        let env = TestEnv::new();
+        for _ in 0..6 {
+            assert!(block_on(take_token(&env, "key", "k1", 6)).is_ok());
+        }
+        let refused = block_on(take_token(&env, "key", "k1", 6)).unwrap_err();
+        assert_eq!(
+            (refused.status, refused.retry_after_seconds),
+            (429, Some(10))
+        );
+        assert!(
+            block_on(take_token(&env, "key", "k2", 6)).is_ok(),
+            "another key has its own bucket"
+        );
+        env.now.set(env.now.get() + 10_000); // one token back after 10 s at 6 a minute
+        assert!(block_on(take_token(&env, "key", "k1", 6)).is_ok());
+        assert!(block_on(take_token(&env, "key", "k1", 6)).is_err());
     }
 
     #[test]
