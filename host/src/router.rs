@@ -13,6 +13,7 @@ use crate::manifest::Manifest;
 pub enum Component {
     Intake,
     Grid,
+    Assets,
     Dispatch,
     Callbacks,
     Indicators,
@@ -27,6 +28,7 @@ impl Component {
         Some(match name {
             "intake" => Component::Intake,
             "grid" => Component::Grid,
+            "assets" => Component::Assets,
             "dispatch" => Component::Dispatch,
             "callbacks" => Component::Callbacks,
             "indicators" => Component::Indicators,
@@ -44,6 +46,7 @@ impl fmt::Display for Component {
         f.write_str(match self {
             Component::Intake => "intake",
             Component::Grid => "grid",
+            Component::Assets => "assets",
             Component::Dispatch => "dispatch",
             Component::Callbacks => "callbacks",
             Component::Indicators => "indicators",

@@ -348,6 +348,7 @@ impl App {
         match self.router.route(&request.path) {
             Some(Component::Intake) => block_on(api::intake::handle(env, request)),
             Some(Component::Grid) => block_on(api::grid::handle(env, request)),
+            Some(Component::Assets) => block_on(api::assets::handle(env, request)),
             Some(Component::Dispatch) => block_on(api::dispatch::handle(env, request)),
             Some(Component::Callbacks) => block_on(api::callbacks::handle(env, request)),
             Some(Component::Indicators) => block_on(api::indicators::handle(env, request)),

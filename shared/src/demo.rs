@@ -496,7 +496,48 @@ pub async fn load<E: Env>(env: &E, seed: u64) -> Result<grid::ImportSummary, Pro
         };
         directory::upsert_category(env, code, &input).await?;
     }
-    grid::import(env, map).await
+    let signs = assets(&map);
+    let summary = grid::import(env, map).await?;
+    crate::assets::store(env, &signs, now).await?;
+    Ok(summary)
+}
+
+/// Every how many cells the demo city has a greenway marker, and a streetlight half-way.
+pub const ASSET_EVERY: usize = 10;
+
+/// The demo city's assets: in every [`ASSET_EVERY`]th cell a greenway marker, and in the cell
+/// half-way between a streetlight, each at a point inside its cell (the centroid when it is
+/// inside; an irregular cell's centroid may not be). Deterministic: ids follow the cell order.
+pub fn assets(map: &[GridFeature]) -> Vec<crate::assets::Asset> {
+    use crate::assets::{Asset, AssetKind};
+    use geo::{Centroid, Contains, InteriorPoint};
+    let cells = map
+        .iter()
+        .filter(|f| f.code.level() == crate::model::Level::Cell);
+    let mut out = Vec::new();
+    for (i, cell) in cells.enumerate() {
+        let (kind, prefix, department, name) = match i % ASSET_EVERY {
+            0 => (AssetKind::GreenwayMarker, "GW", "gardens", "绿道标识"),
+            5 => (AssetKind::Streetlight, "SL", "municipal", "路灯"),
+            _ => continue,
+        };
+        let Some(shape) = &cell.shape else { continue };
+        let point = shape
+            .centroid()
+            .filter(|c| shape.contains(c))
+            .or_else(|| shape.interior_point());
+        let Some(point) = point else { continue };
+        out.push(Asset {
+            id: format!("{prefix}-{:06}", i / ASSET_EVERY + 1),
+            kind,
+            name: format!("{name} {}", cell.name),
+            lat: point.y(),
+            lng: point.x(),
+            grid_code: cell.code.as_str().to_owned(),
+            department: department.to_owned(),
+        });
+    }
+    out
 }
 
 #[cfg(test)]

@@ -326,6 +326,8 @@ const MIGRATIONS: &[(i64, &[&str])] = &[
             "CREATE INDEX IF NOT EXISTS outbox_by_case ON outbox (case_id, created_at)",
         ],
     ),
+    // The asset registry (部件) and its index by cell: beside their code in shared/src/assets.rs.
+    (6, crate::assets::MIGRATION),
 ];
 
 /// The newest schema version this code knows.

@@ -106,12 +106,15 @@ fn a_replayed_webhook_id_gets_the_first_answer_and_changes_nothing() {
     let first = app.post_raw(&path, &as_refs(&headers), body.clone());
     first.expect_status(200);
     assert_eq!(first.body["status"], "signed_for");
+    assert_eq!(first.body["applied"], true, "{}", first.text);
+    assert_eq!(first.header("idempotent-replayed"), None);
     let events_after_first = event_count(&app, &id);
     assert_eq!(events_after_first, 4);
 
     let again = app.post_raw(&path, &as_refs(&headers), body);
     assert_eq!(again.status, first.status, "{}", again.text);
     assert_eq!(again.body, first.body);
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
     assert_eq!(
         event_count(&app, &id),
         events_after_first,
@@ -125,15 +128,50 @@ fn a_replayed_refusal_gets_the_same_refusal() {
     let app = spawn_app();
     let fake = FakeDepartment::start(200);
     let (id, department, secret) = dispatched_case(&app, &fake);
-    let body = json!({"case_id": id, "action": "handled", "note": "done"}).to_string();
+    callback(
+        &app,
+        &department,
+        &secret,
+        &json!({"case_id": id, "action": "signed_for"}),
+    )
+    .expect_status(200);
+    // `handled` without its note: refused, and the refusal is kept for the webhook-id.
+    let body = json!({"case_id": id, "action": "handled"}).to_string();
     let headers = sign_callback(&secret, &body);
     let path = format!("/api/callbacks/{department}");
     let first = app.post_raw(&path, &as_refs(&headers), body.clone());
-    first.expect_problem(409, "forbidden-move");
+    first.expect_problem(422, "validation-failed");
     let again = app.post_raw(&path, &as_refs(&headers), body);
-    again.expect_problem(409, "forbidden-move");
+    again.expect_problem(422, "validation-failed");
     assert_eq!(again.body, first.body);
-    assert_eq!(event_count(&app, &id), 3);
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(event_count(&app, &id), 4);
+}
+
+#[test]
+fn a_forbidden_move_is_not_kept_so_its_retry_applies_after_its_predecessor() {
+    let app = spawn_app();
+    let fake = FakeDepartment::start(200);
+    let (id, department, secret) = dispatched_case(&app, &fake);
+    let path = format!("/api/callbacks/{department}");
+    // `handled` arrives before `signed_for`: 409, and not kept for its webhook-id …
+    let handled = json!({"case_id": id, "action": "handled", "note": "Fixed."}).to_string();
+    let handled_headers = sign_callback(&secret, &handled);
+    app.post_raw(&path, &as_refs(&handled_headers), handled.clone())
+        .expect_problem(409, "forbidden-move");
+    callback(
+        &app,
+        &department,
+        &secret,
+        &json!({"case_id": id, "action": "signed_for"}),
+    )
+    .expect_status(200);
+    // … so the department's retry of the same message applies now.
+    let retry = app.post_raw(&path, &as_refs(&handled_headers), handled);
+    retry.expect_status(200);
+    assert_eq!(retry.body["status"], "handled", "{}", retry.text);
+    assert_eq!(retry.header("idempotent-replayed"), None);
+    assert_eq!(operator_case(&app, &id)["case"]["status"], "handled");
 }
 
 #[test]

@@ -149,6 +149,7 @@ fn a_report_goes_from_citizen_to_department_and_back_to_the_public_timeline() {
         assert_eq!(reply.body["case_id"], id.as_str());
         assert_eq!(reply.body["status"], status);
         assert!(reply.body["event_seq"].as_i64().is_some(), "{}", reply.text);
+        assert_eq!(reply.body["applied"], true, "{}", reply.text);
     }
 
     // 7. The public timeline shows every step in order.

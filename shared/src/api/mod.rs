@@ -2,6 +2,7 @@
 //! already read into memory and answers; the components and the native host only convert.
 
 pub mod accounts;
+pub mod assets;
 pub mod callbacks;
 pub mod dispatch;
 pub mod grid;
@@ -25,6 +26,8 @@ pub(crate) async fn ready<E: Env>(env: &E) -> Result<(), Problem> {
 
 #[cfg(test)]
 mod access_tests;
+#[cfg(test)]
+mod assets_tests;
 #[cfg(test)]
 mod callbacks_tests;
 #[cfg(test)]

@@ -69,6 +69,7 @@ pub fn call(env: &TestEnv, req: ApiRequest) -> ApiResponse {
         match component.as_str() {
             "intake" => api::intake::handle(env, req).await,
             "grid" => api::grid::handle(env, req).await,
+            "assets" => api::assets::handle(env, req).await,
             "dispatch" => api::dispatch::handle(env, req).await,
             "callbacks" => api::callbacks::handle(env, req).await,
             "ingest" => api::ingest::handle(env, req).await,

@@ -1,0 +1,217 @@
+//! Routes of the `assets` component: the registry of assets (部件) and their QR signs, one code
+//! or printable A4 sheets of an area, and `/q/{id}`, where a scanned sign lands.
+
+use serde_json::{Value as Json, json};
+
+use super::{ready, respond};
+use crate::assets::{self, AssetInput, SheetEntry};
+use crate::auth::{self, ADMINS};
+use crate::model::GridCode;
+use crate::problem::FieldError;
+use crate::{ApiRequest, ApiResponse, Env, Problem};
+
+const SVG: &str = "image/svg+xml";
+
+/// Answers every route of the `assets` component.
+pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
+    let segments = req.segments();
+    respond(match (req.method.as_str(), segments.as_slice()) {
+        ("POST", ["api", "admin", "assets"]) => register(env, &req).await,
+        ("GET", ["api", "assets"]) => list(env, &req).await,
+        ("GET", ["api", "assets", "sheet.svg"]) => sheet(env, &req).await,
+        ("GET", ["api", "assets", id]) => detail(env, id).await,
+        ("GET", ["api", "assets", id, "qr.svg"]) => qr(env, &req, id).await,
+        ("GET", ["q", id]) => landing(env, id).await,
+        (
+            _,
+            ["api", "assets"] | ["api", "assets", _] | ["api", "assets", _, "qr.svg"] | ["q", _],
+        ) => Err(Problem::method_not_allowed(
+            &req.method,
+            &req.path,
+            &["GET"],
+        )),
+        (_, ["api", "admin", "assets"]) => Err(Problem::method_not_allowed(
+            &req.method,
+            &req.path,
+            &["POST"],
+        )),
+        _ => Err(Problem::no_route(&req.method, &req.path)),
+    })
+}
+
+/// One asset or an array of them; each is registered, or updated when its id is known.
+async fn register<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem> {
+    auth::require(env, req, ADMINS).await?;
+    let body: Json = req.json()?;
+    let list = match body {
+        Json::Array(items) => items,
+        one => vec![one],
+    };
+    let inputs: Vec<AssetInput> = serde_json::from_value(Json::Array(list))
+        .map_err(|e| Problem::validation(vec![FieldError::new("body", e.to_string())]))?;
+    ready(env).await?;
+    let stored = assets::register(env, &inputs).await?;
+    Ok(ApiResponse::json(
+        201,
+        &json!({"registered": stored.len(), "assets": stored}),
+    ))
+}
+
+async fn detail<E: Env>(env: &E, id: &str) -> Result<ApiResponse, Problem> {
+    if !assets::valid_id(id) {
+        return Err(Problem::not_found("asset", id));
+    }
+    ready(env).await?;
+    match assets::view(env, id).await? {
+        Some(view) => Ok(ApiResponse::json(200, &view)),
+        None => Err(Problem::not_found("asset", id)),
+    }
+}
+
+/// Where the QR codes point: the `public_base_url` variable when set, else this request's host.
+async fn base_url<E: Env>(env: &E, req: &ApiRequest) -> Result<String, Problem> {
+    if let Some(base) = env.variable("public_base_url").await?
+        && !base.trim().is_empty()
+    {
+        return Ok(base.trim().trim_end_matches('/').to_owned());
+    }
+    // The host goes into an SVG and a URL: only the characters a host and port may have.
+    match req.header("host").map(str::trim) {
+        Some(host)
+            if !host.is_empty()
+                && host.len() <= 253
+                && host
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b)) =>
+        {
+            Ok(format!("http://{host}"))
+        }
+        _ => Err(Problem::bad_request(
+            "no Host header to build the sign's URL from (or set the public_base_url variable)",
+        )),
+    }
+}
+
+async fn qr<E: Env>(env: &E, req: &ApiRequest, id: &str) -> Result<ApiResponse, Problem> {
+    if !assets::valid_id(id) {
+        return Err(Problem::not_found("asset", id));
+    }
+    ready(env).await?;
+    if assets::get(env, id).await?.is_none() {
+        return Err(Problem::not_found("asset", id));
+    }
+    let url = assets::sign_url(&base_url(env, req).await?, id);
+    let svg = assets::qr_svg(&url)?;
+    Ok(ApiResponse::new(200, SVG, svg.into_bytes()).with_header("x-qr-url", url))
+}
+
+/// The `area` parameter: a street, community or cell code.
+fn area_param(req: &ApiRequest) -> Result<GridCode, Problem> {
+    let area = req.query_param("area").unwrap_or_default();
+    GridCode::parse(area.trim())
+        .ok()
+        .filter(assets::sheet_area)
+        .ok_or_else(|| {
+            Problem::validation(vec![FieldError::new(
+                "area",
+                "a street (9 digits), community (12) or cell (15) code",
+            )])
+        })
+}
+
+/// `?area=`: the assets under a street, community or cell, by cell and id.
+async fn list<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem> {
+    let code = area_param(req)?;
+    ready(env).await?;
+    let found = assets::under_area(env, &code).await?;
+    let list: Vec<Json> = found
+        .into_iter()
+        .map(|(asset, cell_name)| json!({"asset": asset, "cell_name": cell_name}))
+        .collect();
+    Ok(ApiResponse::json(
+        200,
+        &json!({"area": code.as_str(), "count": list.len(), "assets": list}),
+    ))
+}
+
+/// `?area=` a street, community or cell code; `page=N` (from 1) for one page of a large area.
+async fn sheet<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem> {
+    let code = area_param(req)?;
+    let page = match req.query_param("page") {
+        None => None,
+        Some(p) => Some(
+            p.trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|p| *p >= 1)
+                .ok_or_else(|| {
+                    Problem::validation(vec![FieldError::new("page", "a page number from 1")])
+                })?,
+        ),
+    };
+    ready(env).await?;
+    let Some(grid) = crate::grid::detail(env, &code).await? else {
+        return Err(Problem::not_found("grid", code.as_str()));
+    };
+    let base = base_url(env, req).await?;
+    let found = assets::under_area(env, &code).await?;
+    let pages = found.len().div_ceil(assets::PER_PAGE).max(1);
+    let (skip, take, first_page) = match page {
+        Some(p) if p > pages => {
+            return Err(Problem::not_found("page", &format!("{p} of {pages}")));
+        }
+        Some(p) => ((p - 1) * assets::PER_PAGE, assets::PER_PAGE, p),
+        None if pages > assets::MAX_PAGES => {
+            return Err(Problem::validation(vec![FieldError::new(
+                "page",
+                format!(
+                    "{} assets make {pages} pages: ask for them one page at a time",
+                    found.len()
+                ),
+            )]));
+        }
+        None => (0, found.len(), 1),
+    };
+    let entries: Vec<SheetEntry> = found
+        .into_iter()
+        .skip(skip)
+        .take(take)
+        .map(|(asset, cell_name)| SheetEntry {
+            url: assets::sign_url(&base, &asset.id),
+            place: match cell_name {
+                Some(cell) => format!("{} · {cell}", asset.name),
+                None => asset.name.clone(),
+            },
+            id: asset.id,
+        })
+        .collect();
+    let title = format!("{} {}", grid.code, grid.name);
+    let svg = assets::sheet_svg(&title, &entries, first_page)?;
+    Ok(ApiResponse::new(200, SVG, svg.into_bytes()).with_header("x-pages", pages.to_string()))
+}
+
+/// A scanned sign: the report page bound to the asset, or a page that says it is unknown.
+async fn landing<E: Env>(env: &E, id: &str) -> Result<ApiResponse, Problem> {
+    let view = if assets::valid_id(id) {
+        ready(env).await?;
+        assets::view(env, id).await?
+    } else {
+        None
+    };
+    Ok(match view {
+        Some(view) => ApiResponse::new(302, "text/plain; charset=utf-8", Vec::new())
+            .with_header("location", assets::landing_location(&view))
+            .with_header("cache-control", "no-store"),
+        // A person with a phone reads this, not a program: a page, with a way to report anyway.
+        None => ApiResponse::new(
+            404,
+            "text/html; charset=utf-8",
+            UNKNOWN_SIGN.as_bytes().to_vec(),
+        ),
+    })
+}
+
+const UNKNOWN_SIGN: &str = "<!doctype html><html lang=\"zh\"><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width\"><title>OneGrid</title>\
+<p>未找到这个部件编号。/ This sign is not in the registry.</p>\
+<p><a href=\"/\">仍然上报问题 / Report a problem anyway</a></p></html>";
