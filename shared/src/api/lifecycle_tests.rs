@@ -5,53 +5,11 @@
 use futures::executor::block_on;
 use serde_json::{Value as Json, json};
 
+use super::testkit::{
+    HOUR, IN_CELL_1, IN_CELL_2, SECRET, area, call_json as call, request, square,
+};
 use crate::grid::testenv::{ADMIN_TOKEN, OPERATOR_TOKEN, TestEnv};
-use crate::{ApiRequest, ApiResponse, Database, api, webhook};
-
-const HOUR: i64 = 3_600_000;
-const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-/// A point inside the small test map's first cell, and one inside its second (another street).
-const IN_CELL_1: (f64, f64) = (24.4505, 118.0805);
-const IN_CELL_2: (f64, f64) = (24.4505, 118.0905);
-
-fn call(env: &TestEnv, req: ApiRequest) -> (u16, Json) {
-    let path = req.path.clone();
-    let handler = match path.split('/').nth(2) {
-        Some("reports" | "categories" | "health") => block_on(api::intake::handle(env, req)),
-        Some("grid" | "grids") => block_on(api::grid::handle(env, req)),
-        Some("callbacks") => block_on(api::callbacks::handle(env, req)),
-        Some("admin") if path.starts_with("/api/admin/grids") => {
-            block_on(api::grid::handle(env, req))
-        }
-        _ => block_on(api::dispatch::handle(env, req)),
-    };
-    let ApiResponse { status, body, .. } = handler;
-    (status, serde_json::from_slice(&body).unwrap_or(Json::Null))
-}
-
-fn request(method: &str, path: &str, token: Option<&str>, body: Option<Json>) -> ApiRequest {
-    let mut req = ApiRequest::new(method, path);
-    if let Some(t) = token {
-        req.headers
-            .push(("authorization".into(), format!("Bearer {t}")));
-    }
-    if let Some(b) = body {
-        req.headers
-            .push(("content-type".into(), "application/json".into()));
-        req.body = serde_json::to_vec(&b).unwrap();
-    }
-    req
-}
-
-fn square(code: &str, x0: f64, y0: f64) -> Json {
-    let d = 0.01;
-    json!({"type": "Feature", "properties": {"code": code, "name": code},
-           "geometry": {"type": "Polygon", "coordinates": [[[x0, y0], [x0 + d, y0], [x0 + d, y0 + d], [x0, y0 + d], [x0, y0]]]}})
-}
-
-fn area(code: &str) -> Json {
-    json!({"type": "Feature", "properties": {"code": code, "name": code}, "geometry": null})
-}
+use crate::{Database, webhook};
 
 /// A two-street map, two departments with webhooks, a street office, and three categories.
 fn city() -> TestEnv {

@@ -108,13 +108,13 @@ pub fn request(method: &str, path: &str, token: Option<&str>, body: Option<Json>
     req
 }
 
-fn square(code: &str, x0: f64, y0: f64) -> Json {
+pub fn square(code: &str, x0: f64, y0: f64) -> Json {
     let d = 0.01;
     json!({"type": "Feature", "properties": {"code": code, "name": code},
            "geometry": {"type": "Polygon", "coordinates": [[[x0, y0], [x0 + d, y0], [x0 + d, y0 + d], [x0, y0 + d], [x0, y0]]]}})
 }
 
-fn area(code: &str) -> Json {
+pub fn area(code: &str) -> Json {
     json!({"type": "Feature", "properties": {"code": code, "name": code}, "geometry": null})
 }
 
