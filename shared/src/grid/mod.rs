@@ -15,7 +15,7 @@ use serde_json::Value as Json;
 
 use crate::model::{GridCode, Level, Wgs84Point};
 use crate::problem::FieldError;
-use crate::{Database, Env, KeyValue, Problem, StoreError, Value};
+use crate::{Database, Env, KeyValue, Problem, StoreError};
 
 pub use index::{CellMatch, MatchKind, TOLERANCE_M};
 pub use validate::validate;
@@ -669,11 +669,6 @@ pub async fn cell_workers<D: Database>(
     }
     let list = workers::on_duty(db, code.as_str()).await?;
     Ok(Some((cell, list)))
-}
-
-/// Whether a value is the SQL `NULL`; used by callers reading optional columns.
-pub fn is_null(v: &Value) -> bool {
-    matches!(v, Value::Null)
 }
 
 #[cfg(test)]
