@@ -46,6 +46,8 @@ pub fn now_seconds() -> i64 {
 struct Server {
     child: Child,
     data_dir: PathBuf,
+    /// A data directory the test owns (see [`spawn_app_at`]) outlives the host.
+    keep_data: bool,
 }
 
 impl Drop for Server {
@@ -62,7 +64,9 @@ impl Drop for Server {
                 eprintln!("{line}");
             }
         }
-        let _ = std::fs::remove_dir_all(&self.data_dir);
+        if !self.keep_data {
+            let _ = std::fs::remove_dir_all(&self.data_dir);
+        }
     }
 }
 
@@ -422,6 +426,15 @@ impl TestApp {
         &self.admin_token
     }
 
+    /// Kills the host this test started (SIGKILL on Unix) and waits for it, leaving its data
+    /// directory as the crash left it. Nothing happens for a deployment of `ONEGRID_BASE_URL`.
+    pub fn kill(&mut self) {
+        if let Some(server) = self._server.as_mut() {
+            let _ = server.child.kill();
+            let _ = server.child.wait();
+        }
+    }
+
     /// Requests without a token, as a citizen (or an attacker) sends them.
     pub fn public(&self) -> Client<'_> {
         Client {
@@ -491,17 +504,45 @@ pub fn spawn_app() -> TestApp {
             _server: None,
         };
     }
-    let binary = host_binary();
     let data_dir = std::env::temp_dir().join(format!(
         "onegrid-test-{}-{}",
         std::process::id(),
         random_hex(8)
     ));
-    std::fs::create_dir_all(&data_dir).expect("creating the data directory");
-    let log_path = data_dir.join("host.log");
-    let log = std::fs::File::create(&log_path).expect("creating the host log");
     let operator_token = format!("op-{}", random_hex(24));
     let admin_token = format!("admin-{}", random_hex(24));
+    start_host(&data_dir, &operator_token, &admin_token, false, &[])
+}
+
+/// A native host on `data_dir` (created if missing, kept afterwards) with these tokens and
+/// extra environment variables: for tests that stop a host and start another on the same data,
+/// as a restart would. Ignores `ONEGRID_BASE_URL`: the caller must own the process.
+pub fn spawn_app_at(
+    data_dir: &Path,
+    operator_token: &str,
+    admin_token: &str,
+    env: &[(&str, &str)],
+) -> TestApp {
+    start_host(data_dir, operator_token, admin_token, true, env)
+}
+
+fn start_host(
+    data_dir: &Path,
+    operator_token: &str,
+    admin_token: &str,
+    keep_data: bool,
+    env: &[(&str, &str)],
+) -> TestApp {
+    let binary = host_binary();
+    let data_dir = data_dir.to_owned();
+    std::fs::create_dir_all(&data_dir).expect("creating the data directory");
+    let log_path = data_dir.join("host.log");
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)
+        .expect("opening the host log");
+    let (operator_token, admin_token) = (operator_token.to_owned(), admin_token.to_owned());
     let mut child = Command::new(&binary)
         .arg("--listen")
         .arg("127.0.0.1:0")
@@ -509,13 +550,18 @@ pub fn spawn_app() -> TestApp {
         .arg(&data_dir)
         .env("SPIN_VARIABLE_OPERATOR_TOKEN", &operator_token)
         .env("SPIN_VARIABLE_ADMIN_TOKEN", &admin_token)
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::from(log))
         .spawn()
         .unwrap_or_else(|e| panic!("starting {}: {e}", binary.display()));
     let stdout = child.stdout.take().expect("stdout is piped");
-    let server = Server { child, data_dir };
+    let server = Server {
+        child,
+        data_dir,
+        keep_data,
+    };
 
     // Read lines in a thread (it keeps draining stdout afterwards) and wait for the address.
     let (tx, rx) = mpsc::channel::<String>();
