@@ -86,7 +86,9 @@ pub fn verify(
         .trim()
         .parse()
         .map_err(|_| VerifyError::BadTimestamp)?;
-    if (now_seconds - ts).abs() > tolerance_seconds {
+    // abs_diff: a timestamp near i64::MIN or MAX must not overflow (a panic with overflow
+    // checks, and without them a wrapped negative difference that passed as fresh).
+    if now_seconds.abs_diff(ts) > tolerance_seconds.unsigned_abs() {
         return Err(VerifyError::StaleTimestamp);
     }
     // The header is a space-separated list of `version,signature`; only v1 is defined.
@@ -211,5 +213,17 @@ mod tests {
             ),
             Err(VerifyError::MissingHeader("webhook-id"))
         );
+    }
+
+    #[test]
+    fn extreme_timestamps_are_stale_not_a_panic() {
+        // Found while fuzzing (fuzz/fuzz_targets/webhook_verify.rs): `now - ts` overflowed.
+        for ts in ["-9223372036854775808", "9223372036854775807", "-9223372036854775807"] {
+            assert_eq!(
+                verify(&[SECRET], Some(ID), Some(ts), Some(EXPECTED), BODY, TIMESTAMP, 300),
+                Err(VerifyError::StaleTimestamp),
+                "{ts}"
+            );
+        }
     }
 }
