@@ -218,9 +218,21 @@ mod tests {
     #[test]
     fn extreme_timestamps_are_stale_not_a_panic() {
         // Found while fuzzing (fuzz/fuzz_targets/webhook_verify.rs): `now - ts` overflowed.
-        for ts in ["-9223372036854775808", "9223372036854775807", "-9223372036854775807"] {
+        for ts in [
+            "-9223372036854775808",
+            "9223372036854775807",
+            "-9223372036854775807",
+        ] {
             assert_eq!(
-                verify(&[SECRET], Some(ID), Some(ts), Some(EXPECTED), BODY, TIMESTAMP, 300),
+                verify(
+                    &[SECRET],
+                    Some(ID),
+                    Some(ts),
+                    Some(EXPECTED),
+                    BODY,
+                    TIMESTAMP,
+                    300
+                ),
                 Err(VerifyError::StaleTimestamp),
                 "{ts}"
             );
