@@ -189,7 +189,7 @@ impl From<GridCode> for String {
 }
 
 /// The public tracking code: 8 characters of Crockford base32 without look-alikes, shown as
-/// `XXXX-XXXX`. 40 random bits: guessing one of a city's open cases stays impractical.
+/// `K7QM-4XPT` (four, a dash, four). 40 random bits: guessing one of a city's open cases stays impractical.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TrackingCode(String);
 
