@@ -8,7 +8,7 @@ use futures::executor::block_on;
 use serde_json::{Value as Json, json};
 
 use crate::grid::testenv::{ADMIN_TOKEN, OPERATOR_TOKEN, TestEnv};
-use crate::{ApiRequest, ApiResponse, api, webhook};
+use crate::{ApiRequest, ApiResponse, api};
 
 pub(super) const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 pub(super) const SESSION_KEY: &str = "k1-0123456789abcdef0123456789abcdef";
@@ -166,21 +166,11 @@ pub(super) fn report(env: &TestEnv, category: &str, at: (f64, f64)) -> String {
 }
 
 pub(super) fn callback(env: &TestEnv, department: &str, body: Json) -> (u16, Json) {
-    let bytes = serde_json::to_vec(&body).unwrap();
     let id = format!("msg_{}", rand::random::<u64>());
-    let ts = env.now.get() / 1000;
-    let mut req = request("POST", &format!("/api/callbacks/{department}"), None, None);
-    req.headers
-        .push(("content-type".into(), "application/json".into()));
-    req.headers.push(("webhook-id".into(), id.clone()));
-    req.headers
-        .push(("webhook-timestamp".into(), ts.to_string()));
-    req.headers.push((
-        "webhook-signature".into(),
-        webhook::sign(SECRET, &id, ts, &bytes).unwrap(),
-    ));
-    req.body = bytes;
-    call(env, req)
+    call(
+        env,
+        super::testkit::signed_callback(env, department, SECRET, &id, &body),
+    )
 }
 
 fn op_move(env: &TestEnv, id: &str, body: Json) {

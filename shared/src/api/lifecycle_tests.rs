@@ -8,8 +8,8 @@ use serde_json::{Value as Json, json};
 use super::testkit::{
     HOUR, IN_CELL_1, IN_CELL_2, SECRET, area, call_json as call, request, square,
 };
+use crate::Database;
 use crate::grid::testenv::{ADMIN_TOKEN, OPERATOR_TOKEN, TestEnv};
-use crate::{Database, webhook};
 
 /// A two-street map, two departments with webhooks, a street office, and three categories.
 fn city() -> TestEnv {
@@ -83,21 +83,11 @@ fn operator_move(env: &TestEnv, id: &str, body: Json) -> (u16, Json) {
 }
 
 fn callback(env: &TestEnv, department: &str, body: Json) -> (u16, Json) {
-    let bytes = serde_json::to_vec(&body).unwrap();
     let id = format!("msg_{}", rand::random::<u64>());
-    let ts = env.now.get() / 1000;
-    let mut req = request("POST", &format!("/api/callbacks/{department}"), None, None);
-    req.headers
-        .push(("content-type".into(), "application/json".into()));
-    req.headers.push(("webhook-id".into(), id.clone()));
-    req.headers
-        .push(("webhook-timestamp".into(), ts.to_string()));
-    req.headers.push((
-        "webhook-signature".into(),
-        webhook::sign(SECRET, &id, ts, &bytes).unwrap(),
-    ));
-    req.body = bytes;
-    call(env, req)
+    call(
+        env,
+        super::testkit::signed_callback(env, department, SECRET, &id, &body),
+    )
 }
 
 fn status_of(env: &TestEnv, id: &str) -> Json {
