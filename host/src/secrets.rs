@@ -12,9 +12,15 @@ use rand::Rng;
 
 use crate::native::env_variable;
 
-/// Variables the host makes sure exist: the two service tokens, and the key that signs staff
-/// session tokens (`session_keys`, one key here; a list on rotation).
-pub const TOKENS: [&str; 3] = ["operator_token", "admin_token", "session_keys"];
+/// Variables the host makes sure exist: the two service tokens, the key that signs staff
+/// session tokens (`session_keys`, one key here; a list on rotation), and the password of the
+/// demo city's staff accounts (not a Spin variable: only the native host makes those accounts).
+pub const TOKENS: [&str; 4] = [
+    "operator_token",
+    "admin_token",
+    "session_keys",
+    "demo_staff_password",
+];
 
 /// Generated variables nobody needs to type, and so never printed.
 pub const UNPRINTED: [&str; 1] = ["session_keys"];

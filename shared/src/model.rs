@@ -55,16 +55,16 @@ impl Wgs84Point {
     pub fn parse(lat: f64, lng: f64, crs: Crs) -> Result<Wgs84Point, Vec<FieldError>> {
         let mut errors = Vec::new();
         if !lat.is_finite() || !(-90.0..=90.0).contains(&lat) {
-            errors.push(FieldError::new(
-                "lat",
-                "latitude must be between -90 and 90",
-            ));
+            errors.push(
+                FieldError::new("lat", "latitude must be between -90 and 90")
+                    .with_code("out_of_range"),
+            );
         }
         if !lng.is_finite() || !(-180.0..=180.0).contains(&lng) {
-            errors.push(FieldError::new(
-                "lng",
-                "longitude must be between -180 and 180",
-            ));
+            errors.push(
+                FieldError::new("lng", "longitude must be between -180 and 180")
+                    .with_code("out_of_range"),
+            );
         }
         if !errors.is_empty() {
             return Err(errors);
@@ -261,7 +261,9 @@ fn optional_text(
 ) -> Option<String> {
     let v = value.as_deref().map(str::trim).filter(|s| !s.is_empty())?;
     if v.chars().count() > max {
-        errors.push(FieldError::new(field, format!("at most {max} characters")));
+        errors.push(
+            FieldError::new(field, format!("at most {max} characters")).with_code("too_long"),
+        );
     }
     Some(v.to_owned())
 }
@@ -272,31 +274,38 @@ impl ReportInput {
         let mut errors = Vec::new();
         let category = self.category.as_deref().map(str::trim).unwrap_or("");
         if category.is_empty() {
-            errors.push(FieldError::new("category", "choose a category"));
+            errors.push(FieldError::new("category", "choose a category").with_code("required"));
         } else if category.len() > 64
             || !category
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
         {
-            errors.push(FieldError::new("category", "not a category code"));
+            errors.push(FieldError::new("category", "not a category code").with_code("invalid"));
         }
         let description = self.description.as_deref().map(str::trim).unwrap_or("");
         let len = description.chars().count();
         if len < DESCRIPTION_MIN {
-            errors.push(FieldError::new(
-                "description",
-                format!("describe the problem in at least {DESCRIPTION_MIN} characters"),
-            ));
+            errors.push(
+                FieldError::new(
+                    "description",
+                    format!("describe the problem in at least {DESCRIPTION_MIN} characters"),
+                )
+                .with_code(if len == 0 { "required" } else { "too_short" }),
+            );
         } else if len > DESCRIPTION_MAX {
-            errors.push(FieldError::new(
-                "description",
-                format!("at most {DESCRIPTION_MAX} characters"),
-            ));
+            errors.push(
+                FieldError::new(
+                    "description",
+                    format!("at most {DESCRIPTION_MAX} characters"),
+                )
+                .with_code("too_long"),
+            );
         }
         let crs = match self.crs.as_deref() {
             None => Crs::Wgs84,
             Some(s) => Crs::parse(s).unwrap_or_else(|| {
-                errors.push(FieldError::new("crs", "one of wgs84, gcj02, bd09"));
+                errors
+                    .push(FieldError::new("crs", "one of wgs84, gcj02, bd09").with_code("invalid"));
                 Crs::Wgs84
             }),
         };
@@ -306,10 +315,14 @@ impl ReportInput {
                 .ok(),
             (lat, lng) => {
                 if lat.is_none() {
-                    errors.push(FieldError::new("lat", "the location is required"));
+                    errors.push(
+                        FieldError::new("lat", "the location is required").with_code("required"),
+                    );
                 }
                 if lng.is_none() {
-                    errors.push(FieldError::new("lng", "the location is required"));
+                    errors.push(
+                        FieldError::new("lng", "the location is required").with_code("required"),
+                    );
                 }
                 None
             }
@@ -326,10 +339,13 @@ impl ReportInput {
             let digits: String = phone.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
             let body = digits.strip_prefix('+').unwrap_or(&digits);
             if !(7..=20).contains(&body.len()) || !body.bytes().all(|b| b.is_ascii_digit()) {
-                errors.push(FieldError::new(
-                    "contact_phone",
-                    "7 to 20 digits, optionally starting with +",
-                ));
+                errors.push(
+                    FieldError::new(
+                        "contact_phone",
+                        "7 to 20 digits, optionally starting with +",
+                    )
+                    .with_code("invalid"),
+                );
             }
         }
         let channel = match self.channel.as_deref() {
@@ -337,7 +353,9 @@ impl ReportInput {
             Some("qr") => Channel::Qr,
             Some("patrol") => Channel::Patrol,
             Some(_) => {
-                errors.push(FieldError::new("channel", "one of web, qr, patrol"));
+                errors.push(
+                    FieldError::new("channel", "one of web, qr, patrol").with_code("invalid"),
+                );
                 Channel::Web
             }
         };

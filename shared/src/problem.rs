@@ -222,6 +222,10 @@ impl Problem {
 pub struct FieldError {
     pub field: String,
     pub message: String,
+    /// A stable word for the broken rule (`required`, `too_short`, ...), where pages need one to
+    /// say it in the reader's language; the message stays English.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<&'static str>,
 }
 
 impl FieldError {
@@ -229,7 +233,13 @@ impl FieldError {
         FieldError {
             field: field.to_owned(),
             message: message.into(),
+            code: None,
         }
+    }
+
+    pub fn with_code(mut self, code: &'static str) -> Self {
+        self.code = Some(code);
+        self
     }
 }
 

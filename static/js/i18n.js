@@ -379,6 +379,15 @@ const en = {
 
 export const dictionaries = { zh, en };
 
+/**
+ * Adds a page's own keys (staff pages keep theirs in js/i18n-<page>.js), so each page carries
+ * only the text it shows. Call before initI18n().
+ */
+export function extend(moreZh, moreEn) {
+  Object.assign(zh, moreZh);
+  Object.assign(en, moreEn);
+}
+
 let current = readStored();
 
 function readStored() {
@@ -435,7 +444,10 @@ export function apply(root = document) {
 }
 
 /** Applies the stored language and wires the switch button. Call once per page. */
+let wired = false;
 export function initI18n() {
   apply();
+  if (wired) return;
+  wired = true;
   document.getElementById('lang-switch')?.addEventListener('click', () => setLang(current === 'zh' ? 'en' : 'zh'));
 }
