@@ -356,7 +356,8 @@ impl App {
             Some(Component::Ingest) => block_on(api::ingest::handle(env, request)),
             Some(Component::Open311) => block_on(api::open311::handle(env, request)),
             Some(Component::StaticFiles) => {
-                statics::serve(&request, |rel| read_static(&self.static_dir, rel))
+                let map = block_on(statics::map_config(env));
+                statics::serve(&request, &map, |rel| read_static(&self.static_dir, rel))
             }
             None => Problem::no_route(&request.method, &request.path).into_response(),
         }

@@ -19,7 +19,7 @@ pub const MAX_ITEMS: usize = 4;
 const MAX_URL_CHARS: usize = 2000;
 
 /// One item of a callback's `evidence` list: `data` (base64 of the image) or `url`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct EvidenceInput {
     pub data: Option<String>,
@@ -214,17 +214,23 @@ pub struct Prepared {
 
 /// Checks and cleans a callback's evidence; every problem is listed at once (422).
 pub fn prepare(items: &[EvidenceInput]) -> Result<Vec<Prepared>, Problem> {
+    prepare_list(items, "evidence", MAX_ITEMS)
+}
+
+/// [`prepare`] for a list under another name (a report's `photos`) and count.
+pub fn prepare_list(
+    items: &[EvidenceInput],
+    list: &str,
+    max: usize,
+) -> Result<Vec<Prepared>, Problem> {
     let mut errors = Vec::new();
-    if items.len() > MAX_ITEMS {
-        errors.push(FieldError::new(
-            "evidence",
-            format!("at most {MAX_ITEMS} items"),
-        ));
+    if items.len() > max {
+        errors.push(FieldError::new(list, format!("at most {max} items")));
         return Err(Problem::validation(errors));
     }
     let mut out = Vec::new();
     for (n, item) in items.iter().enumerate() {
-        let field = |name: &str| format!("evidence[{n}].{name}");
+        let field = |name: &str| format!("{list}[{n}].{name}");
         let caption = item
             .caption
             .as_deref()
@@ -368,6 +374,45 @@ pub async fn store<D: Database>(
     Ok(refs)
 }
 
+/// Who stored the reporter's own photos: the public view shows these, and only these.
+pub const REPORTER: &str = "reporter";
+
+// In the order they were sent (rowid: insertion order; ids share a millisecond).
+const BY_SOURCE: &str = "SELECT id, caption FROM evidence WHERE case_id = ? AND source = ? \
+     AND bytes IS NOT NULL ORDER BY event_seq, rowid";
+const BY_ID_AND_SOURCE: &str = "SELECT content_type, bytes FROM evidence WHERE case_id = ? AND id = ? \
+     AND source = ? AND bytes IS NOT NULL";
+
+/// The ids and captions of a case's images from one source (index `evidence_by_case`).
+pub async fn list_from<D: Database>(
+    db: &D,
+    case_id: &str,
+    source: &str,
+) -> Result<Vec<(String, Option<String>)>, StoreError> {
+    let rows = db
+        .execute(BY_SOURCE, &[case_id.into(), source.into()])
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.text("id")?, r.opt_text("caption")?)))
+        .collect()
+}
+
+/// One image of a case from one source: its content type and bytes.
+pub async fn fetch_from<D: Database>(
+    db: &D,
+    case_id: &str,
+    id: &str,
+    source: &str,
+) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+    let rows = db
+        .execute(
+            BY_ID_AND_SOURCE,
+            &[case_id.into(), id.into(), source.into()],
+        )
+        .await?;
+    image_of(rows)
+}
+
 /// A stored image of a case: its content type and bytes.
 pub async fn fetch<D: Database>(
     db: &D,
@@ -375,6 +420,10 @@ pub async fn fetch<D: Database>(
     id: &str,
 ) -> Result<Option<(String, Vec<u8>)>, StoreError> {
     let rows = db.execute(BY_ID, &[case_id.into(), id.into()]).await?;
+    image_of(rows)
+}
+
+fn image_of(rows: crate::ports::Rows) -> Result<Option<(String, Vec<u8>)>, StoreError> {
     let Some(row) = rows.first() else {
         return Ok(None);
     };

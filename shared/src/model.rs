@@ -11,6 +11,8 @@ pub const DESCRIPTION_MIN: usize = 5;
 pub const DESCRIPTION_MAX: usize = 2000;
 pub const ADDRESS_MAX: usize = 200;
 pub const CONTACT_NAME_MAX: usize = 50;
+/// Photos a citizen may attach to a report.
+pub const PHOTOS_MAX: usize = 3;
 
 /// The coordinate reference systems a point may come in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -237,6 +239,13 @@ pub struct ReportInput {
     pub contact_phone: Option<String>,
     pub channel: Option<String>,
     pub asset_id: Option<String>,
+    /// Up to [`PHOTOS_MAX`] images as base64 `data` (the browser downscales them and drops their
+    /// metadata; the server strips it again from the bytes, see `evidence::prepare`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub photos: Vec<crate::evidence::EvidenceInput>,
+    /// The report form's honeypot, a field people never see: filled in only by bots.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub website: Option<String>,
 }
 
 /// A report that passed every check but the ones that need storage (category exists, cell found).
@@ -360,6 +369,28 @@ impl ReportInput {
             }
         };
         let asset_id = optional_text(&self.asset_id, "asset_id", 64, &mut errors);
+        if self
+            .website
+            .as_deref()
+            .is_some_and(|w| !w.trim().is_empty())
+        {
+            errors.push(FieldError::new("website", "leave this field empty").with_code("honeypot"));
+        }
+        if self.photos.len() > PHOTOS_MAX {
+            errors.push(
+                FieldError::new("photos", format!("at most {PHOTOS_MAX} photos"))
+                    .with_code("too_many"),
+            );
+        }
+        for (n, photo) in self.photos.iter().enumerate() {
+            // A citizen's photo comes with the report; OneGrid fetches no links for citizens.
+            if photo.data.as_deref().is_none_or(str::is_empty) || photo.url.is_some() {
+                errors.push(
+                    FieldError::new(&format!("photos[{n}]"), "a photo is base64 `data`")
+                        .with_code("invalid"),
+                );
+            }
+        }
         match point {
             Some(point) if errors.is_empty() => Ok(Report {
                 category: category.to_owned(),

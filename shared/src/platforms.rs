@@ -317,6 +317,9 @@ impl Inbound {
             contact_phone: phone.filter(|p| !p.is_empty()),
             channel: None,
             asset_id: None,
+            // Other platforms' photos are links we do not fetch; they stay in the payload.
+            photos: Vec::new(),
+            website: None,
         })
     }
 }

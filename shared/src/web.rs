@@ -14,12 +14,20 @@ pub const MAX_MAP_BODY_BYTES: usize = 32 * 1024 * 1024;
 /// Department callbacks may carry up to four photos of 2 MiB in base64 (`evidence`).
 pub const MAX_CALLBACK_BODY_BYTES: usize = 12 * 1024 * 1024;
 
+/// Routes that take photos in their JSON (citizens' reports, a desk's moves): up to three or
+/// four pictures, each downscaled in the browser to well under 1 MiB, in base64.
+pub const MAX_PHOTO_BODY_BYTES: usize = 6 * 1024 * 1024;
+
 /// The body limit of a route, by its path; the adapters call this before reading a body.
 pub fn body_limit(path: &str) -> usize {
     if path == "/api/admin/grids" {
         MAX_MAP_BODY_BYTES
     } else if path.starts_with("/api/callbacks/") {
         MAX_CALLBACK_BODY_BYTES
+    } else if path == "/api/reports"
+        || (path.starts_with("/api/cases/") && path.ends_with("/moves"))
+    {
+        MAX_PHOTO_BODY_BYTES
     } else {
         MAX_BODY_BYTES
     }

@@ -7,12 +7,15 @@ import { t, has, initI18n, onLangChange } from './i18n.js';
 import { request, slugOf } from './api.js';
 import { validateReport, buildReport, parseCoord, splitPair, charCount, CRS, LIMITS } from './validate.js';
 import { localName, chainText } from './format.js';
+import { loadRules, checkBody, ruleLimits } from './rules.js';
+import { categoryIcon } from './icons.js';
+import { downscale, PHOTO_LIMIT } from './photos.js';
 
 const $ = (id) => document.getElementById(id);
 const form = $('report-form');
 
 // Fields in page order; ids equal the API's field names so server errors map one to one.
-const FIELDS = ['category', 'description', 'lat', 'lng', 'crs', 'address', 'contact_name', 'contact_phone'];
+const FIELDS = ['category', 'description', 'lat', 'lng', 'crs', 'photos', 'address', 'contact_name', 'contact_phone'];
 // Where a summary link for an error should take the reader.
 const FOCUS_TARGET = { location: 'lat' };
 
@@ -30,45 +33,73 @@ let grid = null;                 // null | {state: 'loading'|'ok'|'outside'|'fai
 let locateMsg = null;            // {key, vars} under the "use my location" button
 let lookupCtrl = null;
 let busy = false;
+let rulesReady = false;          // the wasm rules loaded: check before sending
+let photos = [];                 // [{name, data (base64 JPEG), url (object URL for the preview), bytes}]
+let photosMsg = null;            // {key, vars} under the photo picker
+let assetInfo = null;            // GET /api/assets/{id}, for the QR landing card
+let map = null;                  // the map (js/../build/map.js), when it loaded
+let shownArea = null;            // the community whose cells the map shows
 
 // ---------- rendering
 
+function selectedCategory() {
+  return form.querySelector('input[name="category"]:checked')?.value || '';
+}
+
+// Tiles with an icon, grouped by kind as the city-management standard does (components, i.e.
+// things, and events), narrowed by the search box; the chosen one always stays in view.
 function renderCategories() {
-  const select = $('category');
-  const keep = select.value || wantedCategory || '';
-  const placeholder = categoriesState === 'ok' ? 'category.choose' : 'category.loading';
-  select.replaceChildren(new Option(t(placeholder), ''));
-  // Group by kind as the city-management standard does: components (things) and events.
+  const box = $('category');
+  const keep = selectedCategory() || wantedCategory || '';
+  const query = $('category-search').value.trim().toLowerCase();
+  const matches = (c) => !query || [c.name_zh, c.name_en, c.code, c.major].some((x) => String(x || '').toLowerCase().includes(query));
+  box.replaceChildren();
   const groups = new Map();
   for (const c of categories) {
+    if (!matches(c) && c.code !== keep) continue;
     const kind = c.kind === 'component' || c.kind === 'event' ? c.kind : 'other';
     if (!groups.has(kind)) groups.set(kind, []);
     groups.get(kind).push(c);
   }
   for (const kind of ['component', 'event', 'other']) {
     if (!groups.has(kind)) continue;
-    const group = document.createElement('optgroup');
-    group.label = t(`category.group.${kind}`);
-    for (const c of groups.get(kind)) group.append(new Option(localName(c), c.code));
-    select.append(group);
+    const heading = document.createElement('p');
+    heading.className = 'category-group';
+    heading.textContent = t(`category.group.${kind}`);
+    box.append(heading);
+    for (const c of groups.get(kind)) {
+      const label = document.createElement('label');
+      label.className = 'category-tile';
+      const radio = document.createElement('input');
+      radio.type = 'radio';
+      radio.name = 'category';
+      radio.value = c.code;
+      radio.checked = c.code === keep;
+      const name = document.createElement('span');
+      name.textContent = localName(c);
+      label.append(radio, categoryIcon(c.code), name);
+      box.append(label);
+    }
   }
-  if (categories.some((c) => c.code === keep)) {
-    select.value = keep;
-    wantedCategory = null;
-  }
-  $('category-status').textContent = categoriesState === 'failed' ? t('category.failed') : '';
+  if (categories.some((c) => c.code === keep)) wantedCategory = null;
+  const none = categoriesState === 'ok' && !box.querySelector('input');
+  $('category-status').textContent = categoriesState === 'failed' ? t('category.failed')
+    : categoriesState === 'loading' ? t('category.loading')
+      : none ? t('category.none') : '';
   $('category-retry').hidden = categoriesState !== 'failed';
 }
 
 function renderCounter() {
   const n = charCount($('description').value.trim());
   const counter = $('description-count');
-  counter.textContent = t('report.counter', { n });
-  counter.classList.toggle('is-over', n > LIMITS.descriptionMax);
+  const max = ruleLimits()?.description_max ?? LIMITS.descriptionMax;
+  counter.textContent = t('report.counter', { n, max });
+  counter.classList.toggle('is-over', n > max);
 }
 
+// Our words where we have them (in the reader's language), else the rule's own message.
 function messageOf(err) {
-  return err.text || t(err.key, err.vars);
+  return err.key && has(err.key) ? t(err.key, err.vars) : err.text || t('err.server');
 }
 
 function renderErrors() {
@@ -142,8 +173,50 @@ function renderLocate() {
 }
 
 function renderAsset() {
-  $('asset-note').hidden = !asset;
-  if (asset) $('asset-note').textContent = t('report.asset', { asset });
+  const card = $('asset-card');
+  card.hidden = !asset;
+  if (!asset) return;
+  $('asset-id').textContent = t('report.asset', { asset });
+  if (!assetInfo) {
+    $('asset-name').textContent = t('asset.loading');
+    return;
+  }
+  $('asset-name').textContent = assetInfo.name || asset;
+  $('asset-place').textContent = chainText(Array.isArray(assetInfo.chain) ? assetInfo.chain : []);
+  const buttons = (assetInfo.categories || []).map((c) => {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'category-tile asset-category';
+    b.dataset.code = c.code;
+    const name = document.createElement('span');
+    name.textContent = localName(c);
+    b.append(categoryIcon(c.code), name);
+    return b;
+  });
+  $('asset-categories').replaceChildren(...buttons);
+}
+
+function renderPhotos() {
+  const items = photos.map((p, i) => {
+    const li = document.createElement('li');
+    const img = document.createElement('img');
+    img.src = p.url;
+    img.alt = t('photos.alt', { n: i + 1 });
+    const size = document.createElement('span');
+    size.className = 'small';
+    size.textContent = t('photos.size', { kb: Math.round(p.bytes / 1024) });
+    const remove = document.createElement('button');
+    remove.type = 'button';
+    remove.className = 'btn btn-secondary btn-small';
+    remove.dataset.remove = String(i);
+    remove.textContent = t('photos.remove');
+    remove.setAttribute('aria-label', t('photos.removeLabel', { n: i + 1 }));
+    li.append(img, size, remove);
+    return li;
+  });
+  $('photo-list').replaceChildren(...items);
+  $('photos').disabled = photos.length >= PHOTO_LIMIT;
+  $('photos-status').textContent = photosMsg ? t(photosMsg.key, photosMsg.vars) : '';
 }
 
 function renderAll() {
@@ -153,14 +226,20 @@ function renderAll() {
   renderGrid();
   renderLocate();
   renderAsset();
+  renderPhotos();
 }
 
 // ---------- reading and checking the form
 
 function readValues() {
   const v = {};
-  for (const field of FIELDS) v[field] = $(field).value;
+  for (const field of FIELDS) v[field] = field === 'category' ? selectedCategory() : field === 'photos' ? '' : $(field).value;
+  v.website = $('website').value;
   return v;
+}
+
+function check(values) {
+  return validateReport(values, knownCodes(), rulesReady ? checkBody : null, photos.length);
 }
 
 function knownCodes() {
@@ -171,7 +250,7 @@ function knownCodes() {
 // goes away as soon as it is fixed (and not before).
 function recheck(field) {
   if (!(field in errors)) return;
-  const fresh = validateReport(readValues(), knownCodes());
+  const fresh = check(readValues());
   if (fresh[field]) errors[field] = fresh[field];
   else delete errors[field];
   renderErrors();
@@ -213,7 +292,10 @@ async function lookupGrid() {
     return; // cancelled: a newer lookup for a newer point is on its way
   }
   if (ctrl.signal.aborted) return;
-  if (res.ok && res.data?.cell) grid = { state: 'ok', data: res.data };
+  if (res.ok && res.data?.cell) {
+    grid = { state: 'ok', data: res.data };
+    showOnMap(res.data);
+  }
   else if (slugOf(res.problem) === 'outside-jurisdiction') grid = { state: 'outside', detail: res.problem.detail };
   else grid = { state: 'failed' };
   renderGrid();
@@ -223,7 +305,7 @@ async function submit(event) {
   event.preventDefault();
   if (busy) return;
   const values = readValues();
-  errors = validateReport(values, knownCodes());
+  errors = check(values);
   problem = null;
   summaryShown = true;
   renderErrors();
@@ -233,7 +315,8 @@ async function submit(event) {
   }
 
   setBusy(true);
-  const res = await request('POST', '/reports', buildReport(values, asset ? 'qr' : 'web', asset));
+  const body = buildReport(values, asset ? 'qr' : 'web', asset, photos.map((p) => ({ data: p.data })));
+  const res = await request('POST', '/reports', body);
   setBusy(false);
   if (res.ok && res.data?.tracking_code) {
     showResult(res.data);
@@ -258,7 +341,10 @@ function applyFailure(res) {
   // With a list of field errors the detail only repeats them, so show the title alone.
   const words = p.errors.length ? [p.title] : [p.title, p.detail];
   problem = { heading, line: words.filter(Boolean).join(' — ') };
-  for (const { field, message } of p.errors) errors[field] = message ? { text: message } : { key: 'err.server' };
+  for (const { field, message } of p.errors) {
+    const name = field.replace(/\[\d+\].*$/, ''); // photos[1].data → photos
+    errors[name] = message ? { text: message } : { key: 'err.server' };
+  }
   if (slug === 'outside-jurisdiction') {
     errors.location = { key: 'grid.outside' };
     grid = { state: 'outside', detail: p.detail };
@@ -282,6 +368,10 @@ function showResult(data) {
   $('result-code').textContent = data.tracking_code;
   $('result-secret').textContent = data.secret || '';
   $('result-secret-box').hidden = !data.secret;
+  // Kept on this device too, so the tracking page can fill it in for the rating later.
+  try {
+    if (data.secret) localStorage.setItem(`onegrid.secret.${data.tracking_code}`, data.secret);
+  } catch { /* private mode: the person keeps it themselves */ }
   $('result-link').href = `track.html?code=${encodeURIComponent(data.tracking_code)}`;
   const g = data.grid;
   const chain = g ? chainText([...(Array.isArray(g.chain) ? g.chain : []), g]) : '';
@@ -289,6 +379,114 @@ function showResult(data) {
   $('result-grid-line').hidden = !chain;
   $('copy-status').textContent = '';
   $('result-title').focus();
+}
+
+// ---------- photos, the asset, the map
+
+// Each photo is downscaled and re-encoded in the browser (photos.js): smaller to send on a
+// phone's connection, and the re-encoding leaves the EXIF block, with its GPS position, behind.
+async function addPhotos(input) {
+  const files = [...input.files];
+  input.value = '';
+  const room = PHOTO_LIMIT - photos.length;
+  const taken = files.slice(0, Math.max(room, 0));
+  photosMsg = files.length > room ? { key: 'photos.tooMany', vars: { max: PHOTO_LIMIT } } : { key: 'photos.busy' };
+  renderPhotos();
+  for (const file of taken) {
+    try {
+      photos.push(await downscale(file));
+    } catch {
+      photosMsg = { key: 'photos.unreadable', vars: { name: file.name } };
+    }
+  }
+  if (photosMsg?.key === 'photos.busy') photosMsg = { key: 'photos.ready', vars: { n: photos.length } };
+  delete errors.photos;
+  renderPhotos();
+  renderErrors();
+}
+
+function clearPhotos() {
+  for (const p of photos) URL.revokeObjectURL(p.url);
+  photos = [];
+  photosMsg = null;
+}
+
+async function loadAsset() {
+  if (!asset) return;
+  renderAsset();
+  const res = await request('GET', `/assets/${encodeURIComponent(asset)}`);
+  if (!res.ok) {
+    $('asset-name').textContent = t('asset.unknown');
+    return;
+  }
+  assetInfo = res.data;
+  const point = assetInfo.point;
+  // The place of the thing scanned, unless the person already set one.
+  if (point && !$('lat').value && !$('lng').value) {
+    $('lat').value = String(point.lat);
+    $('lng').value = String(point.lng);
+    $('crs').value = 'wgs84';
+    lookupGrid();
+  }
+  if (!selectedCategory() && !wantedCategory && assetInfo.categories?.[0]) {
+    wantedCategory = assetInfo.categories[0].code;
+    renderCategories();
+  }
+  renderAsset();
+}
+
+// The map is a help, not a requirement: without its bundle or tiles the form works by
+// location or typed coordinates.
+async function loadMap() {
+  let config = {};
+  try {
+    const res = await fetch('config.json');
+    if (res.ok) config = (await res.json()).map || {};
+  } catch { /* no configuration: no tiles */ }
+  let module;
+  try {
+    module = await import('../build/map.js');
+  } catch {
+    return;
+  }
+  $('map-box').hidden = false;
+  map = module.createMap($('map'), {
+    tiles: config.tiles,
+    attribution: config.attribution,
+    label: t('map.label'),
+    onPick: (lat, lng) => {
+      $('lat').value = lat.toFixed(6);
+      $('lng').value = lng.toFixed(6);
+      $('crs').value = 'wgs84';
+      for (const f of ['lat', 'lng', 'crs', 'location']) delete errors[f];
+      renderErrors();
+      lookupGrid();
+    },
+  });
+  document.documentElement.dataset.map = config.tiles ? 'tiles' : 'cells';
+  if (grid?.state === 'ok') {
+    showOnMap(grid.data);
+    return;
+  }
+  // No place yet: show the cells around the map's starting point, so there is something to tap.
+  const c = map.map.getCenter();
+  const res = await request('GET', `/grid/lookup?lat=${c.lat}&lng=${c.lng}`);
+  if (res.ok && grid?.state !== 'ok') showOnMap({ chain: res.data.chain });
+}
+
+// The point on WGS-84 (the lookup converts GCJ-02 and BD-09), and the cells of its community.
+function showOnMap(data) {
+  if (!map) return;
+  if (data.point) map.setPoint(data.point.lat, data.point.lng);
+  const community = (data.chain || []).find((c) => c.level === 'community');
+  if (community) showArea(community.code, !data.point);
+}
+
+async function showArea(code, fit = true) {
+  if (!map || !code || code === shownArea) return;
+  shownArea = code;
+  const res = await request('GET', `/grids/${encodeURIComponent(code)}.geojson`);
+  if (res.ok && res.data) map.showCells(res.data, { fit });
 }
 
 // ---------- start over, prefill, geolocation
@@ -316,6 +514,7 @@ function startOver() {
   summaryShown = false;
   grid = null;
   locateMsg = null;
+  clearPhotos();
   applyPrefill();
   renderAll();
   $('page-heading').focus();
@@ -374,13 +573,15 @@ renderAll();
 
 form.addEventListener('submit', submit);
 form.addEventListener('input', (e) => {
-  const field = e.target.id;
+  if (e.target.id === 'category-search') return renderCategories();
+  const field = e.target.name === 'category' ? 'category' : e.target.id;
   if (field === 'description') renderCounter();
   if (field === 'lat' || field === 'lng') delete errors.location;
   recheck(field);
 });
 form.addEventListener('change', (e) => {
-  const field = e.target.id;
+  if (e.target.id === 'photos') return addPhotos(e.target);
+  const field = e.target.name === 'category' ? 'category' : e.target.id;
   if (field === 'lat') {
     // A pasted "24.48, 118.09" fills both boxes.
     const pair = splitPair($('lat').value);
@@ -408,5 +609,35 @@ $('result').addEventListener('click', (e) => {
   if (button) copyFrom(button);
 });
 
+$('photo-list').addEventListener('click', (e) => {
+  const button = e.target.closest('button[data-remove]');
+  if (!button) return;
+  const [gone] = photos.splice(Number(button.dataset.remove), 1);
+  URL.revokeObjectURL(gone.url);
+  photosMsg = null;
+  delete errors.photos;
+  renderPhotos();
+  renderErrors();
+  $('photos').focus();
+});
+$('asset-categories').addEventListener('click', (e) => {
+  const button = e.target.closest('button[data-code]');
+  if (!button) return;
+  wantedCategory = button.dataset.code;
+  $('category-search').value = '';
+  renderCategories();
+  delete errors.category;
+  renderErrors();
+  $('description').focus();
+});
+$('map-centre-btn').addEventListener('click', () => map?.pickCentre());
+
 applyPrefill();
 loadCategories();
+loadAsset();
+loadRules().then((ok) => {
+  rulesReady = ok;
+  document.documentElement.dataset.rules = ok ? 'wasm' : 'server';
+  renderCounter();
+});
+loadMap();

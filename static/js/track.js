@@ -70,6 +70,21 @@ function render() {
 
   $('case').hidden = view?.kind !== 'case';
   if (view?.kind === 'case') renderCase(view.data, view.code);
+  renderRating();
+}
+
+// The rating form shows once the case is closed; after rating, the rating itself.
+function renderRating() {
+  const data = view?.kind === 'case' ? view.data : null;
+  const box = $('rating');
+  box.hidden = !data || !(data.status === 'closed' || data.rating);
+  if (box.hidden) return;
+  const done = data.rating || rated;
+  $('rating-form').hidden = Boolean(done);
+  $('rating-done').hidden = !done;
+  if (done) $('rating-done').textContent = t('rating.thanks', { rating: t(`rating.${done.rating || done}`) });
+  const secret = $('rating-secret');
+  if (!secret.value) secret.value = storedSecret(data.tracking_code) || '';
 }
 
 function renderCase(data, code) {
@@ -86,6 +101,29 @@ function renderCase(data, code) {
   const department = departmentName(data.department);
   $('case-department-row').hidden = !department;
   $('case-department').textContent = department;
+  const open = data.deadline && !['closed', 'evaluated', 'rejected', 'merged'].includes(data.status);
+  $('case-deadline-row').hidden = !open;
+  if (open) {
+    $('case-deadline').textContent = formatTime(data.deadline);
+    const light = $('case-light');
+    light.className = `light light-${data.light || 'green'}`;
+    light.textContent = t(`light.${data.light || 'green'}`);
+  }
+  $('case-description').textContent = data.description || '';
+  const photos = Array.isArray(data.photos) ? data.photos : [];
+  $('case-photos-box').hidden = !photos.length;
+  $('case-photos').replaceChildren(...photos.map((p, i) => {
+    const li = document.createElement('li');
+    const a = document.createElement('a');
+    a.href = p.href;
+    const img = document.createElement('img');
+    img.src = p.href;
+    img.alt = p.caption || t('photos.alt', { n: i + 1 });
+    img.loading = 'lazy';
+    a.append(img);
+    li.append(a);
+    return li;
+  }));
 
   // Oldest first: the page reads as the story of the case, and the badge already says "now".
   const events = (Array.isArray(data.timeline) ? data.timeline : [])
@@ -149,6 +187,46 @@ async function lookup({ moveFocus }) {
   if (moveFocus && view.kind === 'case') $('case-title').focus();
 }
 
+// ---------- rating
+
+let rated = null; // {rating} after this page rated
+
+function storedSecret(code) {
+  try {
+    return localStorage.getItem(`onegrid.secret.${code}`);
+  } catch {
+    return null;
+  }
+}
+
+async function rate(event) {
+  event.preventDefault();
+  const data = view?.data;
+  const rating = $('rating-form').querySelector('input[name="rating"]:checked')?.value;
+  const secret = $('rating-secret').value.trim();
+  const status = $('rating-status');
+  if (!rating || !secret) {
+    status.textContent = t(!rating ? 'rating.choose' : 'rating.needSecret');
+    return;
+  }
+  const button = $('rating-submit');
+  button.disabled = true;
+  const comment = $('rating-comment').value.trim();
+  const body = { secret, rating, ...(comment ? { comment } : {}) };
+  const res = await request('POST', `/reports/${encodeURIComponent(data.tracking_code)}/rating`, body);
+  button.disabled = false;
+  if (res.ok) {
+    rated = { rating };
+    status.textContent = '';
+    await lookup({ moveFocus: false });
+    $('rating-done').focus?.();
+    return;
+  }
+  status.textContent = res.status === 403 ? t('rating.wrongSecret')
+    : res.status === 0 ? t('common.network')
+      : [res.problem.title, res.problem.detail].filter(Boolean).join(' — ');
+}
+
 // ---------- wiring
 
 initI18n();
@@ -159,6 +237,7 @@ $('track-form').addEventListener('submit', (e) => {
   e.preventDefault();
   lookup({ moveFocus: true });
 });
+$('rating-form').addEventListener('submit', rate);
 $('code').addEventListener('input', () => {
   if (!codeError) return;
   codeError = null;

@@ -1,10 +1,10 @@
-// The rules of POST /api/reports (docs/api.md), checked in the browser so people see their
-// mistakes before sending. The server checks again and has the final word; keep both in step.
-// Pure functions only: no DOM, so they can be tested outside a browser.
+// The form side of POST /api/reports (docs/api.md): reading what people type into the body the
+// server takes, and checking it with the server's own rules (rules.js, the wasm module) before
+// sending. The server checks again and has the final word. Pure functions only: no DOM.
 
+// Shown beside fields before the rules load; the rules (ruleLimits) replace them.
 export const LIMITS = { descriptionMin: 5, descriptionMax: 2000, address: 200, contactName: 50 };
 export const CRS = ['wgs84', 'gcj02', 'bd09'];
-const PHONE = /^\+?\d{7,20}$/;
 const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
 
 /** Length in characters (code points), as the server counts, not UTF-16 units: 1 emoji = 1. */
@@ -34,35 +34,36 @@ export function normalizePhone(text) {
   return toHalfWidth(text).replace(/[\s\-()]/g, '');
 }
 
+// The rules' codes (shared/src/model.rs) → the last part of our message keys.
+const CODE_KEYS = { required: 'required', too_short: 'short', too_long: 'long', out_of_range: 'invalid', invalid: 'invalid', too_many: 'too_many' };
+
 /**
- * Checks the raw form values (strings). `knownCategories` is a Set of codes, or null when the
- * list is unknown. Returns {field: {key, vars}} for each broken rule; empty means "send it".
+ * Checks the raw form values (strings) with `check`, the server's own rules (rules.js's
+ * checkBody; null when they could not load), plus what only a form can get wrong: text that is
+ * no number in a coordinate box, a category that is not in the list (`knownCategories`, a Set,
+ * or null when the list is unknown). `photoCount` photos are checked by number only: their
+ * bytes are the server's to judge. Returns {field: {key, vars} | {text}}; empty means "send it".
  */
-export function validateReport(v, knownCategories) {
+export function validateReport(v, knownCategories, check, photoCount = 0) {
   const errors = {};
-  if (!v.category) errors.category = { key: 'err.category.required' };
-  else if (knownCategories && !knownCategories.has(v.category)) errors.category = { key: 'err.category.unknown' };
-
-  const n = charCount(v.description.trim());
-  if (n === 0) errors.description = { key: 'err.description.required' };
-  else if (n < LIMITS.descriptionMin) errors.description = { key: 'err.description.short' };
-  else if (n > LIMITS.descriptionMax) errors.description = { key: 'err.description.long', vars: { n } };
-
-  for (const [field, max] of [['lat', 90], ['lng', 180]]) {
-    const x = parseCoord(v[field]);
-    if (v[field].trim() === '') errors[field] = { key: `err.${field}.required` };
-    else if (x === null || x < -max || x > max) errors[field] = { key: `err.${field}.invalid` };
+  const body = buildReport(v, 'web', null);
+  if (photoCount) body.photos = Array.from({ length: photoCount }, () => ({ data: 'x' }));
+  const verdict = check ? check(body) : null;
+  for (const e of verdict?.errors || []) {
+    const field = e.field.replace(/\[\d+\]$/, ''); // photos[2] → photos
+    if (errors[field]) continue; // the first broken rule of a field is the one to fix first
+    const key = `err.${field}.${CODE_KEYS[e.code] || 'invalid'}`;
+    errors[field] = { key, text: e.message, vars: { n: charCount((v[field] || '').trim()) } };
   }
-
-  if (charCount(v.address.trim()) > LIMITS.address) errors.address = { key: 'err.address.long' };
-  if (charCount(v.contact_name.trim()) > LIMITS.contactName) errors.contact_name = { key: 'err.contact_name.long' };
-  const phone = normalizePhone(v.contact_phone);
-  if (phone && !PHONE.test(phone)) errors.contact_phone = { key: 'err.contact_phone.invalid' };
+  for (const field of ['lat', 'lng']) {
+    if (v[field].trim() !== '' && parseCoord(v[field]) === null) errors[field] = { key: `err.${field}.invalid` };
+  }
+  if (v.category && knownCategories && !knownCategories.has(v.category)) errors.category = { key: 'err.category.unknown' };
   return errors;
 }
 
 /** The JSON body for POST /api/reports from values that passed validateReport. Empty optionals are left out. */
-export function buildReport(v, channel, assetId) {
+export function buildReport(v, channel, assetId, photos = []) {
   const body = {
     category: v.category,
     description: v.description.trim(),
@@ -78,5 +79,8 @@ export function buildReport(v, channel, assetId) {
   if (name) body.contact_name = name;
   if (phone) body.contact_phone = phone;
   if (assetId) body.asset_id = assetId;
+  if (photos.length) body.photos = photos;
+  // The honeypot goes to the server too, which refuses a filled one (err.website.honeypot).
+  if (v.website) body.website = v.website;
   return body;
 }

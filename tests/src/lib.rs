@@ -595,7 +595,7 @@ fn start_host(
 }
 
 /// The workspace this crate lives in.
-fn workspace_dir() -> PathBuf {
+pub fn workspace_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("tests/ is inside the workspace")
@@ -603,7 +603,7 @@ fn workspace_dir() -> PathBuf {
 }
 
 /// `ONEGRID_BIN`, or the debug host of this workspace, built once per test binary.
-fn host_binary() -> PathBuf {
+pub fn host_binary() -> PathBuf {
     if let Some(bin) = std::env::var_os("ONEGRID_BIN").filter(|s| !s.is_empty()) {
         return PathBuf::from(bin);
     }

@@ -1,8 +1,9 @@
 //! The `static-files` component. Routes (spin.toml): `/...` (everything no other component
 //! claims) → [`onegrid::statics::serve`], reading `static/` from the files mount at `/`.
-//! It has no SQLite or key-value grant, so it opens neither.
+//! It has no SQLite or key-value grant, so it opens neither; it reads the map variables for
+//! `/config.json` and the CSP.
 
-use onegrid_spin::{read_request, write_response};
+use onegrid_spin::{SpinEnv, read_request, write_response};
 use spin_sdk::http::{IntoResponse, Request};
 
 /// Reads the request and answers it with a file of the mount (or a problem).
@@ -10,7 +11,10 @@ use spin_sdk::http::{IntoResponse, Request};
 async fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
     let resp = match read_request(req).await {
         Ok(req) => {
-            onegrid::statics::serve(&req, |rel_path| std::fs::read(format!("/{rel_path}")).ok())
+            let map = onegrid::statics::map_config(&SpinEnv::new()).await;
+            onegrid::statics::serve(&req, &map, |rel_path| {
+                std::fs::read(format!("/{rel_path}")).ok()
+            })
         }
         Err(refused) => refused,
     };

@@ -7,9 +7,9 @@ use super::{ready, respond};
 use crate::auth::{self, StaffRole};
 use crate::case::{Move, MoveInput, Role};
 use crate::cases::{self, Actor, PublicEvent, Reporter, in_transaction};
-use crate::model::{Channel, ReportInput, TrackingCode};
+use crate::model::{Channel, PHOTOS_MAX, ReportInput, TrackingCode};
 use crate::problem::FieldError;
-use crate::{ApiRequest, ApiResponse, Env, Problem, directory, grid, limits, privacy};
+use crate::{ApiRequest, ApiResponse, Env, Problem, directory, evidence, grid, limits, privacy};
 
 /// Answers every route of the `intake` component.
 pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
@@ -18,6 +18,7 @@ pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
         ("POST", ["api", "reports"]) => submit(env, &req).await,
         ("GET", ["api", "reports", code]) => track(env, &req, code).await,
         ("POST", ["api", "reports", code, "rating"]) => rate(env, &req, code).await,
+        ("GET", ["api", "reports", code, "photos", id]) => photo(env, &req, code, id).await,
         ("GET", ["api", "categories"]) => categories(env).await,
         ("GET", ["api", "health"]) => health(env).await,
         ("GET", ["api", "openapi.json"]) => Ok(openapi()),
@@ -27,6 +28,7 @@ pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
         (
             _,
             ["api", "reports", _]
+            | ["api", "reports", _, "photos", _]
             | ["api", "categories"]
             | ["api", "health"]
             | ["api", "openapi.json"],
@@ -60,6 +62,7 @@ async fn submit<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Proble
     };
     let input: ReportInput = req.json()?;
     let mut report = input.validate().map_err(Problem::validation)?;
+    let photos = evidence::prepare_list(&input.photos, "photos", PHOTOS_MAX)?;
     ready(env).await?;
     let reporter = match &patrol {
         Some(who) => {
@@ -93,8 +96,14 @@ async fn submit<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Proble
             cell.cell.code
         )));
     }
+    let now = env.now_ms();
+    // The photos are stored in the case's own transaction: a report that got its 201 has them.
     let (case, secret) =
-        cases::create(env, &report, &category, &cell, &reporter, env.now_ms()).await?;
+        cases::create_with(env, &report, &category, &cell, &reporter, now, async |id| {
+            evidence::store(env, &id, 1, evidence::REPORTER, &photos, now).await?;
+            Ok(())
+        })
+        .await?;
     let tracking = case.tracking_code.clone();
     let body = json!({
         "id": case.id,
@@ -108,6 +117,7 @@ async fn submit<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Proble
         },
         "links": {"self": format!("/api/reports/{tracking}"), "page": format!("/track.html?code={tracking}")},
         "probable_duplicate": !case.duplicate_candidates.is_empty(),
+        "photos": photos.len(),
     });
     Ok(ApiResponse::json(201, &body).with_header("location", format!("/api/reports/{tracking}")))
 }
@@ -153,6 +163,15 @@ async fn track<E: Env>(env: &E, req: &ApiRequest, code: &str) -> Result<ApiRespo
         Ok(code) => grid::detail(env, &code).await?,
         Err(_) => None,
     };
+    // Only the reporter's own photos are public; a department's result photos stay with staff.
+    let photos: Vec<_> = evidence::list_from(env, &case.id, evidence::REPORTER)
+        .await?
+        .into_iter()
+        .map(|(id, caption)| {
+            let href = format!("/api/reports/{}/photos/{id}", case.tracking_code);
+            json!({"id": id, "caption": caption, "href": href})
+        })
+        .collect();
     let timeline: Vec<PublicEvent> = events
         .iter()
         .map(|e| {
@@ -177,9 +196,32 @@ async fn track<E: Env>(env: &E, req: &ApiRequest, code: &str) -> Result<ApiRespo
         "channel": case.channel,
         "created_at": case.created_at,
         "updated_at": case.updated_at,
+        "photos": photos,
         "timeline": timeline,
     });
     Ok(ApiResponse::json(200, &body).with_header("cache-control", "no-store"))
+}
+
+/// One of the reporter's photos, by tracking code: counted like the tracking view.
+async fn photo<E: Env>(
+    env: &E,
+    req: &ApiRequest,
+    code: &str,
+    id: &str,
+) -> Result<ApiResponse, Problem> {
+    limits::check_client(env, req, limits::TRACK_PER_CLIENT).await?;
+    let code = TrackingCode::parse(code).ok_or_else(|| Problem::not_found("report", code))?;
+    ready(env).await?;
+    let case = cases::by_tracking_code(env, code.as_str())
+        .await?
+        .ok_or_else(|| Problem::not_found("report", code.as_str()))?;
+    let (content_type, bytes) = evidence::fetch_from(env, &case.id, id, evidence::REPORTER)
+        .await?
+        .ok_or_else(|| Problem::not_found("photo", id))?;
+    // Immutable once stored; private because a tracking code is the reporter's.
+    Ok(ApiResponse::new(200, &content_type, bytes)
+        .with_header("cache-control", "private, max-age=86400, immutable")
+        .with_header("x-content-type-options", "nosniff"))
 }
 
 async fn categories<E: Env>(env: &E) -> Result<ApiResponse, Problem> {

@@ -33,6 +33,8 @@ mod callbacks_tests;
 #[cfg(test)]
 pub(crate) mod ingest_tests;
 #[cfg(test)]
+mod intake_tests;
+#[cfg(test)]
 mod lifecycle_tests;
 #[cfg(test)]
 mod open311_tests;

@@ -282,6 +282,9 @@ impl Submission {
             contact_phone: phone.filter(|p| (7..=21).contains(&p.len())),
             channel: None,
             asset_id: None,
+            // Other platforms' photos are links we do not fetch; they stay in the payload.
+            photos: Vec::new(),
+            website: None,
         }
     }
 }

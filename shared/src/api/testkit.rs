@@ -76,7 +76,9 @@ pub fn call(env: &TestEnv, req: ApiRequest) -> ApiResponse {
             "open311" => api::open311::handle(env, req).await,
             "accounts" => api::accounts::handle(env, req).await,
             "indicators" => api::indicators::handle(env, req).await,
-            "static-files" => crate::statics::serve(&req, |_| None),
+            "static-files" => {
+                crate::statics::serve(&req, &crate::statics::MapConfig::default(), |_| None)
+            }
             other => panic!(
                 "spin.toml names a component the tests do not know: {other:?} for {}",
                 req.path

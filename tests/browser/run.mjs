@@ -1,0 +1,312 @@
+// OneGrid in a real browser (Playwright with the system's Chromium), end to end:
+//   a citizen on a phone: the inline validation (the wasm rules) refuses a bad report, then a
+//   report with a photo (its GPS EXIF gone before upload), picked on the map; the tracking page;
+//   an operator signs in, accepts and dispatches with the routing suggestion in the console;
+//   the department signs for it at its desk, and its system reports the result by a signed
+//   callback; the operator verifies and closes; the citizen rates; the dashboard draws.
+// Every page is screenshotted into tests/screenshots/. No page may load anything from outside
+// the app. Run by tests/tests/browser.rs (cargo test), or by hand:
+//   ONEGRID_BIN=target/debug/onegrid node tests/browser/run.mjs
+// Environment: ONEGRID_BIN (the host to start), CHROMIUM (default /usr/bin/chromium).
+
+import { spawn } from 'node:child_process';
+import { createHmac, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+// playwright-core is a package of web/ (installed by scripts/build-web).
+const { chromium } = createRequire(join(root, 'web', 'package.json'))('playwright-core');
+const shots = join(root, 'tests', 'screenshots');
+mkdirSync(shots, { recursive: true });
+
+const bin = process.env.ONEGRID_BIN || join(root, 'target', 'debug', 'onegrid');
+const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
+const GPS_MARKER = 'ONEGRID-TEST-GPS-24.48N-118.09E';
+
+// ---------- the app and a fake department
+
+async function freePort() {
+  const server = createServer();
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address();
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+async function startHost() {
+  const data = mkdtempSync(join(tmpdir(), 'onegrid-browser-'));
+  const port = await freePort();
+  const child = spawn(bin, ['--listen', `127.0.0.1:${port}`, '--data', data, '--static', join(root, 'static')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  child.stdout.on('data', (d) => { log += d; });
+  child.stderr.on('data', (d) => { log += d; });
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(`${base}/api/health`)).ok) break;
+    } catch { /* not up yet */ }
+    if (child.exitCode !== null) throw new Error(`the host exited:\n${log}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const secrets = JSON.parse(readFileSync(join(data, 'secrets.json'), 'utf8'));
+  return { base, secrets, stop: () => { child.kill('SIGKILL'); rmSync(data, { recursive: true, force: true }); }, log: () => log };
+}
+
+/** A department's system: takes OneGrid's webhooks (answers 200) and remembers them. */
+async function fakeDepartment() {
+  const received = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => { body += d; });
+    req.on('end', () => {
+      received.push({ headers: req.headers, body: JSON.parse(body || 'null') });
+      res.writeHead(200).end('ok');
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${server.address().port}/onegrid`, received, close: () => server.close() };
+}
+
+// Standard Webhooks: v1,base64(HMAC-SHA256(key, "id.timestamp.body")), key = base64 after whsec_.
+function signed(secret, body) {
+  const id = `msg_${randomBytes(8).toString('hex')}`;
+  const ts = Math.floor(Date.now() / 1000);
+  const text = JSON.stringify(body);
+  const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
+  const sig = createHmac('sha256', key).update(`${id}.${ts}.${text}`).digest('base64');
+  return { headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': `v1,${sig}` }, body: text };
+}
+
+async function api(base, method, path, token, body) {
+  const res = await fetch(base + path, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const type = res.headers.get('content-type') || '';
+  return { status: res.status, data: type.includes('json') ? await res.json() : Buffer.from(await res.arrayBuffer()) };
+}
+
+async function until(what, check, ms = 15000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+// ---------- the run
+
+const app = await startHost();
+const department = await fakeDepartment();
+const browser = await chromium.launch({
+  executablePath: chromiumPath,
+  headless: true,
+  // No sandbox as root in CI; no background traffic to Google's hosts on a closed network.
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+});
+const outside = [];
+const failures = [];
+let step = 0;
+
+async function newPage(options) {
+  const context = await browser.newContext({ locale: 'zh-CN', timezoneId: 'Asia/Shanghai', ...options });
+  const page = await context.newPage();
+  page.on('request', (r) => {
+    const url = r.url();
+    if (!url.startsWith(app.base) && !url.startsWith('data:') && !url.startsWith('blob:')) outside.push(url);
+  });
+  page.on('pageerror', (e) => failures.push(`page error on ${page.url()}: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error') failures.push(`console error on ${page.url()}: ${m.text()}`); });
+  return page;
+}
+
+async function shot(page, name) {
+  step += 1;
+  await page.screenshot({ path: join(shots, `${String(step).padStart(2, '0')}-${name}.png`), fullPage: true });
+}
+
+async function signIn(page, username) {
+  await page.goto(`${app.base}/signin.html`);
+  await page.fill('#username', username);
+  await page.fill('#password', app.secrets.demo_staff_password);
+  await shot(page, `signin-${username}`);
+  await page.click('#signin-form button[type=submit]');
+}
+
+try {
+  const admin = app.secrets.admin_token;
+  const operator = app.secrets.operator_token;
+  // The gardens bureau gets a webhook (our fake department) and a secret for its callbacks.
+  const secret = `whsec_${randomBytes(24).toString('base64')}`;
+  const put = await api(app.base, 'PUT', '/api/admin/departments/gardens', admin,
+    { name: '市政园林局 Municipal Gardens Bureau', webhook_url: department.url, secret });
+  assert.equal(put.status, 200, JSON.stringify(put.data));
+
+  // ---- a citizen, on a phone
+  const phone = await newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+  await phone.goto(`${app.base}/`);
+  await phone.waitForSelector('input[name=category][value="landscape.greenway_sign"]');
+  await phone.waitForSelector('html[data-rules=wasm]');
+  await phone.waitForSelector('html[data-map=cells]');
+  await shot(phone, 'report-form');
+
+  // The rules refuse a bad report in the page: nothing is sent.
+  let posted = 0;
+  phone.on('request', (r) => { if (r.method() === 'POST' && r.url().endsWith('/api/reports')) posted += 1; });
+  await phone.fill('#description', '坏了');
+  await phone.fill('#lat', '95');
+  await phone.fill('#lng', '118.09');
+  await phone.click('#submit-btn');
+  await phone.waitForSelector('#error-summary:not([hidden])');
+  for (const field of ['category', 'description', 'lat']) {
+    assert.ok(await phone.isVisible(`#${field}-error`), `${field} shows its error`);
+  }
+  assert.match(await phone.textContent('#description-error'), /至少/);
+  assert.match(await phone.textContent('#lat-error'), /-90 到 90/);
+  assert.equal(posted, 0, 'an invalid report is not sent');
+  await shot(phone, 'report-refused');
+
+  // Now a good one: a category from the search, a photo with GPS in its EXIF, a place on the map.
+  await phone.fill('#category-search', '绿道');
+  await phone.check('input[name=category][value="landscape.greenway_sign"]');
+  await phone.fill('#description', '绿道 3 号标识牌倒在路边，指示方向看不清。');
+  await phone.fill('#lat', '');
+  await phone.fill('#lng', '');
+  const jpeg = await phone.evaluate(async () => {
+    const canvas = document.createElement('canvas');
+    canvas.width = 2400;
+    canvas.height = 1800;
+    const g = canvas.getContext('2d');
+    g.fillStyle = '#2e7d32';
+    g.fillRect(0, 0, 2400, 1800);
+    g.fillStyle = '#fff';
+    g.fillRect(600, 500, 1200, 600);
+    const blob = await new Promise((r) => canvas.toBlob(r, 'image/jpeg', 0.9));
+    return [...new Uint8Array(await blob.arrayBuffer())];
+  });
+  // An APP1 Exif segment right after SOI, carrying a marker where a phone puts its GPS block.
+  const exif = Buffer.concat([Buffer.from('Exif\0\0MM\0*\0\0\0\x08', 'latin1'), Buffer.from(GPS_MARKER)]);
+  const app1 = Buffer.concat([Buffer.from([0xff, 0xe1, (exif.length + 2) >> 8, (exif.length + 2) & 0xff]), exif]);
+  const photoPath = join(tmpdir(), `onegrid-photo-${process.pid}.jpg`);
+  writeFileSync(photoPath, Buffer.concat([Buffer.from(jpeg.slice(0, 2)), app1, Buffer.from(jpeg.slice(2))]));
+  await phone.setInputFiles('#photos', photoPath);
+  await phone.waitForSelector('#photo-list li img');
+  const box = await phone.locator('#map').boundingBox();
+  await phone.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  await until('the map pick to fill the coordinates', async () => (await phone.inputValue('#lat')) !== '');
+  await phone.waitForSelector('#grid-result p.strong');
+  await shot(phone, 'report-filled');
+  await phone.click('#submit-btn');
+  await phone.waitForSelector('#result:not([hidden])');
+  const code = (await phone.textContent('#result-code')).trim();
+  assert.match(code, /^[A-Z0-9]{4}-[A-Z0-9]{4}$/);
+  assert.equal(posted, 1);
+  await shot(phone, 'report-sent');
+
+  // The stored photo: smaller than the original, the EXIF and its GPS marker gone.
+  const view = await api(app.base, 'GET', `/api/reports/${code}`);
+  assert.equal(view.data.photos.length, 1);
+  const stored = await api(app.base, 'GET', view.data.photos[0].href);
+  assert.equal(stored.status, 200);
+  assert.ok(!stored.data.includes(Buffer.from(GPS_MARKER)), 'the GPS marker left the browser');
+  assert.ok(!stored.data.includes(Buffer.from('Exif')), 'no Exif segment');
+
+  await phone.click('#result-link');
+  await phone.waitForSelector('#case:not([hidden]) #case-badge');
+  await phone.waitForSelector('#case-photos img');
+  await shot(phone, 'track-reported');
+
+  // ---- the operator, on a laptop
+  const cases = await api(app.base, 'GET', '/api/cases?limit=50', operator);
+  const caseId = cases.data.items.find((c) => c.tracking_code === code).id;
+  const console_ = await newPage({ viewport: { width: 1280, height: 860 } });
+  await signIn(console_, 'operator');
+  await console_.waitForURL(/console\.html/);
+  await console_.waitForSelector(`tr[data-case-id="${caseId}"]`);
+  await shot(console_, 'console-queue');
+  await console_.goto(`${app.base}/console.html#case/${caseId}`);
+  await console_.click('button[data-move="accept"]');
+  await console_.waitForSelector('#case-status[data-status="accepted"]');
+  await console_.click('#dispatch-open');
+  await console_.waitForSelector('#routing-suggestion:not(:empty)');
+  assert.equal(await console_.inputValue('#dispatch-department'), 'gardens', 'the routing suggestion is preselected');
+  await shot(console_, 'console-dispatch');
+  await console_.click('#dispatch-confirm');
+  await console_.waitForSelector('#case-status[data-status="dispatched"]');
+  await until('the department webhook', () => department.received.find((m) => m.body?.type === 'case.dispatched'));
+
+  // ---- the department's desk signs for it
+  const desk = await newPage({ viewport: { width: 1024, height: 768 } });
+  await signIn(desk, 'gardens');
+  await desk.waitForURL(/desk\.html/);
+  await desk.waitForSelector(`[data-case-id="${caseId}"]`);
+  await shot(desk, 'desk-list');
+  await desk.click(`[data-case-id="${caseId}"] a, [data-case-id="${caseId}"] button`);
+  await desk.click('button[data-move="sign_for"]');
+  if (await desk.isVisible('#move-confirm')) await desk.click('#move-confirm');
+  await desk.waitForSelector('#case-status[data-status="signed_for"]');
+  await shot(desk, 'desk-signed');
+
+  // ---- the department's own system reports the result by a signed callback
+  const result = signed(secret, {
+    case_id: caseId, action: 'handled', note: '已更换新标识牌',
+    evidence: [{ data: Buffer.from(jpeg).toString('base64'), caption: '新标识牌' }],
+  });
+  const cb = await fetch(`${app.base}/api/callbacks/gardens`, { method: 'POST', headers: result.headers, body: result.body });
+  assert.equal(cb.status, 200, await cb.text());
+
+  // ---- the operator verifies and closes
+  await console_.goto(`${app.base}/console.html#case/${caseId}`);
+  await console_.waitForSelector('#case-status[data-status="handled"]');
+  await console_.click('button[data-move="verify_pass"]');
+  if (await console_.isVisible('#move-confirm')) await console_.click('#move-confirm');
+  await console_.waitForSelector('#case-status[data-status="verified"]');
+  await console_.click('button[data-move="close"]');
+  if (await console_.isVisible('#move-confirm')) await console_.click('#move-confirm');
+  await console_.waitForSelector('#case-status[data-status="closed"]');
+  const trail = await console_.locator('#audit-trail > li').count();
+  assert.ok(trail >= 7, `the audit trail has every step (${trail})`);
+  await shot(console_, 'console-closed');
+
+  // ---- the citizen rates, on the phone that reported (the secret is remembered there)
+  await phone.goto(`${app.base}/track.html?code=${code}`);
+  await phone.waitForSelector('#rating:not([hidden])');
+  assert.notEqual(await phone.inputValue('#rating-secret'), '');
+  await phone.check('input[name=rating][value=satisfied]');
+  await shot(phone, 'track-rating');
+  await phone.click('#rating-submit');
+  await phone.waitForSelector('#rating-done:not([hidden])');
+  const rated = await api(app.base, 'GET', `/api/reports/${code}`);
+  assert.equal(rated.data.status, 'evaluated');
+  await shot(phone, 'track-rated');
+
+  // ---- the dashboard
+  await console_.goto(`${app.base}/dashboard.html`);
+  await console_.waitForSelector('#indicator-chart');
+  await console_.waitForSelector('#cell-map path, #cell-map polygon');
+  await shot(console_, 'dashboard');
+
+  assert.deepEqual(outside, [], 'no page loads anything from outside the app');
+  assert.deepEqual(failures, [], 'no script errors');
+  console.log(`browser flow passed: report ${code}, case ${caseId}; screenshots in ${shots}`);
+} catch (err) {
+  console.error(err);
+  console.error(`--- host log ---\n${app.log().slice(-4000)}`);
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+  department.close();
+  app.stop();
+}
