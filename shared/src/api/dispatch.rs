@@ -12,6 +12,7 @@ use crate::case::{Move, MoveInput, Status};
 use crate::cases::{self, Actor, Case, CaseFilter, in_transaction};
 use crate::deadlines::{self, Light};
 use crate::directory::{self, CategoryInput, DepartmentInput};
+use crate::evidence::{self, EvidenceInput};
 use crate::model::{Channel, Crs, GridCode, Wgs84Point};
 use crate::outbox::{self, Delivery};
 use crate::problem::FieldError;
@@ -276,6 +277,18 @@ struct MoveRequest {
     #[serde(default)]
     helpers: Vec<String>,
     hours: Option<f64>,
+    /// Photos (base64) or links of a result seen on site, for the moves that report one.
+    #[serde(default)]
+    evidence: Vec<EvidenceInput>,
+}
+
+/// The moves that report what was found or done on site, and so may carry photos: a
+/// department's result, a grid worker's self-handling, and a verification (pass or fail).
+fn takes_evidence(mv: Move) -> bool {
+    matches!(
+        mv,
+        Move::Handle | Move::SelfHandle | Move::VerifyPass | Move::VerifyFail
+    )
 }
 
 /// Makes one move on a case, with what the move brings along: routing and webhooks for a
@@ -310,6 +323,17 @@ async fn move_case<E: Env>(
     let role = who
         .case_role()
         .ok_or_else(|| Problem::forbidden("this account makes no case moves"))?;
+    if !input.evidence.is_empty() && !takes_evidence(mv) {
+        return Err(Problem::validation(vec![FieldError::new(
+            "evidence",
+            format!(
+                "only a move that reports a result carries evidence (handle, self_handle, verify_pass, verify_fail), not {}",
+                mv.as_str()
+            ),
+        )]));
+    }
+    // Checked and stripped of metadata before anything is written.
+    let photos = evidence::prepare(&input.evidence)?;
     ready(env).await?;
     let case = case_in_scope(env, &who, id).await?;
     let now = env.now_ms();
@@ -372,12 +396,12 @@ async fn move_case<E: Env>(
         department: department.clone(),
         hours: input.hours,
     };
-    let details = match &routed {
+    let mut details = match &routed {
         Some(r) => json!({"routing": r, "helpers": helpers}),
         None if !helpers.is_empty() => json!({"helpers": helpers}),
         None => json!({}),
     };
-    let (case, messages) = in_transaction(env, async {
+    let (case, messages, stored) = in_transaction(env, async {
         let mut case = case;
         // A dispatch of a case still waiting for acceptance accepts it on the way: two moves, two events.
         if mv == Move::Dispatch && case.status == Status::Collected.as_str() {
@@ -392,6 +416,18 @@ async fn move_case<E: Env>(
             )
             .await?
             .0;
+        }
+        // The evidence belongs to the event this move appends, the next in the trail (the move
+        // lands as exactly that one, or the transaction rolls back). A department's photos are
+        // filed under the department, as its callbacks' are; anyone else's under the account.
+        let source = match who.role {
+            StaffRole::Department => who.department.clone().unwrap_or_else(|| who.id.clone()),
+            _ => who.id.clone(),
+        };
+        let stored =
+            evidence::store(env, &case.id, case.event_count + 1, &source, &photos, now).await?;
+        if !stored.is_empty() {
+            details["evidence"] = Json::Array(stored.clone());
         }
         let (mut case, _) =
             cases::apply_move(env, &case, mv, &actor, &mv_input, details, now).await?;
@@ -429,7 +465,7 @@ async fn move_case<E: Env>(
                 .await?,
             );
         }
-        Ok((case, messages))
+        Ok((case, messages, stored))
     })
     .await?;
     let mut deliveries = Vec::new();
@@ -449,10 +485,11 @@ async fn move_case<E: Env>(
         }
         _ => Json::Null,
     };
-    Ok(ApiResponse::json(
-        200,
-        &json!({"case": case_json(&case, env.now_ms()), "routing": routed, "delivery": delivery, "deliveries": deliveries}),
-    ))
+    let mut body = json!({"case": case_json(&case, env.now_ms()), "routing": routed, "delivery": delivery, "deliveries": deliveries});
+    if !stored.is_empty() {
+        body["evidence"] = Json::Array(stored);
+    }
+    Ok(ApiResponse::json(200, &body))
 }
 
 /// A photo a department sent with its result, to staff who may see the case. Served as an

@@ -768,3 +768,136 @@ fn public_routes_answer_429_with_retry_after_per_client_and_per_tracking_code() 
         assert_eq!(respond(&env, req).status, 201);
     }
 }
+
+fn staff_move(env: &TestEnv, token: &str, id: &str, body: Json) -> (u16, Json) {
+    call(
+        env,
+        request(
+            "POST",
+            &format!("/api/cases/{id}/moves"),
+            Some(token),
+            Some(body),
+        ),
+    )
+}
+
+#[test]
+fn a_department_desk_handles_its_case_with_a_photo_stored_without_exif() {
+    use base64::{Engine, engine::general_purpose::STANDARD};
+    let env = city();
+    let (_, desk) = account(
+        &env,
+        "gardens.desk",
+        "department",
+        json!({"department": "gardens"}),
+    );
+    let id = report(&env, "landscape.sign", IN_A);
+    let (s, b) = staff_move(&env, OPERATOR_TOKEN, &id, json!({"move": "accept"}));
+    assert_eq!(s, 200, "{b}");
+    let (s, b) = staff_move(
+        &env,
+        OPERATOR_TOKEN,
+        &id,
+        json!({"move": "dispatch", "department": "gardens"}),
+    );
+    assert_eq!(s, 200, "{b}");
+
+    // Photos go only with a move that reports a result; a refused move writes nothing.
+    let photo = crate::evidence::samples::jpeg_with_exif();
+    let evidence = json!([{"data": STANDARD.encode(&photo), "caption": "the new sign"}]);
+    let (s, b) = staff_move(
+        &env,
+        &desk,
+        &id,
+        json!({"move": "sign_for", "evidence": evidence}),
+    );
+    assert_eq!(
+        (s, b["errors"][0]["field"].as_str()),
+        (422, Some("evidence")),
+        "{b}"
+    );
+    assert_eq!(super::testkit::count(&env, "evidence"), 0);
+    let (s, b) = staff_move(&env, &desk, &id, json!({"move": "sign_for"}));
+    assert_eq!(
+        (s, b["case"]["status"].as_str()),
+        (200, Some("signed_for")),
+        "{b}"
+    );
+    let gif = json!([{"data": STANDARD.encode(b"GIF89a\x01\0\x01\0\0\0\0;")}]);
+    let (s, b) = staff_move(
+        &env,
+        &desk,
+        &id,
+        json!({"move": "handle", "note": "sign replaced", "evidence": gif}),
+    );
+    assert_eq!(
+        (s, b["errors"][0]["field"].as_str()),
+        (422, Some("evidence[0].data")),
+        "{b}"
+    );
+
+    let (s, b) = staff_move(
+        &env,
+        &desk,
+        &id,
+        json!({"move": "handle", "note": "sign replaced", "evidence": evidence}),
+    );
+    assert_eq!(
+        (s, b["case"]["status"].as_str()),
+        (200, Some("handled")),
+        "{b}"
+    );
+    let stored = b["evidence"].as_array().unwrap().clone();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(
+        (
+            stored[0]["content_type"].as_str(),
+            stored[0]["caption"].as_str()
+        ),
+        (Some("image/jpeg"), Some("the new sign"))
+    );
+
+    // The handle event lists it, with the link that serves it to staff, stripped of its EXIF.
+    let handle = events_of(&env, &id)
+        .into_iter()
+        .find(|e| e["type"] == "handle")
+        .unwrap();
+    assert_eq!(handle["details"]["evidence"], Json::Array(stored.clone()));
+    let href = stored[0]["href"].as_str().unwrap();
+    assert!(
+        href.starts_with(&format!("/api/cases/{id}/evidence/ev_")),
+        "{href}"
+    );
+    for token in [desk.as_str(), OPERATOR_TOKEN] {
+        let image = respond(&env, request("GET", href, Some(token), None));
+        assert_eq!(
+            (image.status, image.header("content-type")),
+            (200, Some("image/jpeg"))
+        );
+        let has = |needle: &[u8]| image.body.windows(needle.len()).any(|w| w == needle);
+        assert!(
+            !has(b"GPS") && !has(b"Exif"),
+            "no location leaves with the photo"
+        );
+        assert!(has(b"JFIF") && image.body.ends_with(&[0xFF, 0xD9]));
+    }
+    assert_eq!(respond(&env, request("GET", href, None, None)).status, 401);
+    let (_, other) = account(
+        &env,
+        "municipal.desk",
+        "department",
+        json!({"department": "municipal"}),
+    );
+    assert_eq!(
+        respond(&env, request("GET", href, Some(&other), None)).status,
+        404,
+        "another department does not see the case or its photos"
+    );
+
+    // The OpenAPI document describes the field.
+    let doc: Json = serde_json::from_str(super::intake::OPENAPI).unwrap();
+    assert_eq!(
+        doc["components"]["schemas"]["MoveRequest"]["properties"]["evidence"]["items"]["$ref"],
+        "#/components/schemas/Evidence"
+    );
+}
