@@ -21,7 +21,10 @@ import assert from 'node:assert/strict';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 // playwright-core is a package of web/ (installed by scripts/build-web).
-const { chromium } = createRequire(join(root, 'web', 'package.json'))('playwright-core');
+const requireWeb = createRequire(join(root, 'web', 'package.json'));
+const { chromium } = requireWeb('playwright-core');
+// axe-core checks each page against WCAG 2 A and AA (contrast, names, labels, ARIA).
+const axeSource = readFileSync(requireWeb.resolve('axe-core/axe.min.js'), 'utf8');
 const shots = join(root, 'tests', 'screenshots');
 mkdirSync(shots, { recursive: true });
 
@@ -135,6 +138,21 @@ async function newPage(options) {
 async function shot(page, name) {
   step += 1;
   await page.screenshot({ path: join(shots, `${String(step).padStart(2, '0')}-${name}.png`), fullPage: true });
+  await accessible(page, name);
+}
+
+// Every screenshotted state is also checked by axe-core. It runs through the DevTools protocol,
+// which the pages' CSP does not govern. Serious and critical findings fail the run.
+const barriers = [];
+async function accessible(page, name) {
+  await page.evaluate(axeSource);
+  const found = await page.evaluate(async () => {
+    const result = await globalThis.axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] });
+    return result.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+  });
+  for (const f of found) barriers.push(`${name}: ${f}`);
 }
 
 async function signIn(page, username) {
@@ -298,7 +316,15 @@ try {
   await console_.waitForSelector('#cell-map path, #cell-map polygon');
   await shot(console_, 'dashboard');
 
+  // The report page in English, as a visitor who switches sees it.
+  await phone.goto(`${app.base}/`);
+  await phone.click('#lang-switch');
+  await phone.waitForSelector('html[lang=en]');
+  await phone.waitForSelector('input[name=category]');
+  await shot(phone, 'report-form-en');
+
   assert.deepEqual(outside, [], 'no page loads anything from outside the app');
+  assert.deepEqual(barriers, [], 'no serious accessibility barrier (axe-core, WCAG 2.1 AA)');
   assert.deepEqual(failures, [], 'no script errors');
   console.log(`browser flow passed: report ${code}, case ${caseId}; screenshots in ${shots}`);
 } catch (err) {
