@@ -5,6 +5,8 @@
 
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};
+use std::collections::{BTreeMap, BTreeSet};
+
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{Principal, StaffRole};
@@ -142,6 +144,34 @@ pub async fn by_username<D: Database>(
         )
         .await?;
     rows.first().map(account_of).transpose()
+}
+
+/// Most placeholders in one `IN (...)` list (SQLite's oldest default limit is 999 a statement).
+const NAMES_PER_QUERY: usize = 500;
+
+/// The display names of the accounts among `ids` (by primary key): id → name. Ids that are
+/// no account (a department's code, `citizen`, `operator`, …) are simply absent. A case's
+/// trail names a handful of people, so this is one query.
+pub async fn display_names<D: Database>(
+    db: &D,
+    ids: &BTreeSet<String>,
+) -> Result<BTreeMap<String, String>, StoreError> {
+    let ids: Vec<&String> = ids.iter().collect();
+    let mut names = BTreeMap::new();
+    for chunk in ids.chunks(NAMES_PER_QUERY) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let params: Vec<crate::Value> = chunk.iter().map(|id| (*id).into()).collect();
+        let rows = db
+            .execute(
+                &format!("SELECT id, display_name FROM accounts WHERE id IN ({marks})"),
+                &params,
+            )
+            .await?;
+        for r in rows.iter() {
+            names.insert(r.text("id")?, r.text("display_name")?);
+        }
+    }
+    Ok(names)
 }
 
 /// A page of accounts by username; `after` is the last username of the previous page.

@@ -38,6 +38,17 @@ impl Department {
     }
 }
 
+/// A department as every staff member may see it (`GET /api/departments`): never its secret
+/// nor its webhook address, only whether it has one.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DepartmentListing {
+    pub code: String,
+    pub name: String,
+    /// A street office's street (9 digits); `None` for a bureau.
+    pub area_code: Option<String>,
+    pub has_webhook: bool,
+}
+
 /// How long the previous secret stays valid after a rotation when the PUT does not say.
 pub const DEFAULT_SECRET_OVERLAP_HOURS: f64 = 24.0;
 /// The longest overlap: 30 days.
@@ -160,6 +171,9 @@ const UPSERT_DEPARTMENT: &str = "INSERT INTO departments (code, name, webhook_ur
         secret = COALESCE(excluded.secret, departments.secret), area_code = excluded.area_code,
         updated_at = excluded.updated_at";
 const DEPARTMENT_BY_CODE: &str = "SELECT code, name, webhook_url, secret, previous_secret, previous_secret_until FROM departments WHERE code = ?";
+// The directory is a small table (about 50 rows in the demo city: 6 bureaus and 45 street
+// offices), read whole in its primary key's order.
+const DEPARTMENTS_BY_CODE: &str = "SELECT code, name, area_code, webhook_url IS NOT NULL AS has_webhook FROM departments ORDER BY code";
 const UPSERT_CATEGORY: &str = "INSERT INTO categories (code, name_zh, name_en, kind, department, major, priority,
         sign_for_hours, handle_hours, verify_hours, duplicate_radius_m, duplicate_window_hours)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -259,6 +273,21 @@ pub async fn department<D: Database>(db: &D, code: &str) -> Result<Option<Depart
             })
         })
         .transpose()
+}
+
+/// Every department, ordered by code, as [`DepartmentListing`]s.
+pub async fn departments<D: Database>(db: &D) -> Result<Vec<DepartmentListing>, StoreError> {
+    let rows = db.execute(DEPARTMENTS_BY_CODE, &[]).await?;
+    rows.iter()
+        .map(|r| {
+            Ok(DepartmentListing {
+                code: r.text("code")?,
+                name: r.text("name")?,
+                area_code: r.opt_text("area_code")?,
+                has_webhook: r.i64("has_webhook")? != 0,
+            })
+        })
+        .collect()
 }
 
 pub async fn validate_category<D: Database>(

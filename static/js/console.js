@@ -40,8 +40,7 @@ const $ = (id) => document.getElementById(id);
 const state = {
   principal: null,
   categories: new Map(),   // code → category
-  departments: new Set(),  // department codes known from categories and routing rules
-  streetNames: new Map(),  // 9-digit street code → name, for "street-…" offices
+  departments: new Map(),  // code → {code, name, area_code, has_webhook}: GET /api/departments
   gridNames: new Map(),    // grid code → chain text
   geo: new Map(),          // grid code → GeoJSON (promise)
   route: null,
@@ -129,23 +128,21 @@ const stepName = (s) => keyed('con.step', s);
 const moveName = (m) => keyed('con.move', m);
 const categoryName = (code) => localName(state.categories.get(code)) || code || '';
 
-/** A department's name: the known ones by key, a street office by its street's name, else the code. */
+/** A department's name from the directory (GET /api/departments), else its code. */
 function deptName(code) {
   if (!code) return '';
-  if (has(`con.dept.${code}`)) return t(`con.dept.${code}`);
-  const street = /^street-(\d{9})$/.exec(code);
-  if (street && state.streetNames.has(street[1])) return t('con.dept.street', { name: state.streetNames.get(street[1]) });
-  return code;
+  return state.departments.get(code)?.name || code;
 }
 
-/** Looks up the street names behind "street-…" office codes, so deptName() can show them. */
-async function resolveDepartments(codes) {
-  const streets = [...new Set(codes.map((c) => /^street-(\d{9})$/.exec(c || '')?.[1]).filter(Boolean))]
-    .filter((s) => !state.streetNames.has(s));
-  await Promise.all(streets.map(async (code) => {
-    const res = await staffFetch('GET', `/grids/${code}`);
-    if (res.ok && res.data?.name) state.streetNames.set(code, res.data.name);
-  }));
+/**
+ * Who made a move, as the trail shows them: a staff account by its display name (the case
+ * answer's `actors`), a department by its name, anyone else by the id the trail records.
+ */
+function actorName(e) {
+  if (!e.actor || e.actor === e.actor_role) return '';
+  const name = state.current?.data?.actors?.[e.actor];
+  if (name) return name;
+  return e.actor_role === 'department' ? deptName(e.actor) : e.actor;
 }
 
 function statusBadge(status, attrs = {}) {
@@ -208,27 +205,19 @@ async function start() {
   route();
 }
 
-/** Categories (public) and the routing rules (for the departments they name). */
+/** Categories (public) and the department directory (every department with its name). */
 async function loadReferenceData() {
-  const [cats, rules] = await Promise.all([
-    staffFetch('GET', '/categories'),
-    state.principal.role === 'admin' ? Promise.resolve({ ok: false }) : staffFetch('GET', '/routing'),
-  ]);
+  const [cats, depts] = await Promise.all([staffFetch('GET', '/categories'), staffFetch('GET', '/departments')]);
   if (cats.ok && Array.isArray(cats.data)) {
-    for (const c of cats.data) {
-      state.categories.set(c.code, c);
-      if (c.department) state.departments.add(c.department);
-    }
+    for (const c of cats.data) state.categories.set(c.code, c);
   } else if (!cats.ok) {
     sayProblem(cats);
   }
-  if (rules.ok && Array.isArray(rules.data?.rules)) {
-    for (const r of rules.data.rules) {
-      state.departments.add(r.lead);
-      (r.helpers || []).forEach((h) => state.departments.add(h));
-    }
+  if (depts.ok && Array.isArray(depts.data?.items)) {
+    for (const d of depts.data.items) state.departments.set(d.code, d);
+  } else if (!depts.ok) {
+    sayProblem(depts);
   }
-  await resolveDepartments([...state.departments]);
 }
 
 function wire() {
@@ -374,7 +363,7 @@ function renderFilterOptions() {
   fillSelect($('f-light'), [any, ...LIGHTS.map((l) => [l, t(`con.light.${l}`)])]);
   const cats = [...state.categories.values()].sort((a, b) => a.code.localeCompare(b.code));
   fillSelect($('f-category'), [any, ...cats.map((c) => [c.code, localName(c)])]);
-  const depts = [...state.departments].map((d) => [d, deptName(d)]).sort((a, b) => a[1].localeCompare(b[1], locale()));
+  const depts = [...state.departments.keys()].map((d) => [d, deptName(d)]).sort((a, b) => a[1].localeCompare(b[1], locale()));
   fillSelect($('f-department'), [any, ...depts]);
 }
 
@@ -506,8 +495,6 @@ async function loadOverdue({ quiet = false } = {}) {
     renderOverdue();
     return;
   }
-  await resolveDepartments([...red.items, ...yellow.items].map((c) => c.department));
-  if (seq !== state.overdue.seq) return;
   state.overdue = { ...state.overdue, red: red.items, yellow: yellow.items, truncated: red.truncated || yellow.truncated, loaded: true };
   renderOverdue();
   if (!quiet) say(() => t('con.overdue.summary', { red: red.items.length, yellow: yellow.items.length }));
@@ -583,10 +570,7 @@ async function loadCase(id, { reveal = false, message = null, focus = true } = {
     });
   }
   state.current.data = res.data;
-  await Promise.all([
-    loadGridName(c.grid_code),
-    resolveDepartments([c.department, ...(c.helpers || []), ...res.data.events.map((e) => e.details?.department)]),
-  ]);
+  await loadGridName(c.grid_code);
   if (state.current?.id !== id || seq !== state.current.seq) return;
   $('case-body').hidden = false;
   renderCase();
@@ -712,8 +696,7 @@ function renderAudit(events) {
     if (e.from_status && e.from_status !== e.status) meta.push(t('con.audit.transition', { from: statusName(e.from_status), to: statusName(e.status) }));
     else if (!e.from_status) meta.push(statusName(e.status));
     const role = keyed('con.role', e.actor_role);
-    const showId = e.actor && e.actor !== e.actor_role;
-    meta.push(t('con.audit.actor', { role, id: showId ? e.actor : '' }).trim());
+    meta.push(t('con.audit.actor', { role, id: actorName(e) }).trim());
     if (e.channel) meta.push(t('con.audit.channel', { channel: keyed('channel', e.channel) }));
     li.append(el('p', { className: 'tl-meta', text: meta.join(' · ') }));
     for (const line of detailLines(e.details || {})) li.append(line);
@@ -1173,7 +1156,6 @@ async function openDispatch() {
   state.panel.loading = false;
   if (res.ok) {
     state.panel.routing = res.data.routing;
-    await resolveDepartments([res.data.routing.lead, ...(res.data.routing.helpers || [])]);
   } else {
     state.panel.problem = res.problem;
   }
@@ -1204,9 +1186,9 @@ function renderDispatch({ preselect = false } = {}) {
   box.replaceChildren(...lines);
   box.classList.toggle('notice-warn', Boolean(p.problem));
 
-  // Every department we know, the suggestion first and marked as such.
+  // Every department of the directory, the suggestion first and marked as such.
   const lead = p.routing?.lead;
-  const codes = new Set([lead, ...(p.routing?.helpers || []), c.department, ...state.departments].filter(Boolean));
+  const codes = new Set([lead, ...(p.routing?.helpers || []), c.department, ...state.departments.keys()].filter(Boolean));
   const rest = [...codes].filter((d) => d !== lead).map((d) => [d, deptName(d)]).sort((x, y) => x[1].localeCompare(y[1], locale()));
   const pairs = lead ? [[lead, t('con.dispatch.suggested', { name: deptName(lead) })], ...rest] : rest;
   const fallback = lead || state.categories.get(c.category)?.department || '';

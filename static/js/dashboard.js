@@ -16,9 +16,6 @@ const RATES = ['on_time_sign_for_rate', 'on_time_handling_rate', 'closure_rate',
 const HOURS = ['mean_handling_hours', 'p90_handling_hours'];
 const TABLE_FIGURES = [...COUNTS, ...RATES, ...HOURS];
 const MAP_METRICS = ['received', 'late_handling_rate', 'late_sign_for_rate', 'closure_rate', 'queue'];
-// The demo city's districts: the API has no list of top-level areas, so a city-wide map starts
-// from these, plus every district the indicators name.
-const KNOWN_DISTRICTS = ['350203', '350205', '350206', '350211', '350212', '350213'];
 const MAX_DAYS = 62;
 const QUEUE_PAGES = 10; // 10 × 200 newest cases at most for the per-cell load
 // Sequential fills with dark text-free areas: readable on light and dark backgrounds alike.
@@ -39,6 +36,7 @@ const state = {
   geo: new Map(), // area code → FeatureCollection
   streets: null, // GET /api/indicators?group_by=street for the map
   streetNames: new Map(),
+  districts: null, // the current map's top-level areas (GET /api/grids), for a city-wide map
   queue: null, // Map cell code → open cases
   mapRows: [],
   seq: 0,
@@ -300,8 +298,14 @@ function renderDays() {
 function mapRoots() {
   const area = state.principal.area;
   if (area) return [area];
-  const named = (state.streets?.items || []).map((i) => (i.key || '').slice(0, 6)).filter((k) => /^\d{6}$/.test(k));
-  return [...new Set([...KNOWN_DISTRICTS, ...named])].sort();
+  return state.districts || [];
+}
+
+/** The city's districts, once: the top-level areas of the current map. */
+async function loadDistricts() {
+  if (state.principal.area || state.districts) return;
+  const res = await request('GET', '/grids');
+  if (res.ok && Array.isArray(res.data?.items)) state.districts = res.data.items.map((d) => d.code);
 }
 
 async function loadGeo(code) {
@@ -472,6 +476,7 @@ function renderMapTable(metric) {
 async function refreshMap() {
   const metric = $('map-metric').value;
   if (metric === 'queue' && !state.queue) await loadQueue();
+  await loadDistricts();
   await Promise.all(mapRoots().map(loadGeo));
   await drawMap();
 }

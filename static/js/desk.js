@@ -234,10 +234,16 @@ function renderMoves() {
   $('moves-none').hidden = moves.length > 0;
 }
 
+/**
+ * Who made a move: the role in words, and a staff member by the display name the case answer
+ * gives (`actors`), else the id the trail records (a department's code, a service token).
+ */
 function actorText(e) {
   const key = `desk.actor.${e.actor_role}`;
   const role = t(key) === key ? e.actor_role : t(key);
-  return role;
+  if (!e.actor || e.actor === e.actor_role) return role;
+  const actors = state.detail?.actors && typeof state.detail.actors === 'object' ? state.detail.actors : {};
+  return t('desk.actor.named', { role, name: actors[e.actor] || e.actor });
 }
 
 function eventName(type) {

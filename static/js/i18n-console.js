@@ -198,14 +198,6 @@ extend(
     'con.basis.locality': '属地管理（所在街道办事处）',
     'con.basis.category_default': '该类别的默认部门',
 
-    'con.dept.gardens': '市政园林局',
-    'con.dept.municipal': '市政公用事业中心',
-    'con.dept.water': '水务集团',
-    'con.dept.urban': '城市管理行政执法局',
-    'con.dept.traffic': '交警支队',
-    'con.dept.justice': '司法所',
-    'con.dept.street': '{name}办事处',
-
     'con.audit.heading': '全流程记录',
     'con.audit.empty': '暂时没有记录。',
     'con.audit.transition': '{from} → {to}',
@@ -463,14 +455,6 @@ extend(
     'con.basis.component_owner': 'the owner of the facility',
     'con.basis.locality': 'locality (the street office)',
     'con.basis.category_default': 'the category’s default department',
-
-    'con.dept.gardens': 'Municipal Gardens Bureau',
-    'con.dept.municipal': 'Municipal Utilities Centre',
-    'con.dept.water': 'Water Supply Group',
-    'con.dept.urban': 'Urban Management Bureau',
-    'con.dept.traffic': 'Traffic Police',
-    'con.dept.justice': 'Judicial Office',
-    'con.dept.street': '{name} office',
 
     'con.audit.heading': 'Audit trail',
     'con.audit.empty': 'Nothing recorded yet.',

@@ -349,6 +349,7 @@ fn every_role_meets_exactly_its_rights_on_every_staff_route() {
         // Not a dispute: in scope, the state says no (409); out of scope, nothing is told.
         ("POST", format!("/api/cases/{inside}/mediation"), Some(party.clone()), [409, 409, 409, 409, 409, 403, 401, 401]),
         ("POST", format!("/api/cases/{outside}/mediation"), Some(party),        [409, 404, 404, 404, 404, 403, 401, 401]),
+        ("GET", "/api/departments".into(), None,                                [200, 200, 200, 200, 200, 200, 401, 401]),
         ("GET", "/api/routing".into(), None,                                    [200, 200, 200, 403, 403, 200, 401, 401]),
         ("POST", "/api/routing/preview".into(), Some(preview),                  [200, 200, 200, 403, 403, 403, 401, 401]),
         ("PUT", "/api/admin/routing".into(), Some(rules),                       [403, 403, 403, 403, 403, 200, 401, 401]),

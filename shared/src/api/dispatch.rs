@@ -37,6 +37,7 @@ pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
             evidence_file(env, &req, id, evidence_id).await
         }
         ("GET", ["api", "routing"]) => routing_rules(env, &req).await,
+        ("GET", ["api", "departments"]) => list_departments(env, &req).await,
         ("POST", ["api", "routing", "preview"]) => routing_preview(env, &req).await,
         ("PUT", ["api", "admin", "routing"]) => put_routing(env, &req).await,
         ("GET", ["api", "outbox"]) => outbox_list(env, &req).await,
@@ -52,6 +53,7 @@ pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
             ["api", "cases"]
             | ["api", "cases", _]
             | ["api", "routing"]
+            | ["api", "departments"]
             | ["api", "outbox"]
             | ["api", "cases", _, "evidence", _],
         ) => Err(Problem::method_not_allowed(
@@ -229,6 +231,14 @@ async fn read<E: Env>(env: &E, req: &ApiRequest, id: &str) -> Result<ApiResponse
         case = cases::by_id(env, id).await?.ok_or_else(Problem::internal)?;
     }
     let events = cases::events(env, id).await?;
+    // Staff act under their account id; the trail shows their names. Other actors (a
+    // department's code, `citizen`, `system`, a service token) are no account and stay out.
+    let actor_ids = events
+        .iter()
+        .filter(|e| e.actor != e.actor_role)
+        .map(|e| e.actor.clone())
+        .collect();
+    let actors = crate::accounts::display_names(env, &actor_ids).await?;
     let allowed: Vec<&str> = Status::parse(&case.status)
         .map(|s| {
             let role = who.case_role();
@@ -259,7 +269,7 @@ async fn read<E: Env>(env: &E, req: &ApiRequest, id: &str) -> Result<ApiResponse
         200,
         &json!({
             "case": shown, "revealed": reveal, "events": events, "allowed_moves": allowed,
-            "probable_duplicates": duplicates, "mediation": mediation,
+            "probable_duplicates": duplicates, "mediation": mediation, "actors": actors,
         }),
     )
     .with_header("cache-control", "private, no-store"))
@@ -654,6 +664,19 @@ async fn routing_rules<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse,
     .await?;
     ready(env).await?;
     Ok(ApiResponse::json(200, &routing::current(env).await?))
+}
+
+/// The directory for the staff pages (names, street offices, who has a webhook): every
+/// department by code, without secrets or webhook addresses. Every staff role may read it,
+/// the administrator too, who keeps it.
+async fn list_departments<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem> {
+    let roles: Vec<StaffRole> = staff().iter().copied().chain([StaffRole::Admin]).collect();
+    auth::require(env, req, &roles).await?;
+    ready(env).await?;
+    Ok(ApiResponse::json(
+        200,
+        &json!({"items": directory::departments(env).await?}),
+    ))
 }
 
 #[derive(Debug, Deserialize)]

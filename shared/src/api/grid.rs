@@ -17,19 +17,24 @@ pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
     let segments = req.segments();
     respond(match (req.method.as_str(), segments.as_slice()) {
         ("GET", ["api", "grid", "lookup"]) => lookup(env, &req).await,
+        ("GET", ["api", "grids"]) => top_areas(env).await,
         ("GET", ["api", "grids", file]) if file.ends_with(GEOJSON) => {
             geojson(env, &file[..file.len() - GEOJSON.len()]).await
         }
         ("GET", ["api", "grids", code]) => detail(env, code).await,
         ("GET", ["api", "grids", code, "workers"]) => workers(env, &req, code).await,
         ("POST", ["api", "admin", "grids"]) => import(env, &req).await,
-        (_, ["api", "grid", "lookup"] | ["api", "grids", _] | ["api", "grids", _, "workers"]) => {
-            Err(Problem::method_not_allowed(
-                &req.method,
-                &req.path,
-                &["GET"],
-            ))
-        }
+        (
+            _,
+            ["api", "grid", "lookup"]
+            | ["api", "grids"]
+            | ["api", "grids", _]
+            | ["api", "grids", _, "workers"],
+        ) => Err(Problem::method_not_allowed(
+            &req.method,
+            &req.path,
+            &["GET"],
+        )),
         (_, ["api", "admin", "grids"]) => Err(Problem::method_not_allowed(
             &req.method,
             &req.path,
@@ -84,6 +89,16 @@ async fn lookup<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Proble
             "crs": Crs::Wgs84.as_str(), "point": {"lat": point.lat, "lng": point.lng},
             "given": {"lat": lat, "lng": lng, "crs": crs.as_str()},
         }),
+    ))
+}
+
+/// The top-level areas of the current map (its districts), where a city-wide map starts.
+/// Public, like the rest of the hierarchy.
+async fn top_areas<E: Env>(env: &E) -> Result<ApiResponse, Problem> {
+    ready(env).await?;
+    Ok(ApiResponse::json(
+        200,
+        &json!({"items": grid::top_areas(env).await?}),
     ))
 }
 

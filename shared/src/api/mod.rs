@@ -31,6 +31,8 @@ mod assets_tests;
 #[cfg(test)]
 mod callbacks_tests;
 #[cfg(test)]
+mod directory_tests;
+#[cfg(test)]
 pub(crate) mod ingest_tests;
 #[cfg(test)]
 mod intake_tests;

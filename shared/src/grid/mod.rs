@@ -528,6 +528,28 @@ const GRID_BY_CODE: &str = "SELECT g.code, g.name, g.level, g.parent, g.shape FR
 const GRID_CHILDREN: &str = "SELECT g.code, g.name, g.level FROM grids g \
      JOIN map_versions m ON m.version = g.version AND m.is_current = 1 WHERE g.parent = ? ORDER BY g.code";
 
+/// The top-level areas (the districts) of the current map. Only a district has no parent (a
+/// code's parent is its own prefix), so this is `parent IS NULL` over the index
+/// `grids_by_parent (parent, version)`: the districts' rows alone, never a scan of the cells.
+/// (A key written at import time would save this query, but would be one more thing an
+/// import must keep in step; the indexed query reads six rows of the demo city.)
+pub const TOP_AREAS: &str = "SELECT code, name, level FROM grids \
+     WHERE parent IS NULL AND version = (SELECT version FROM map_versions WHERE is_current = 1) ORDER BY code";
+
+/// The districts of the current map, in code order; empty before the first import.
+pub async fn top_areas<D: Database>(db: &D) -> Result<Vec<GridRef>, StoreError> {
+    let rows = db.execute(TOP_AREAS, &[]).await?;
+    rows.iter().map(|r| grid_ref_of(&r)).collect()
+}
+
+fn grid_ref_of(r: &crate::ports::Row<'_>) -> Result<GridRef, StoreError> {
+    Ok(GridRef {
+        code: r.text("code")?,
+        name: r.text("name")?,
+        level: Level::parse(&r.text("level")?).ok_or_else(|| StoreError("bad level".into()))?,
+    })
+}
+
 /// One grid of the current map with its chain (district down to its parent) and children.
 #[derive(Debug, Clone, Serialize)]
 pub struct GridDetail {
@@ -574,14 +596,7 @@ pub async fn detail<D: Database>(
     let rows = db.execute(GRID_CHILDREN, &[code.as_str().into()]).await?;
     let children = rows
         .iter()
-        .map(|r| {
-            Ok(GridRef {
-                code: r.text("code")?,
-                name: r.text("name")?,
-                level: Level::parse(&r.text("level")?)
-                    .ok_or_else(|| StoreError("bad level".into()))?,
-            })
-        })
+        .map(|r| grid_ref_of(&r))
         .collect::<Result<Vec<_>, StoreError>>()?;
     Ok(Some(GridDetail {
         code: me.code,
