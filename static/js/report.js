@@ -624,6 +624,8 @@ $('asset-categories').addEventListener('click', (e) => {
   const button = e.target.closest('button[data-code]');
   if (!button) return;
   wantedCategory = button.dataset.code;
+  // The tap decides, over a category chosen before.
+  for (const radio of form.querySelectorAll('input[name="category"]:checked')) radio.checked = false;
   $('category-search').value = '';
   renderCategories();
   delete errors.category;

@@ -316,6 +316,23 @@ try {
   await console_.waitForSelector('#cell-map path, #cell-map polygon');
   await shot(console_, 'dashboard');
 
+  // A QR sign: /q/{asset} lands on the report page bound to the asset, with the problems that
+  // fit it one tap away; the tap chooses the category and the place is the asset's.
+  const assets = await api(app.base, 'GET', '/api/assets?area=350203001');
+  const sign = assets.data.assets.find((a) => a.asset.kind === 'greenway_marker').asset;
+  await phone.goto(`${app.base}/q/${sign.id}`);
+  await phone.waitForSelector('#asset-card:not([hidden]) button.asset-category');
+  assert.equal((await phone.textContent('#asset-name')).trim(), sign.name);
+  // The first fitting category is chosen already; a tap on another one chooses that instead.
+  const fits = await phone.$$eval('button.asset-category', (bs) => bs.map((b) => b.dataset.code));
+  assert.ok(await phone.isChecked(`input[name=category][value="${fits[0]}"]`));
+  await phone.click(`button.asset-category[data-code="${fits[1]}"]`);
+  assert.ok(await phone.isChecked(`input[name=category][value="${fits[1]}"]`));
+  await until('the asset\'s place in the form', async () => (await phone.inputValue('#lat')) !== '');
+  assert.ok(Math.abs(Number(await phone.inputValue('#lat')) - sign.lat) < 1e-6); // ~0.1 m
+  await phone.waitForSelector('#grid-result p.strong');
+  await shot(phone, 'qr-landing');
+
   // The report page in English, as a visitor who switches sees it.
   await phone.goto(`${app.base}/`);
   await phone.click('#lang-switch');
