@@ -26,6 +26,7 @@ const { chromium } = requireWeb('playwright-core');
 // axe-core checks each page against WCAG 2 A and AA (contrast, names, labels, ARIA).
 const axeSource = readFileSync(requireWeb.resolve('axe-core/axe.min.js'), 'utf8');
 const shots = join(root, 'tests', 'screenshots');
+rmSync(shots, { recursive: true, force: true }); // only this run's pictures
 mkdirSync(shots, { recursive: true });
 
 const bin = process.env.ONEGRID_BIN || join(root, 'target', 'debug', 'onegrid');
