@@ -205,4 +205,23 @@ mod tests {
             .push(("authorization".into(), "bearer  abc ".into()));
         assert_eq!(req.bearer(), Some("abc"));
     }
+
+    #[test]
+    fn routes_with_photos_get_room_for_them_and_no_other_does() {
+        assert_eq!(body_limit("/api/reports"), MAX_PHOTO_BODY_BYTES);
+        assert_eq!(body_limit("/api/cases/01ABC/moves"), MAX_PHOTO_BODY_BYTES);
+        assert_eq!(
+            body_limit("/api/callbacks/gardens"),
+            MAX_CALLBACK_BODY_BYTES
+        );
+        assert_eq!(body_limit("/api/admin/grids"), MAX_MAP_BODY_BYTES);
+        for path in [
+            "/api/reports/K7QM-4XPT/rating",
+            "/api/cases/01ABC/dispatch",
+            "/api/session",
+            "/api/cases/01ABC/moves/x",
+        ] {
+            assert_eq!(body_limit(path), MAX_BODY_BYTES, "{path}");
+        }
+    }
 }

@@ -91,7 +91,7 @@ fn requests_reach_the_handlers_and_big_bodies_get_413() {
 
     let big = vec![b'a'; 300 * 1024];
     let mut refused = agent
-        .post(format!("http://{addr}/api/reports"))
+        .post(format!("http://{addr}/api/session"))
         .content_type("application/json")
         .send(&big[..])
         .unwrap();
@@ -102,7 +102,7 @@ fn requests_reach_the_handlers_and_big_bodies_get_413() {
 
     let exact = vec![b'a'; MAX_BODY_BYTES];
     let fits = agent
-        .post(format!("http://{addr}/api/reports"))
+        .post(format!("http://{addr}/api/session"))
         .send(&exact[..])
         .unwrap();
     assert_ne!(fits.status(), 413);
@@ -130,7 +130,7 @@ fn chunked(path: &str, total: usize) -> Vec<u8> {
 #[test]
 fn a_chunked_body_is_capped_while_reading() {
     let addr = running("chunked");
-    let answer = raw(addr, &chunked("/api/reports", 320 * 1024));
+    let answer = raw(addr, &chunked("/api/session", 320 * 1024));
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     assert!(answer.contains("/problems/body-too-large"), "{answer}");
     health_is_answered(addr);
