@@ -298,6 +298,10 @@ try {
   const trail = await console_.locator('#audit-trail > li').count();
   assert.ok(trail >= 7, `the audit trail has every step (${trail})`);
   await shot(console_, 'console-closed');
+  // The same case on a tablet held upright.
+  await console_.setViewportSize({ width: 768, height: 1024 });
+  await shot(console_, 'console-tablet');
+  await console_.setViewportSize({ width: 1280, height: 860 });
 
   // ---- the citizen rates, on the phone that reported (the secret is remembered there)
   await phone.goto(`${app.base}/track.html?code=${code}`);
