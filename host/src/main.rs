@@ -73,6 +73,10 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let running = server::start(&args.listen, &config, app, server::WORKERS)?;
     sweeper::spawn(config)?;
     println!("OneGrid listening on http://{}", running.addr);
+    println!(
+        "  citizens: http://{0}/   staff: http://{0}/signin.html",
+        running.addr
+    );
     std::io::stdout().flush()?;
     for worker in running.workers {
         let _ = worker.join();
