@@ -193,7 +193,7 @@ function renderCase() {
   $('case-description').textContent = c.description || '';
   $('case-address').textContent = c.address || t('desk.case.none');
   $('case-grid').textContent = c.grid_code;
-  $('case-department').textContent = c.department || t('desk.case.none');
+  $('case-department').textContent = c.department ? departmentName(c.department) : t('desk.case.none');
   $('case-helpers-row').hidden = !(c.helpers && c.helpers.length);
   $('case-helpers').textContent = (c.helpers || []).join('、');
   $('case-received').textContent = formatTime(c.created_at);
@@ -243,7 +243,7 @@ function actorText(e) {
   const role = t(key) === key ? e.actor_role : t(key);
   if (!e.actor || e.actor === e.actor_role) return role;
   const actors = state.detail?.actors && typeof state.detail.actors === 'object' ? state.detail.actors : {};
-  return t('desk.actor.named', { role, name: actors[e.actor] || e.actor });
+  return t('desk.actor.named', { role, name: actors[e.actor] || departmentName(e.actor) });
 }
 
 function eventName(type) {
@@ -526,11 +526,24 @@ async function loadCategories() {
   }
 }
 
+// Department names by code, from GET /api/departments; a code stands in until they arrive.
+const departmentNames = new Map();
+
+function departmentName(code) {
+  return departmentNames.get(code) || code;
+}
+
+async function loadDepartments() {
+  const res = await staffFetch('GET', '/departments');
+  if (!res.ok || !Array.isArray(res.data?.items)) return;
+  for (const d of res.data.items) departmentNames.set(d.code, d.name);
+}
+
 function intro() {
   const p = state.principal;
   $('desk-intro').textContent = p.role === 'grid_worker'
     ? t('desk.intro.grid_worker')
-    : t('desk.intro.department', { dept: p.department || p.name });
+    : t('desk.intro.department', { dept: p.department ? departmentName(p.department) : p.name });
 }
 
 async function main() {
@@ -576,7 +589,8 @@ async function main() {
   // The deadline's "time left" moves on while the page is open.
   setInterval(renderDeadline, 60_000);
 
-  await loadCategories();
+  await Promise.all([loadCategories(), loadDepartments()]);
+  intro();
   await loadList();
   const wanted = decodeURIComponent(location.hash.slice(1));
   if (wanted) openCase(wanted, { focus: false });
