@@ -374,8 +374,10 @@ pub async fn store<D: Database>(
     Ok(refs)
 }
 
-/// Who stored the reporter's own photos: the public view shows these, and only these.
-pub const REPORTER: &str = "reporter";
+/// Who stored the reporter's own photos: the public view shows these, and only these. The colon
+/// keeps it apart from every other source: department codes cannot hold one
+/// (`directory::valid_code`), and staff accounts are filed under their ULIDs.
+pub const REPORTER: &str = "citizen:reporter";
 
 // In the order they were sent (rowid: insertion order; ids share a millisecond).
 const BY_SOURCE: &str = "SELECT id, caption FROM evidence WHERE case_id = ? AND source = ? \

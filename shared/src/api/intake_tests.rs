@@ -93,3 +93,10 @@ fn broken_or_too_many_photos_are_refused_with_nothing_stored() {
     }
     assert_eq!(count(&env, "cases"), before);
 }
+
+#[test]
+fn no_department_can_file_photos_under_the_reporters_name() {
+    // The public view shows the photos of this one source; a department's result photos are
+    // filed under its code, which can never be it.
+    assert!(!crate::directory::valid_code(crate::evidence::REPORTER));
+}
