@@ -9,6 +9,7 @@ import { t, initI18n, onLangChange } from './i18n.js';
 import { requireStaff, staffFetch, problemText, staffBar, session } from './staff.js';
 import { request } from './api.js';
 import { localName, formatTime } from './format.js';
+import { downscale } from './photos.js';
 
 const STATUSES = [
   'dispatched', 'signed_for', 'in_progress', 'extension_requested', 'handled', 'rework',
@@ -25,8 +26,6 @@ const PHOTO_MOVES = ['handle', 'self_handle', 'verify_pass', 'verify_fail'];
 /** The move a desk most often makes from a status: shown as the primary button. */
 const PRIMARY = ['sign_for', 'handle', 'verify_pass', 'start'];
 const MAX_PHOTOS = 4;
-const MAX_SIDE = 1600;
-const JPEG_QUALITY = 0.82;
 
 const $ = (id) => document.getElementById(id);
 const state = {
@@ -377,56 +376,6 @@ function renderPhotos() {
   $('photo-list').replaceChildren(...items);
 }
 
-function loadImage(url) {
-  return new Promise((resolve, reject) => {
-    const img = new Image();
-    img.onload = () => resolve(img);
-    img.onerror = reject;
-    img.src = url;
-  });
-}
-
-/** A photo at most MAX_SIDE px on its long side, as JPEG: a new file without the original's metadata. */
-async function downscale(file) {
-  let source = null;
-  let width = 0;
-  let height = 0;
-  try {
-    source = await createImageBitmap(file, { imageOrientation: 'from-image' });
-    ({ width, height } = source);
-  } catch {
-    const url = URL.createObjectURL(file);
-    try {
-      source = await loadImage(url);
-      width = source.naturalWidth;
-      height = source.naturalHeight;
-    } finally {
-      URL.revokeObjectURL(url);
-    }
-  }
-  if (!width || !height) throw new Error('empty image');
-  const scale = Math.min(1, MAX_SIDE / Math.max(width, height));
-  const canvas = document.createElement('canvas');
-  canvas.width = Math.max(1, Math.round(width * scale));
-  canvas.height = Math.max(1, Math.round(height * scale));
-  const ctx = canvas.getContext('2d');
-  // JPEG has no transparency: a transparent PNG would otherwise turn black.
-  ctx.fillStyle = '#ffffff';
-  ctx.fillRect(0, 0, canvas.width, canvas.height);
-  ctx.drawImage(source, 0, 0, canvas.width, canvas.height);
-  source.close?.();
-  const blob = await new Promise((resolve, reject) => {
-    canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('encode'))), 'image/jpeg', JPEG_QUALITY);
-  });
-  const data = await new Promise((resolve, reject) => {
-    const reader = new FileReader();
-    reader.onload = () => resolve(String(reader.result).split(',')[1] || '');
-    reader.onerror = reject;
-    reader.readAsDataURL(blob);
-  });
-  return { blob, data, url: URL.createObjectURL(blob), width: canvas.width, height: canvas.height, caption: '' };
-}
-
 async function addPhotos(files) {
   fieldError('move-photos', '');
   const room = MAX_PHOTOS - state.photos.length;
@@ -436,7 +385,7 @@ async function addPhotos(files) {
   say(t('desk.form.preparing'));
   for (const file of chosen.slice(0, Math.max(0, room))) {
     try {
-      state.photos.push(await downscale(file));
+      state.photos.push({ ...(await downscale(file)), caption: '' });
     } catch {
       problems.push(t('desk.form.notImage', { name: file.name }));
     }
