@@ -2,7 +2,7 @@
 //! An inbound event of a built-in platform (12345 hotline, digital city management, public
 //! safety): JSON, read with that platform's mapping, then turned into a report and validated.
 use libfuzzer_sys::fuzz_target;
-use onegrid::platforms::{built_in_mapping, BUILT_IN};
+use onegrid::exchange::platforms::{built_in_mapping, BUILT_IN};
 
 fuzz_target!(|data: &[u8]| {
     let Some((&which, rest)) = data.split_first() else { return };

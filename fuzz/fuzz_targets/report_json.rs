@@ -1,7 +1,7 @@
 #![no_main]
 //! Report JSON, as the intake endpoint reads it: parse, then validate. Neither may panic.
 use libfuzzer_sys::fuzz_target;
-use onegrid::model::ReportInput;
+use onegrid::case::report::ReportInput;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(input) = serde_json::from_slice::<ReportInput>(data) {

@@ -2,7 +2,7 @@
 //! A callback: headers (`name: value` lines) up to the first blank line, then the body,
 //! checked with a fixed secret. Must not panic; and a body signed with the secret verifies.
 use libfuzzer_sys::fuzz_target;
-use onegrid::webhook;
+use onegrid::http::webhook;
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const NOW: i64 = 1_700_000_000;

@@ -22,8 +22,8 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use onegrid::web::body_limit;
-use onegrid::{ApiRequest, ApiResponse, Problem, api, limits, statics};
+use onegrid::http::body_limit;
+use onegrid::{ApiRequest, ApiResponse, Problem, access::limits, api, api::static_files};
 use tokio::sync::oneshot;
 
 use crate::native::{EnvConfig, NativeEnv};
@@ -356,8 +356,8 @@ impl App {
             Some(Component::Ingest) => block_on(api::ingest::handle(env, request)),
             Some(Component::Open311) => block_on(api::open311::handle(env, request)),
             Some(Component::StaticFiles) => {
-                let map = block_on(statics::map_config(env));
-                statics::serve(&request, &map, |rel| read_static(&self.static_dir, rel))
+                let map = block_on(static_files::map_config(env));
+                static_files::serve(&request, &map, |rel| read_static(&self.static_dir, rel))
             }
             None => Problem::no_route(&request.method, &request.path).into_response(),
         }

@@ -26,7 +26,7 @@ pub fn prepare(data_dir: &Path, manifest: &Manifest) -> anyhow::Result<EnvConfig
 
     let first_start = !config.db_path().exists();
     let env = config.open()?;
-    let version = block_on(onegrid::schema::migrate(&env))
+    let version = block_on(onegrid::app::schema::migrate(&env))
         .map_err(|e| anyhow!("migrating the schema: {e}"))?;
     eprintln!(
         "onegrid: {} at schema version {version}",
@@ -89,12 +89,12 @@ async fn demo_staff(
     env: &crate::native::NativeEnv,
     password: &str,
 ) -> Result<(), onegrid::Problem> {
-    use onegrid::accounts::{NewAccount, create};
+    use onegrid::access::accounts::{NewAccount, create};
     use onegrid::ports::Platform;
     let map = onegrid::demo::city(1);
     let district = map
         .iter()
-        .find(|f| f.code.level() == onegrid::model::Level::District)
+        .find(|f| f.code.level() == onegrid::grid::code::Level::District)
         .map(|f| f.code.as_str().to_owned());
     for (username, name, role, scope) in DEMO_STAFF {
         let mut account = NewAccount {

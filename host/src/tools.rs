@@ -29,7 +29,7 @@ pub fn signature_flags(
     timestamp: i64,
     body: &str,
 ) -> anyhow::Result<String> {
-    let signature = onegrid::webhook::sign(secret, id, timestamp, body.as_bytes())
+    let signature = onegrid::http::webhook::sign(secret, id, timestamp, body.as_bytes())
         .map_err(|e| anyhow!("cannot sign: {e}"))?;
     let headers = [
         format!("webhook-id: {id}"),

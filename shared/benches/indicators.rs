@@ -25,13 +25,14 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use futures::executor::block_on;
+use onegrid::case::clock::{ClockChange, clock_change, deadline, hours_for};
+use onegrid::case::report::{Channel, ReportInput};
+use onegrid::case::store::{self, Actor, Reporter};
 use onegrid::case::{Move, MoveInput, Role, Status};
-use onegrid::cases::{self, Actor, Reporter};
-use onegrid::deadlines::{ClockChange, clock_change, deadline, hours_for};
 use onegrid::directory::{self, Category, CategoryInput, DepartmentInput};
+use onegrid::grid::code::Level;
 use onegrid::grid::{CellMatch, GridRef, MatchKind};
 use onegrid::indicators::{self, Batch, CaseKey, Changes, Counts, MoveFacts, Tracker};
-use onegrid::model::{Channel, Level, ReportInput};
 use onegrid::ports::{Database, KeyValue, OutboundRequest, OutboundResponse, Platform};
 use onegrid::{ApiRequest, Rows, StoreError, Value, demo};
 use rusqlite::types::{ToSqlOutput, ValueRef};
@@ -358,7 +359,7 @@ fn generate(path: &Path, n: i64, year_start: i64, year_end: i64) -> Truth {
     let mut truth = Truth::default();
     let started = Instant::now();
     block_on(async {
-        onegrid::schema::migrate(&env).await.unwrap();
+        onegrid::app::schema::migrate(&env).await.unwrap();
         env.db.pragma_update(None, "synchronous", "OFF").unwrap();
         let departments = departments();
         for code in &departments {
@@ -435,7 +436,7 @@ fn generate(path: &Path, n: i64, year_start: i64, year_end: i64) -> Truth {
                 rows.entry((key.clone(), String::new()))
                     .or_default()
                     .merge(&counts);
-                // The clock and the status, as `cases::apply_move` keeps them.
+                // The clock and the status, as `store::apply_move` keeps them.
                 let (mut status, mut due, mut department): (Status, Option<i64>, Option<String>) =
                     (Status::Collected, None, None);
                 let mut last = received;
@@ -848,10 +849,17 @@ fn write_path(path: &Path, now: i64) {
                 ..Default::default()
             };
             let report = input.validate().unwrap();
-            let (mut case, _) =
-                cases::create(&env, &report, &category, &cell, &Reporter::citizen(), at)
-                    .await
-                    .unwrap();
+            let (mut case, _) = onegrid::app::cases::create_with(
+                &env,
+                &report,
+                &category,
+                &cell,
+                &Reporter::citizen(),
+                at,
+                async |_| Ok(()),
+            )
+            .await
+            .unwrap();
             let path = [
                 (Move::Accept, None),
                 (Move::Dispatch, Some("municipal".to_owned())),
@@ -882,7 +890,7 @@ fn write_path(path: &Path, now: i64) {
                 let t = Instant::now();
                 env.execute("BEGIN IMMEDIATE", &[]).await.unwrap();
                 case =
-                    cases::apply_move(&env, &case, mv, &actor, &input, serde_json::json!({}), when)
+                    store::apply_move(&env, &case, mv, &actor, &input, serde_json::json!({}), when)
                         .await
                         .unwrap()
                         .0;

@@ -13,9 +13,9 @@ use std::time::Instant;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use onegrid::demo;
+use onegrid::grid::code::Wgs84Point;
 use onegrid::grid::index::{self, Tile};
 use onegrid::grid::{self, GridFeature};
-use onegrid::model::Wgs84Point;
 
 /// Points to look up: uniform over the map's extent (some fall in gaps, ponds or outside).
 fn points(n: usize, cols: usize, rows: usize) -> Vec<Wgs84Point> {

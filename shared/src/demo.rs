@@ -12,8 +12,8 @@ use geo::{Coord, LineString, MultiPolygon, Polygon};
 use serde_json::{Value as Json, json};
 
 use crate::directory::{self, CategoryInput, DepartmentInput};
+use crate::grid::code::GridCode;
 use crate::grid::{self, GridFeature};
-use crate::model::GridCode;
 use crate::{Env, Problem};
 
 /// Xiamen's extent (WGS-84): the island and the mainland districts around it.
@@ -453,12 +453,12 @@ pub const CATEGORIES: [DemoCategory; 13] = [
 
 /// Loads the demo city (map, departments, categories) into a deployment.
 pub async fn load<E: Env>(env: &E, seed: u64) -> Result<grid::ImportSummary, Problem> {
-    crate::schema::ensure(env).await?;
+    crate::app::schema::ensure(env).await?;
     let now = env.now_ms();
     let map = city(seed);
     let offices = map
         .iter()
-        .filter(|f| f.code.level() == crate::model::Level::Street)
+        .filter(|f| f.code.level() == crate::grid::code::Level::Street)
         .map(|street| {
             // Each street's office: where its events go first.
             let code = format!("street-{}", street.code.as_str());
@@ -513,7 +513,7 @@ pub fn assets(map: &[GridFeature]) -> Vec<crate::assets::Asset> {
     use geo::{Centroid, Contains, InteriorPoint};
     let cells = map
         .iter()
-        .filter(|f| f.code.level() == crate::model::Level::Cell);
+        .filter(|f| f.code.level() == crate::grid::code::Level::Cell);
     let mut out = Vec::new();
     for (i, cell) in cells.enumerate() {
         let (kind, prefix, department, name) = match i % ASSET_EVERY {
@@ -543,7 +543,7 @@ pub fn assets(map: &[GridFeature]) -> Vec<crate::assets::Asset> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Level;
+    use crate::grid::code::Level;
 
     #[test]
     fn the_demo_city_has_xiamens_counts_and_is_deterministic() {

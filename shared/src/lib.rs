@@ -1,38 +1,37 @@
-//! OneGrid's domain: one net for every citizen problem of a city. Types that refuse bad data,
-//! the grid map and its lookup, routing, the one case state machine, webhook signatures, the
-//! SQL schema, and the handlers of every HTTP route, written against the ports in [`ports`].
-//! Nothing here knows whether it runs in a Spin component or in the native host.
+//! OneGrid's domain: one net for every citizen problem of a city. Nothing here knows whether it
+//! runs in a Spin component or in the native host: everything outside comes through [`ports`].
+//!
+//! The modules are layers, and arrows only point down (a test in `architecture_tests` holds it):
+//!
+//! 1. the ground: [`ports`], [`time`], [`crypto`], [`mask`], [`http`] (requests, responses,
+//!    problem details, route tables, webhook signatures), [`db`] (transactions, migrations);
+//! 2. the contexts, each the one writer of its tables: [`grid`], [`directory`] (departments,
+//!    categories, routing), [`assets`], [`case`] (the state machine and the case store, the only
+//!    writer of cases and their trail), [`access`] (who is calling), [`exchange`] (webhooks out
+//!    and in, other platforms, Open311), [`indicators`];
+//! 3. [`app`]: one command per use case, which runs its transaction and calls the side effects;
+//! 4. [`demo`], the demo city; [`api`]: one module per Spin component, route table → command.
 
-pub mod accounts;
-pub mod api;
+pub mod crypto;
+pub mod db;
+pub mod http;
+pub mod mask;
+pub mod ports;
+pub mod time;
+
+pub mod access;
 pub mod assets;
-pub mod auth;
 pub mod case;
-pub mod cases;
-pub mod datetime;
-pub mod deadlines;
-pub mod demo;
 pub mod directory;
-pub mod evidence;
+pub mod exchange;
 pub mod grid;
 pub mod indicators;
-pub mod keys;
-pub mod limits;
-pub mod mediation;
-pub mod model;
-pub mod open311;
-pub mod outbox;
-pub mod platforms;
-pub mod ports;
-pub mod privacy;
-pub mod problem;
-pub mod routing;
-pub mod schema;
-pub mod sessions;
-pub mod statics;
-pub mod web;
-pub mod webhook;
 
+pub mod app;
+
+pub mod api;
+pub mod demo;
+
+pub use http::problem::Problem;
+pub use http::{ApiRequest, ApiResponse};
 pub use ports::{Database, Env, KeyValue, Platform, Rows, StoreError, Value};
-pub use problem::Problem;
-pub use web::{ApiRequest, ApiResponse};

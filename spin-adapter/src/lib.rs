@@ -8,8 +8,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use futures::StreamExt;
+use onegrid::http::body_limit;
 use onegrid::ports::{OutboundRequest, OutboundResponse};
-use onegrid::web::body_limit;
 use onegrid::{
     ApiRequest, ApiResponse, Database, KeyValue, Platform, Problem, Rows, StoreError, Value,
 };

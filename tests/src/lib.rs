@@ -791,7 +791,7 @@ pub fn category_for(department: &str) -> String {
 /// Returns (department code, secret).
 pub fn new_department(app: &TestApp, fake: &FakeDepartment) -> (String, String) {
     let code = format!("dept-{}", random_hex(6));
-    let secret = onegrid::webhook::new_secret();
+    let secret = onegrid::http::webhook::new_secret();
     app.admin()
         .put_json(
             &format!("/api/admin/departments/{code}"),
@@ -824,7 +824,7 @@ pub fn sign_callback_with(
     timestamp: i64,
     body: &str,
 ) -> Vec<(String, String)> {
-    let signature = onegrid::webhook::sign(secret, id, timestamp, body.as_bytes())
+    let signature = onegrid::http::webhook::sign(secret, id, timestamp, body.as_bytes())
         .expect("a valid whsec_ secret");
     vec![
         ("content-type".into(), "application/json".into()),

@@ -38,7 +38,7 @@ fn a_callback_with_a_wrong_signature_is_refused_with_bad_signature() {
     let (id, department, _secret) = dispatched_case(&app, &fake);
     let body = json!({"case_id": id, "action": "signed_for"}).to_string();
     // Signed with another department's secret.
-    let headers = sign_callback(&onegrid::webhook::new_secret(), &body);
+    let headers = sign_callback(&onegrid::http::webhook::new_secret(), &body);
     let reply = app.post_raw(
         &format!("/api/callbacks/{department}"),
         &as_refs(&headers),

@@ -108,14 +108,14 @@ fn a_report_goes_from_citizen_to_department_and_back_to_the_public_timeline() {
     let hook = &received[0];
     assert_eq!(hook.method, "POST");
     assert_eq!(hook.path, "/hook");
-    let verified = onegrid::webhook::verify(
+    let verified = onegrid::http::webhook::verify(
         &[&secret],
         hook.header("webhook-id"),
         hook.header("webhook-timestamp"),
         hook.header("webhook-signature"),
         &hook.body,
         onegrid_tests::now_seconds(),
-        onegrid::webhook::DEFAULT_TOLERANCE_SECONDS,
+        onegrid::http::webhook::DEFAULT_TOLERANCE_SECONDS,
     );
     assert_eq!(verified, Ok(()), "the webhook's signature must verify");
     let message = hook.json();

@@ -1,8 +1,8 @@
 //! The grid: a point finds its cell (in any of the three coordinate systems), and the
 //! hierarchy is browsable from a district down.
 
+use onegrid::grid::code::Crs;
 use onegrid::grid::crs::from_wgs84;
-use onegrid::model::Crs;
 use onegrid_tests::{nth_plain_cell, point_inside_a_cell, spawn_app};
 
 fn lookup(

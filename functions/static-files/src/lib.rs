@@ -1,5 +1,5 @@
 //! The `static-files` component. Routes (spin.toml): `/...` (everything no other component
-//! claims) → [`onegrid::statics::serve`], reading `static/` from the files mount at `/`.
+//! claims) → [`onegrid::api::static_files::serve`], reading `static/` from the files mount at `/`.
 //! It has no SQLite or key-value grant, so it opens neither; it reads the map variables for
 //! `/config.json` and the CSP.
 
@@ -11,8 +11,8 @@ use spin_sdk::http::{IntoResponse, Request};
 async fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
     let resp = match read_request(req).await {
         Ok(req) => {
-            let map = onegrid::statics::map_config(&SpinEnv::new()).await;
-            onegrid::statics::serve(&req, &map, |rel_path| {
+            let map = onegrid::api::static_files::map_config(&SpinEnv::new()).await;
+            onegrid::api::static_files::serve(&req, &map, |rel_path| {
                 std::fs::read(format!("/{rel_path}")).ok()
             })
         }

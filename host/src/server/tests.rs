@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 
-use onegrid::web::{MAX_BODY_BYTES, MAX_MAP_BODY_BYTES};
+use onegrid::http::{MAX_BODY_BYTES, MAX_MAP_BODY_BYTES};
 
 use super::*;
 use crate::manifest::Manifest;

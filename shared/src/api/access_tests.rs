@@ -292,9 +292,9 @@ fn staff(env: &TestEnv) -> Vec<Option<String>> {
         None,
     ];
     // A token of the right shape signed with another key, beside plain garbage (below).
-    let forged = crate::sessions::sign(
+    let forged = crate::access::sessions::sign(
         b"another-key-0123456789abcdef0123456",
-        &crate::sessions::Claims {
+        &crate::access::sessions::Claims {
             sub: "x".into(),
             role: "admin".into(),
             ep: 0,

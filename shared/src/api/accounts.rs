@@ -5,11 +5,11 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{ready, respond};
-use crate::accounts::{self, AccountPatch, NewAccount};
-use crate::auth::{self, ADMINS, StaffRole};
-use crate::cases::rfc3339;
-use crate::problem::FieldError;
-use crate::{ApiRequest, ApiResponse, Env, Problem, limits, sessions};
+use crate::access::accounts::{self, AccountPatch, NewAccount};
+use crate::access::auth::{ADMINS, StaffRole};
+use crate::http::problem::FieldError;
+use crate::time::rfc3339;
+use crate::{ApiRequest, ApiResponse, Env, Problem, access::limits, access::sessions};
 
 /// Answers every route of the `accounts` component.
 pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
@@ -81,11 +81,12 @@ async fn sign_in<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Probl
 async fn who_am_i<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem> {
     let token = req.bearer().unwrap_or_default();
     let body = if sessions::is_session_token(token) {
+        ready(env).await?;
         let (principal, claims) = sessions::session_of(env, token).await?;
         json!({"principal": principal, "session": {"expires_at": rfc3339(claims.exp)}})
     } else {
         // A service token, or no valid token at all (401).
-        json!({"principal": auth::authenticate(env, req).await?, "session": null})
+        json!({"principal": super::caller(env, req).await?, "session": null})
     };
     Ok(private(ApiResponse::json(200, &body)))
 }
@@ -93,11 +94,12 @@ async fn who_am_i<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Prob
 async fn sign_out<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem> {
     let token = req.bearer().unwrap_or_default();
     if !sessions::is_session_token(token) {
-        auth::authenticate(env, req).await?;
+        super::caller(env, req).await?;
         return Err(Problem::bad_request(
             "a service token is not a session: it cannot sign out",
         ));
     }
+    ready(env).await?;
     let (_, claims) = sessions::session_of(env, token).await?;
     sessions::revoke(env, &claims).await?;
     Ok(ApiResponse {
@@ -108,7 +110,7 @@ async fn sign_out<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Prob
 }
 
 async fn create<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem> {
-    auth::require(env, req, ADMINS).await?;
+    super::staff(env, req, ADMINS).await?;
     let input: NewAccount = req.json()?;
     ready(env).await?;
     let account = accounts::create(env, input, env.now_ms()).await?;
@@ -117,7 +119,7 @@ async fn create<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Proble
 }
 
 async fn list<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem> {
-    auth::require(env, req, ADMINS).await?;
+    super::staff(env, req, ADMINS).await?;
     let mut errors = Vec::new();
     let role = req.query_param("role").and_then(|r| {
         let parsed = StaffRole::parse(&r);
@@ -147,7 +149,7 @@ async fn list<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem>
 }
 
 async fn read<E: Env>(env: &E, req: &ApiRequest, id: &str) -> Result<ApiResponse, Problem> {
-    auth::require(env, req, ADMINS).await?;
+    super::staff(env, req, ADMINS).await?;
     ready(env).await?;
     let account = accounts::by_id(env, id)
         .await?
@@ -156,7 +158,7 @@ async fn read<E: Env>(env: &E, req: &ApiRequest, id: &str) -> Result<ApiResponse
 }
 
 async fn update<E: Env>(env: &E, req: &ApiRequest, id: &str) -> Result<ApiResponse, Problem> {
-    auth::require(env, req, ADMINS).await?;
+    super::staff(env, req, ADMINS).await?;
     let patch: AccountPatch = req.json()?;
     ready(env).await?;
     let account = accounts::update(env, id, patch, env.now_ms()).await?;

@@ -4,10 +4,10 @@
 use serde_json::{Value as Json, json};
 
 use super::{ready, respond};
+use crate::access::auth::ADMINS;
 use crate::assets::{self, AssetInput, SheetEntry};
-use crate::auth::{self, ADMINS};
-use crate::model::GridCode;
-use crate::problem::FieldError;
+use crate::grid::code::GridCode;
+use crate::http::problem::FieldError;
 use crate::{ApiRequest, ApiResponse, Env, Problem};
 
 const SVG: &str = "image/svg+xml";
@@ -41,7 +41,7 @@ pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
 
 /// One asset or an array of them; each is registered, or updated when its id is known.
 async fn register<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem> {
-    auth::require(env, req, ADMINS).await?;
+    super::staff(env, req, ADMINS).await?;
     let body: Json = req.json()?;
     let list = match body {
         Json::Array(items) => items,

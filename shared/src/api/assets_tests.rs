@@ -228,7 +228,7 @@ fn the_demo_city_registers_a_marker_in_every_tenth_cell_inside_it() {
     let env = TestEnv::new();
     futures::executor::block_on(crate::demo::load(&env, 1)).unwrap();
     for sign in signs.iter().step_by(37) {
-        let point = crate::model::Wgs84Point {
+        let point = crate::grid::code::Wgs84Point {
             lat: sign.lat,
             lng: sign.lng,
         };

@@ -10,13 +10,14 @@ use serde::Deserialize;
 use serde_json::{Value as Json, json};
 
 use super::{ready, respond};
+use crate::case::evidence::{self, EvidenceInput};
+use crate::case::report::Channel;
+use crate::case::store::{self, Actor};
 use crate::case::{Move, MoveInput, Role};
-use crate::cases::{self, Actor, in_transaction};
-use crate::evidence::{self, EvidenceInput};
-use crate::model::Channel;
-use crate::problem::FieldError;
-use crate::webhook::{self, VerifyError};
-use crate::{ApiRequest, ApiResponse, Env, Problem, directory, outbox};
+use crate::db::in_transaction;
+use crate::http::problem::FieldError;
+use crate::http::webhook::{self, VerifyError};
+use crate::{ApiRequest, ApiResponse, Env, Problem, directory, exchange::outbox};
 
 /// Answers every route of the `callbacks` component.
 pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
@@ -190,7 +191,7 @@ async fn apply<E: Env>(
     let now = env.now_ms();
     let occurred_at = match input.occurred_at.as_deref() {
         None => None,
-        Some(t) => match crate::datetime::parse(t, 0) {
+        Some(t) => match crate::time::parse(t, 0) {
             Some(ms) if ms <= now + FUTURE_TOLERANCE_MS => Some(ms),
             Some(_) => {
                 return Err(Problem::validation(vec![FieldError::new(
@@ -213,14 +214,14 @@ async fn apply<E: Env>(
             return Ok(Applied::Duplicate);
         }
         // Only the lead department moves a case; helpers follow it.
-        let case = cases::by_id(env, &input.case_id)
+        let case = store::by_id(env, &input.case_id)
             .await?
             .filter(|c| c.department.as_deref() == Some(department))
             .ok_or_else(|| Problem::not_found("case of this department", &input.case_id))?;
         let actor = Actor { role: Role::Department, id: department.to_owned(), channel: Channel::Webhook };
         let mut details = json!({"webhook_id": webhook_id});
         if let Some(at) = occurred_at {
-            details["occurred_at"] = json!(cases::rfc3339(at));
+            details["occurred_at"] = json!(crate::time::rfc3339(at));
         }
         // The evidence belongs to the event this callback appends: the next in the trail
         // (the move or record below lands as exactly that one, or the transaction rolls back).
@@ -230,27 +231,27 @@ async fn apply<E: Env>(
         }
         // An older status never overrides a newer one: it joins the trail as a late event.
         let newer = match occurred_at {
-            Some(at) => cases::status_changed_at(env, &case.id).await?.filter(|last| *last > at),
+            Some(at) => store::status_changed_at(env, &case.id).await?.filter(|last| *last > at),
             None => None,
         };
         let (case, seq, applied) = match newer {
             Some(last) => {
                 details["action"] = json!(input.action);
                 details["applied"] = json!(false);
-                details["superseded_by_status_at"] = json!(cases::rfc3339(last));
+                details["superseded_by_status_at"] = json!(crate::time::rfc3339(last));
                 for (k, v) in [("note", &input.note), ("reason", &input.reason)] {
                     if let Some(v) = v {
                         details[k] = json!(v);
                     }
                 }
-                let seq = cases::record_event(env, &case, "late_status", &actor, details.clone(), now).await?;
-                let case = cases::by_id(env, &case.id).await?.ok_or_else(Problem::internal)?;
+                let seq = store::record_event(env, &case, "late_status", &actor, details.clone(), now).await?;
+                let case = store::by_id(env, &case.id).await?.ok_or_else(Problem::internal)?;
                 (case, seq, false)
             }
             None => {
                 let mv_input =
                     MoveInput { reason: input.reason.clone(), note: input.note.clone(), hours: input.hours, ..Default::default() };
-                let (case, seq) = cases::apply_move(env, &case, mv, &actor, &mv_input, details.clone(), now).await?;
+                let (case, seq) = crate::app::cases::apply_move(env, &case, mv, &actor, &mv_input, details.clone(), now).await?;
                 (case, seq, true)
             }
         };

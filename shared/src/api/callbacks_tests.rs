@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::testkit::*;
 use crate::grid::testenv::{ADMIN_TOKEN, OPERATOR_TOKEN, TestEnv};
-use crate::webhook;
+use crate::http::webhook;
 
 fn dispatched(env: &TestEnv, category: &str) -> String {
     let id = report(env, category, IN_CELL_2)["id"]
@@ -27,7 +27,7 @@ fn dispatched(env: &TestEnv, category: &str) -> String {
 }
 
 fn at(env: &TestEnv, minutes: i64) -> String {
-    crate::cases::rfc3339(env.now.get() + minutes * 60_000)
+    crate::time::rfc3339(env.now.get() + minutes * 60_000)
 }
 
 #[test]
@@ -287,10 +287,10 @@ fn photos_are_typed_by_their_bytes_stripped_of_exif_and_served_to_staff_only() {
             &json!({"case_id": id, "action": "signed_for"}),
         ),
     );
-    let photo = crate::evidence::samples::jpeg_with_exif();
+    let photo = crate::case::evidence::samples::jpeg_with_exif();
     let body = json!({"case_id": id, "action": "handled", "note": "sign replaced", "evidence": [
         {"data": STANDARD.encode(&photo), "content_type": "image/png", "caption": "the new sign"},
-        {"data": format!("data:image/webp;base64,{}", STANDARD.encode(crate::evidence::samples::webp_with_exif()))},
+        {"data": format!("data:image/webp;base64,{}", STANDARD.encode(crate::case::evidence::samples::webp_with_exif()))},
         {"url": "https://gardens.example/photos/123.jpg"},
     ]});
     let (s, b) = call_json(&env, signed_callback(&env, "gardens", SECRET, "p2", &body));

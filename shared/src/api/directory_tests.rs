@@ -253,13 +253,17 @@ fn display_names_answer_the_accounts_among_the_ids_and_skip_the_rest() {
             "operator".to_owned(),
         ])
         .collect();
-    let names = block_on(crate::accounts::display_names(&env, &ids)).unwrap();
+    let names = block_on(crate::access::accounts::display_names(&env, &ids)).unwrap();
     let expected: BTreeMap<String, String> = accounts
         .iter()
         .enumerate()
         .map(|(n, id)| (id.clone(), format!("op.{n}")))
         .collect();
     assert_eq!(names, expected);
-    let none = block_on(crate::accounts::display_names(&env, &BTreeSet::new())).unwrap();
+    let none = block_on(crate::access::accounts::display_names(
+        &env,
+        &BTreeSet::new(),
+    ))
+    .unwrap();
     assert!(none.is_empty());
 }

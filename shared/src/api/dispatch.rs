@@ -7,16 +7,20 @@ use serde::Deserialize;
 use serde_json::{Value as Json, json};
 
 use super::{ready, respond};
-use crate::auth::{self, ADMINS, CITY, OPERATORS, Principal, StaffRole};
+use crate::access::auth::{self, ADMINS, CITY, OPERATORS, Principal, StaffRole};
+use crate::case::clock::{self, Light};
+use crate::case::evidence::{self, EvidenceInput};
+use crate::case::report::Channel;
+use crate::case::store::{self, Actor, Case, CaseFilter};
 use crate::case::{Move, MoveInput, Status};
-use crate::cases::{self, Actor, Case, CaseFilter, in_transaction};
-use crate::deadlines::{self, Light};
+use crate::db::in_transaction;
 use crate::directory::{self, CategoryInput, DepartmentInput};
-use crate::evidence::{self, EvidenceInput};
-use crate::model::{Channel, Crs, GridCode, Wgs84Point};
-use crate::outbox::{self, Delivery};
-use crate::problem::FieldError;
-use crate::{ApiRequest, ApiResponse, Env, Problem, grid, mediation, privacy, routing};
+use crate::exchange::outbox::{self, Delivery};
+use crate::grid::code::{Crs, GridCode, Wgs84Point};
+use crate::http::problem::FieldError;
+use crate::{
+    ApiRequest, ApiResponse, Env, Problem, case::mediation, case::privacy, directory::routing, grid,
+};
 
 /// How many due messages and overdue cases one sweep takes at most; the next sweep takes the rest.
 const SWEEP_BATCH: i64 = 200;
@@ -95,7 +99,7 @@ pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct SweepReport {
     pub webhooks: outbox::SweepReport,
-    pub deadlines: deadlines::EscalationReport,
+    pub deadlines: clock::EscalationReport,
     /// Personal data removed from cases that ended longer ago than `retention_days`.
     pub retention: privacy::RetentionReport,
     /// Revocation records of signed-out sessions deleted once the sessions expired anyway.
@@ -108,11 +112,12 @@ pub struct SweepReport {
 pub async fn sweep<E: Env>(env: &E) -> Result<SweepReport, Problem> {
     ready(env).await?;
     let now = env.now_ms();
-    let deadlines = deadlines::sweep(env, now, SWEEP_BATCH).await?;
+    let deadlines = clock::sweep(env, now, SWEEP_BATCH).await?;
     let webhooks = outbox::sweep(env, SWEEP_BATCH).await?;
     let days = privacy::retention_days(env).await?;
     let retention = privacy::purge_ended(env, now, days, SWEEP_BATCH).await?;
-    let expired_revocations = crate::sessions::sweep_revocations(env, now, SWEEP_BATCH).await?;
+    let expired_revocations =
+        crate::access::sessions::sweep_revocations(env, now, SWEEP_BATCH).await?;
     Ok(SweepReport {
         webhooks,
         deadlines,
@@ -123,7 +128,7 @@ pub async fn sweep<E: Env>(env: &E) -> Result<SweepReport, Problem> {
 
 /// A staff member's case, or 404 (also for a case outside their scope: its existence is not told).
 async fn case_in_scope<E: Env>(env: &E, who: &Principal, id: &str) -> Result<Case, Problem> {
-    cases::by_id(env, id)
+    store::by_id(env, id)
         .await?
         .filter(|c| who.may_see(c))
         .ok_or_else(|| Problem::not_found("case", id))
@@ -148,7 +153,7 @@ fn case_json_as_stored(case: &Case, now: i64) -> Json {
 }
 
 async fn list<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem> {
-    let who = auth::require(env, req, staff()).await?;
+    let who = super::staff(env, req, staff()).await?;
     let mut errors = Vec::new();
     let mut filter = CaseFilter::default();
     for (key, value) in req.query_pairs() {
@@ -197,7 +202,7 @@ async fn list<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem>
     }
     ready(env).await?;
     let now = env.now_ms();
-    let (items, next) = cases::list(env, who.scope_filter(), &filter, now, limit, after).await?;
+    let (items, next) = store::list(env, who.scope_filter(), &filter, now, limit, after).await?;
     let items: Vec<Json> = items.iter().map(|c| case_json(c, now)).collect();
     Ok(ApiResponse::json(
         200,
@@ -208,7 +213,7 @@ async fn list<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem>
 /// A case with its trail. Personal data is masked unless the caller asks for it with
 /// `?reveal=contact`, which is recorded on the case's trail before the answer is given.
 async fn read<E: Env>(env: &E, req: &ApiRequest, id: &str) -> Result<ApiResponse, Problem> {
-    let who = auth::require(env, req, staff()).await?;
+    let who = super::staff(env, req, staff()).await?;
     let reveal = match req.query_param("reveal").as_deref() {
         None => false,
         Some("contact") => true,
@@ -228,9 +233,9 @@ async fn read<E: Env>(env: &E, req: &ApiRequest, id: &str) -> Result<ApiResponse
             channel: Channel::Console,
         };
         privacy::record_reveal(env, &case.id, &actor, env.now_ms()).await?;
-        case = cases::by_id(env, id).await?.ok_or_else(Problem::internal)?;
+        case = store::by_id(env, id).await?.ok_or_else(Problem::internal)?;
     }
-    let events = cases::events(env, id).await?;
+    let events = store::events(env, id).await?;
     // Staff act under their account id; the trail shows their names. Other actors (a
     // department's code, `citizen`, `system`, a service token) are no account and stay out.
     let actor_ids = events
@@ -238,7 +243,7 @@ async fn read<E: Env>(env: &E, req: &ApiRequest, id: &str) -> Result<ApiResponse
         .filter(|e| e.actor != e.actor_role)
         .map(|e| e.actor.clone())
         .collect();
-    let actors = crate::accounts::display_names(env, &actor_ids).await?;
+    let actors = crate::access::accounts::display_names(env, &actor_ids).await?;
     let allowed: Vec<&str> = Status::parse(&case.status)
         .map(|s| {
             let role = who.case_role();
@@ -252,7 +257,7 @@ async fn read<E: Env>(env: &E, req: &ApiRequest, id: &str) -> Result<ApiResponse
     let now = env.now_ms();
     let mut duplicates = Vec::new();
     for candidate in &case.duplicate_candidates {
-        if let Some(c) = cases::by_id(env, candidate)
+        if let Some(c) = store::by_id(env, candidate)
             .await?
             .filter(|c| who.may_see(c))
         {
@@ -309,7 +314,7 @@ async fn move_case<E: Env>(
     id: &str,
     fixed: Option<Move>,
 ) -> Result<ApiResponse, Problem> {
-    let who = auth::require(env, req, staff()).await?;
+    let who = super::staff(env, req, staff()).await?;
     let input: MoveRequest = if req.body.iter().all(u8::is_ascii_whitespace) {
         MoveRequest::default()
     } else {
@@ -415,7 +420,7 @@ async fn move_case<E: Env>(
         let mut case = case;
         // A dispatch of a case still waiting for acceptance accepts it on the way: two moves, two events.
         if mv == Move::Dispatch && case.status == Status::Collected.as_str() {
-            case = cases::apply_move(
+            case = crate::app::cases::apply_move(
                 env,
                 &case,
                 Move::Accept,
@@ -440,12 +445,12 @@ async fn move_case<E: Env>(
             details["evidence"] = Json::Array(stored.clone());
         }
         let (mut case, _) =
-            cases::apply_move(env, &case, mv, &actor, &mv_input, details, now).await?;
+            crate::app::cases::apply_move(env, &case, mv, &actor, &mv_input, details, now).await?;
         let mut messages = Vec::new();
         if mv == Move::Dispatch {
             let lead = department.clone().unwrap_or_default();
-            cases::set_departments(env, &case.id, &lead, &helpers).await?;
-            case = cases::by_id(env, &case.id)
+            store::set_departments(env, &case.id, &lead, &helpers).await?;
+            case = store::by_id(env, &case.id)
                 .await?
                 .ok_or_else(Problem::internal)?;
             for (d, role) in
@@ -510,10 +515,10 @@ async fn evidence_file<E: Env>(
     id: &str,
     evidence_id: &str,
 ) -> Result<ApiResponse, Problem> {
-    let who = auth::require(env, req, staff()).await?;
+    let who = super::staff(env, req, staff()).await?;
     ready(env).await?;
     let case = case_in_scope(env, &who, id).await?;
-    let (content_type, bytes) = crate::evidence::fetch(env, &case.id, evidence_id)
+    let (content_type, bytes) = crate::case::evidence::fetch(env, &case.id, evidence_id)
         .await?
         .ok_or_else(|| Problem::not_found("evidence", evidence_id))?;
     Ok(ApiResponse::new(200, &content_type, bytes)
@@ -554,7 +559,7 @@ fn webhook_data(case: &Case, department: &str) -> Json {
         "tracking_code": case.tracking_code,
         "category": case.category,
         // Departments get the contact data only through the console's audited reveal.
-        "description": privacy::mask_free_text(&case.description),
+        "description": crate::mask::mask_free_text(&case.description),
         "lat": case.lat,
         "lng": case.lng,
         "address": case.address,
@@ -571,7 +576,7 @@ async fn mediation_record<E: Env>(
     req: &ApiRequest,
     id: &str,
 ) -> Result<ApiResponse, Problem> {
-    let who = auth::require(env, req, staff()).await?;
+    let who = super::staff(env, req, staff()).await?;
     ready(env).await?;
     let case = case_in_scope(env, &who, id).await?;
     Ok(ApiResponse::json(
@@ -586,7 +591,7 @@ async fn add_mediation<E: Env>(
     req: &ApiRequest,
     id: &str,
 ) -> Result<ApiResponse, Problem> {
-    let who = auth::require(env, req, staff()).await?;
+    let who = super::staff(env, req, staff()).await?;
     let entry: mediation::Entry = req.json()?;
     entry.validate()?;
     ready(env).await?;
@@ -630,7 +635,7 @@ async fn add_mediation<E: Env>(
                 note: Some(note),
                 ..Default::default()
             };
-            cases::apply_move(
+            crate::app::cases::apply_move(
                 env,
                 &case,
                 Move::Handle,
@@ -651,7 +656,7 @@ async fn add_mediation<E: Env>(
 }
 
 async fn routing_rules<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem> {
-    auth::require(
+    super::staff(
         env,
         req,
         &[
@@ -671,7 +676,7 @@ async fn routing_rules<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse,
 /// the administrator too, who keeps it.
 async fn list_departments<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem> {
     let roles: Vec<StaffRole> = staff().iter().copied().chain([StaffRole::Admin]).collect();
-    auth::require(env, req, &roles).await?;
+    super::staff(env, req, &roles).await?;
     ready(env).await?;
     Ok(ApiResponse::json(
         200,
@@ -693,7 +698,7 @@ struct PreviewRequest {
 
 /// "Who would get this case, and by which rule."
 async fn routing_preview<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem> {
-    auth::require(env, req, OPERATORS).await?;
+    super::staff(env, req, OPERATORS).await?;
     let input: PreviewRequest = req.json()?;
     ready(env).await?;
     let category = directory::category(env, &input.category)
@@ -752,7 +757,7 @@ struct RoutingPut {
 }
 
 async fn put_routing<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem> {
-    auth::require(env, req, ADMINS).await?;
+    super::staff(env, req, ADMINS).await?;
     let input: RoutingPut = req.json()?;
     ready(env).await?;
     Ok(ApiResponse::json(
@@ -763,7 +768,7 @@ async fn put_routing<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, P
 
 async fn outbox_list<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem> {
     // Every department's messages: the city centre's business, not a district's.
-    auth::require(env, req, CITY).await?;
+    super::staff(env, req, CITY).await?;
     let status = req.query_param("status").unwrap_or_else(|| "dead".into());
     if !matches!(status.as_str(), "pending" | "delivered" | "dead") {
         return Err(Problem::validation(vec![FieldError::new(
@@ -779,7 +784,7 @@ async fn outbox_list<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, P
 }
 
 async fn resend<E: Env>(env: &E, req: &ApiRequest, id: &str) -> Result<ApiResponse, Problem> {
-    auth::require(env, req, CITY).await?;
+    super::staff(env, req, CITY).await?;
     ready(env).await?;
     if !outbox::requeue(env, id, env.now_ms()).await? {
         return Err(Problem::not_found("dead-lettered message", id));
@@ -792,7 +797,7 @@ async fn resend<E: Env>(env: &E, req: &ApiRequest, id: &str) -> Result<ApiRespon
 }
 
 async fn run_sweep<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem> {
-    auth::require(env, req, CITY).await?;
+    super::staff(env, req, CITY).await?;
     Ok(ApiResponse::json(200, &sweep(env).await?))
 }
 
@@ -801,7 +806,7 @@ async fn put_department<E: Env>(
     req: &ApiRequest,
     code: &str,
 ) -> Result<ApiResponse, Problem> {
-    auth::require(env, req, ADMINS).await?;
+    super::staff(env, req, ADMINS).await?;
     let input: DepartmentInput = req.json()?;
     directory::validate_department(code, &input)?;
     ready(env).await?;
@@ -817,7 +822,7 @@ async fn put_category<E: Env>(
     req: &ApiRequest,
     code: &str,
 ) -> Result<ApiResponse, Problem> {
-    auth::require(env, req, ADMINS).await?;
+    super::staff(env, req, ADMINS).await?;
     let input: CategoryInput = req.json()?;
     ready(env).await?;
     directory::validate_category(env, code, &input).await?;

@@ -4,10 +4,10 @@
 use serde_json::json;
 
 use super::{ready, respond};
-use crate::auth::{self, ADMINS, StaffRole};
+use crate::access::auth::{ADMINS, StaffRole};
+use crate::grid::code::{Crs, GridCode, Level, Wgs84Point};
 use crate::grid::upload::{self, Staged};
-use crate::model::{Crs, GridCode, Level, Wgs84Point};
-use crate::problem::FieldError;
+use crate::http::problem::FieldError;
 use crate::{ApiRequest, ApiResponse, Env, Problem, grid};
 
 const GEOJSON: &str = ".geojson";
@@ -59,7 +59,7 @@ fn number(req: &ApiRequest, name: &str, errors: &mut Vec<FieldError>) -> Option<
 }
 
 async fn lookup<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem> {
-    crate::limits::check_client(env, req, crate::limits::LOOKUP_PER_CLIENT).await?;
+    crate::access::limits::check_client(env, req, crate::access::limits::LOOKUP_PER_CLIENT).await?;
     let mut errors = Vec::new();
     let lat = number(req, "lat", &mut errors);
     let lng = number(req, "lng", &mut errors);
@@ -142,7 +142,7 @@ const FULL_WORKER_VIEW: &[StaffRole] = &[
 async fn workers<E: Env>(env: &E, req: &ApiRequest, code: &str) -> Result<ApiResponse, Problem> {
     let full = req.header("authorization").is_some();
     if full {
-        let who = auth::require(env, req, FULL_WORKER_VIEW).await?;
+        let who = super::staff(env, req, FULL_WORKER_VIEW).await?;
         if !who.covers(code) {
             return Err(Problem::forbidden(format!(
                 "cell {code} is outside this account's area"
@@ -182,7 +182,7 @@ async fn workers<E: Env>(env: &E, req: &ApiRequest, code: &str) -> Result<ApiRes
 
 /// A whole map in one request, or one part of it (`?part=N&of=M&upload=ID`).
 async fn import<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem> {
-    auth::require(env, req, ADMINS).await?;
+    super::staff(env, req, ADMINS).await?;
     if let Some(part) = upload::part_of(req)? {
         ready(env).await?;
         return match upload::stage(env, &part, &req.body).await? {

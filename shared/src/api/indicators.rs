@@ -5,11 +5,11 @@
 use serde::Serialize;
 
 use super::{ready, respond};
-use crate::auth::{self, OPERATORS, Principal};
+use crate::access::auth::{OPERATORS, Principal};
 use crate::directory;
+use crate::grid::code::GridCode;
+use crate::http::problem::FieldError;
 use crate::indicators::{self, FIGURE_NAMES, Figures, GroupBy, Query};
-use crate::model::GridCode;
-use crate::problem::FieldError;
 use crate::{ApiRequest, ApiResponse, Env, Problem};
 
 /// The period when none is asked for: the last 30 days, today included.
@@ -180,7 +180,7 @@ pub async fn report<E: Env>(env: &E, who: &Principal, mut query: Query) -> Resul
 }
 
 async fn indicators<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem> {
-    let who = auth::require(env, req, OPERATORS).await?;
+    let who = super::staff(env, req, OPERATORS).await?;
     let (query, format) = parse(req, indicators::city_day(env.now_ms()))?;
     let report = report(env, &who, query).await?;
     Ok(match format {

@@ -9,13 +9,14 @@ use serde_json::{Value as Json, json};
 
 use super::callbacks::{CLAIM_RECEIPT, RECEIPT, SAVE_RECEIPT, replay};
 use super::{ready, respond};
-use crate::auth::{self, ADMINS};
+use crate::access::auth::ADMINS;
+use crate::access::keys::{self, NewKey};
+use crate::case::report::Channel;
+use crate::case::store::{self, Actor, Reporter};
 use crate::case::{MoveInput, Role};
-use crate::cases::{self, Actor, Reporter, in_transaction};
-use crate::keys::{self, NewKey};
-use crate::model::Channel;
-use crate::platforms::{self, Action, Inbound, Platform, PlatformInput};
-use crate::problem::FieldError;
+use crate::db::in_transaction;
+use crate::exchange::platforms::{self, Action, Inbound, Platform, PlatformInput};
+use crate::http::problem::FieldError;
 use crate::{ApiRequest, ApiResponse, Env, Problem, directory, grid};
 
 /// Answers every route of the `ingest` component.
@@ -83,7 +84,7 @@ async fn ingest<E: Env>(env: &E, req: &ApiRequest, code: &str) -> Result<ApiResp
         Some(id) => format!("event:{id}"),
         None => format!(
             "sha256:{}",
-            cases::secret_hash(&String::from_utf8_lossy(&req.body))
+            crate::crypto::secret_hash(&String::from_utf8_lossy(&req.body))
         ),
     };
     let receipt_key = [source.as_str().into(), message.as_str().into()];
@@ -107,7 +108,7 @@ async fn ingest<E: Env>(env: &E, req: &ApiRequest, code: &str) -> Result<ApiResp
     };
     match update(env, &platform, &event, &linked, &message, now).await? {
         Some(answer) => {
-            crate::outbox::deliver_new_for_case(env, &linked, now).await;
+            crate::exchange::outbox::deliver_new_for_case(env, &linked, now).await;
             Ok(answer)
         }
         None => {
@@ -124,7 +125,7 @@ fn event_details(platform: &Platform, event: &Inbound, message: &str) -> Json {
     json!({
         "platform": platform.code, "external_id": event.external_id, "message": message,
         "platform_status": event.status, "platform_note": event.note,
-        "occurred_at": event.occurred_at.map(cases::rfc3339),
+        "occurred_at": event.occurred_at.map(crate::time::rfc3339),
     })
 }
 
@@ -162,7 +163,7 @@ async fn create<E: Env>(
     };
     let lost = Cell::new(None::<Created>);
     let answer = RefCell::new(None::<ApiResponse>);
-    let result = cases::create_with(env, &report, &category, &cell, &reporter, now, async |case_id: String| {
+    let result = crate::app::cases::create_with(env, &report, &category, &cell, &reporter, now, async |case_id: String| {
         let claimed = env.execute(CLAIM_RECEIPT, &[source.as_str().into(), message.into(), now.into()]).await?;
         if claimed.is_empty() {
             lost.set(Some(Created::Replayed));
@@ -178,16 +179,16 @@ async fn create<E: Env>(
             lost.set(Some(Created::LinkedMeanwhile));
             return Err(Problem::conflict("the external id was linked by another request"));
         }
-        let mut case = cases::by_id(env, &case_id).await?.ok_or_else(Problem::internal)?;
+        let mut case = store::by_id(env, &case_id).await?.ok_or_else(Problem::internal)?;
         let mut details = event_details(platform, event, message);
-        cases::record_event(env, &case, "platform_link", &platform_actor(&platform.code), details.clone(), now).await?;
-        case = cases::by_id(env, &case_id).await?.ok_or_else(Problem::internal)?;
+        store::record_event(env, &case, "platform_link", &platform_actor(&platform.code), details.clone(), now).await?;
+        case = store::by_id(env, &case_id).await?.ok_or_else(Problem::internal)?;
         // A platform may send a case already past its first step (a case file registered as
         // it is sent): the machine decides whether that move can be made.
         let mut applied = false;
         if let Action::Move(mv) = platform.mapping.action(event.status.as_deref()) {
             details["applied"] = json!(true);
-            match cases::apply_move(env, &case, mv, &platform_actor(&platform.code), &MoveInput::default(), details, now).await {
+            match crate::app::cases::apply_move(env, &case, mv, &platform_actor(&platform.code), &MoveInput::default(), details, now).await {
                 Ok((moved, _)) => {
                     case = moved;
                     applied = true;
@@ -246,13 +247,13 @@ async fn update<E: Env>(
         if claimed.is_empty() {
             return Ok(None);
         }
-        let case = cases::by_id(env, case_id).await?.ok_or_else(Problem::internal)?;
+        let case = store::by_id(env, case_id).await?.ok_or_else(Problem::internal)?;
         let actor = platform_actor(&platform.code);
         let mut details = event_details(platform, event, message);
         let mut reason = None;
         let moved = match platform.mapping.action(event.status.as_deref()) {
             Action::Move(mv) => {
-                let last = cases::status_changed_at(env, case_id).await?;
+                let last = store::status_changed_at(env, case_id).await?;
                 match (event.occurred_at, last) {
                     (Some(at), Some(last)) if at < last => {
                         reason = Some("an older status than the case's last change".to_owned());
@@ -261,7 +262,7 @@ async fn update<E: Env>(
                     _ => {
                         let mut with = details.clone();
                         with["applied"] = json!(true);
-                        match cases::apply_move(env, &case, mv, &actor, &MoveInput::default(), with, now).await {
+                        match crate::app::cases::apply_move(env, &case, mv, &actor, &MoveInput::default(), with, now).await {
                             Ok(done) => Some(done),
                             Err(p) if p.status < 500 && p.slug != "conflict" => {
                                 reason = Some(p.detail.clone());
@@ -282,8 +283,8 @@ async fn update<E: Env>(
                 if let Some(r) = &reason {
                     details["not_applied_because"] = json!(r);
                 }
-                let seq = cases::record_event(env, &case, "platform_update", &actor, details, now).await?;
-                (cases::by_id(env, case_id).await?.ok_or_else(Problem::internal)?, seq)
+                let seq = store::record_event(env, &case, "platform_update", &actor, details, now).await?;
+                (store::by_id(env, case_id).await?.ok_or_else(Problem::internal)?, seq)
             }
         };
         let mut body = json!({
@@ -300,7 +301,7 @@ async fn update<E: Env>(
 }
 
 async fn list_platforms<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem> {
-    auth::require(env, req, ADMINS).await?;
+    super::staff(env, req, ADMINS).await?;
     ready(env).await?;
     Ok(ApiResponse::json(
         200,
@@ -313,7 +314,7 @@ async fn read_platform<E: Env>(
     req: &ApiRequest,
     code: &str,
 ) -> Result<ApiResponse, Problem> {
-    auth::require(env, req, ADMINS).await?;
+    super::staff(env, req, ADMINS).await?;
     ready(env).await?;
     let platform = platforms::config(env, code)
         .await?
@@ -326,7 +327,7 @@ async fn put_platform<E: Env>(
     req: &ApiRequest,
     code: &str,
 ) -> Result<ApiResponse, Problem> {
-    auth::require(env, req, ADMINS).await?;
+    super::staff(env, req, ADMINS).await?;
     let input: PlatformInput = req.json()?;
     ready(env).await?;
     platforms::upsert(env, code, &input, env.now_ms()).await?;
@@ -337,7 +338,7 @@ async fn put_platform<E: Env>(
 }
 
 async fn list_keys<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem> {
-    auth::require(env, req, ADMINS).await?;
+    super::staff(env, req, ADMINS).await?;
     ready(env).await?;
     Ok(ApiResponse::json(
         200,
@@ -347,7 +348,7 @@ async fn list_keys<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Pro
 
 /// Makes a key and shows it, this once.
 async fn create_key<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem> {
-    auth::require(env, req, ADMINS).await?;
+    super::staff(env, req, ADMINS).await?;
     let input: NewKey = req.json()?;
     ready(env).await?;
     let (stored, key) = keys::create(env, &input, env.now_ms()).await?;
@@ -359,7 +360,7 @@ async fn create_key<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Pr
 }
 
 async fn revoke_key<E: Env>(env: &E, req: &ApiRequest, id: &str) -> Result<ApiResponse, Problem> {
-    auth::require(env, req, ADMINS).await?;
+    super::staff(env, req, ADMINS).await?;
     ready(env).await?;
     if !keys::revoke(env, id, env.now_ms()).await? {
         return Err(Problem::not_found("live API key", id));

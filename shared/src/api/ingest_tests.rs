@@ -6,7 +6,7 @@ use serde_json::{Value as Json, json};
 
 use super::testkit::*;
 use crate::grid::testenv::{ADMIN_TOKEN, OPERATOR_TOKEN, TestEnv};
-use crate::{ApiRequest, webhook};
+use crate::{ApiRequest, http::webhook};
 
 /// Where the samples happen: inside the test map's second cell (WGS-84).
 const PLACE: (f64, f64) = (24.4512, 118.0931);

@@ -4,12 +4,16 @@
 use serde_json::json;
 
 use super::{ready, respond};
-use crate::auth::{self, StaffRole};
+use crate::access::auth::StaffRole;
+use crate::case::report::{Channel, PHOTOS_MAX, ReportInput, TrackingCode};
+use crate::case::store::{self, Actor, PublicEvent, Reporter};
 use crate::case::{Move, MoveInput, Role};
-use crate::cases::{self, Actor, PublicEvent, Reporter, in_transaction};
-use crate::model::{Channel, PHOTOS_MAX, ReportInput, TrackingCode};
-use crate::problem::FieldError;
-use crate::{ApiRequest, ApiResponse, Env, Problem, directory, evidence, grid, limits, privacy};
+use crate::db::in_transaction;
+use crate::http::problem::FieldError;
+use crate::{
+    ApiRequest, ApiResponse, Env, Problem, access::limits, case::evidence, case::privacy,
+    directory, grid,
+};
 
 /// Answers every route of the `intake` component.
 pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
@@ -54,7 +58,7 @@ async fn submit<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Proble
     // A grid worker on patrol reports with their session; everyone else is a citizen, and
     // citizens are counted per address.
     let patrol = match req.bearer() {
-        Some(_) => Some(auth::require(env, req, &[StaffRole::GridWorker]).await?),
+        Some(_) => Some(super::staff(env, req, &[StaffRole::GridWorker]).await?),
         None => {
             limits::check_client(env, req, limits::REPORTS_PER_CLIENT).await?;
             None
@@ -75,10 +79,12 @@ async fn submit<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Proble
         None => Reporter::citizen(),
     };
     let Some(category) = directory::category(env, &report.category).await? else {
-        return Err(Problem::validation(vec![crate::problem::FieldError::new(
-            "category",
-            format!("no category {}", report.category),
-        )]));
+        return Err(Problem::validation(vec![
+            crate::http::problem::FieldError::new(
+                "category",
+                format!("no category {}", report.category),
+            ),
+        ]));
     };
     let Some(cell) = grid::locate(env, report.point).await? else {
         return Err(Problem::outside_jurisdiction(format!(
@@ -98,12 +104,19 @@ async fn submit<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Proble
     }
     let now = env.now_ms();
     // The photos are stored in the case's own transaction: a report that got its 201 has them.
-    let (case, secret) =
-        cases::create_with(env, &report, &category, &cell, &reporter, now, async |id| {
+    let (case, secret) = crate::app::cases::create_with(
+        env,
+        &report,
+        &category,
+        &cell,
+        &reporter,
+        now,
+        async |id| {
             evidence::store(env, &id, 1, evidence::REPORTER, &photos, now).await?;
             Ok(())
-        })
-        .await?;
+        },
+    )
+    .await?;
     let tracking = case.tracking_code.clone();
     let body = json!({
         "id": case.id,
@@ -132,21 +145,21 @@ async fn track<E: Env>(env: &E, req: &ApiRequest, code: &str) -> Result<ApiRespo
     };
     limits::check(env, limits::TRACK_PER_CODE, code.as_str()).await?;
     ready(env).await?;
-    let Some(case) = cases::by_tracking_code(env, code.as_str()).await? else {
+    let Some(case) = store::by_tracking_code(env, code.as_str()).await? else {
         return Err(Problem::not_found("report", code.as_str()));
     };
-    let public = |e: &cases::Event| !privacy::PRIVATE_EVENTS.contains(&e.kind.as_str());
-    let mut events = cases::events(env, &case.id).await?;
+    let public = |e: &store::Event| !privacy::PRIVATE_EVENTS.contains(&e.kind.as_str());
+    let mut events = store::events(env, &case.id).await?;
     events.retain(public);
     // A merged report follows its parent: its reporter sees the parent's progress.
     let parent = match &case.parent_id {
-        Some(id) => cases::by_id(env, id).await?,
+        Some(id) => store::by_id(env, id).await?,
         None => None,
     };
     if let Some(p) = &parent {
         let merged_at = events.last().map(|e| e.at.clone()).unwrap_or_default();
         events.extend(
-            cases::events(env, &p.id)
+            store::events(env, &p.id)
                 .await?
                 .into_iter()
                 .filter(|e| e.at >= merged_at && public(e)),
@@ -159,7 +172,7 @@ async fn track<E: Env>(env: &E, req: &ApiRequest, code: &str) -> Result<ApiRespo
             .map(|d| json!({"code": d.code, "name": d.name})),
         None => None,
     };
-    let grid = match crate::model::GridCode::parse(&case.grid_code) {
+    let grid = match crate::grid::code::GridCode::parse(&case.grid_code) {
         Ok(code) => grid::detail(env, &code).await?,
         Err(_) => None,
     };
@@ -176,7 +189,7 @@ async fn track<E: Env>(env: &E, req: &ApiRequest, code: &str) -> Result<ApiRespo
         .iter()
         .map(|e| {
             let mut shown = PublicEvent::from(e);
-            shown.note = shown.note.as_deref().map(privacy::mask_free_text);
+            shown.note = shown.note.as_deref().map(crate::mask::mask_free_text);
             shown
         })
         .collect();
@@ -188,7 +201,7 @@ async fn track<E: Env>(env: &E, req: &ApiRequest, code: &str) -> Result<ApiRespo
         "light": parent.as_ref().unwrap_or(&case).light(env.now_ms()),
         "rating": case.rating,
         "category": category.map(|c| json!({"code": c.code, "name_zh": c.name_zh, "name_en": c.name_en})),
-        "description": privacy::mask_free_text(&case.description),
+        "description": crate::mask::mask_free_text(&case.description),
         "address": case.address,
         "grid": grid.map(|g| json!({"code": g.code, "name": g.name, "level": g.level, "chain": g.chain}))
             .unwrap_or_else(|| json!({"code": case.grid_code})),
@@ -212,7 +225,7 @@ async fn photo<E: Env>(
     limits::check_client(env, req, limits::TRACK_PER_CLIENT).await?;
     let code = TrackingCode::parse(code).ok_or_else(|| Problem::not_found("report", code))?;
     ready(env).await?;
-    let case = cases::by_tracking_code(env, code.as_str())
+    let case = store::by_tracking_code(env, code.as_str())
         .await?
         .ok_or_else(|| Problem::not_found("report", code.as_str()))?;
     let (content_type, bytes) = evidence::fetch_from(env, &case.id, id, evidence::REPORTER)
@@ -231,7 +244,7 @@ async fn categories<E: Env>(env: &E) -> Result<ApiResponse, Problem> {
 }
 
 async fn health<E: Env>(env: &E) -> Result<ApiResponse, Problem> {
-    let schema_version = crate::schema::ensure(env).await?;
+    let schema_version = crate::app::schema::ensure(env).await?;
     let map_version = grid::current_version(env).await?;
     Ok(ApiResponse::json(
         200,
@@ -274,10 +287,10 @@ async fn rate<E: Env>(env: &E, req: &ApiRequest, code: &str) -> Result<ApiRespon
     let code = TrackingCode::parse(code).ok_or_else(|| Problem::not_found("report", code))?;
     limits::check(env, limits::RATING_PER_CODE, code.as_str()).await?;
     ready(env).await?;
-    let case = cases::by_tracking_code(env, code.as_str())
+    let case = store::by_tracking_code(env, code.as_str())
         .await?
         .ok_or_else(|| Problem::not_found("report", code.as_str()))?;
-    if !cases::secret_matches(env, &case.id, &input.secret).await? {
+    if !store::secret_matches(env, &case.id, &input.secret).await? {
         return Err(Problem::forbidden("the secret does not match this report"));
     }
     let now = env.now_ms();
@@ -294,7 +307,7 @@ async fn rate<E: Env>(env: &E, req: &ApiRequest, code: &str) -> Result<ApiRespon
         .map(str::to_owned);
     let (case, seq) = in_transaction(env, async {
         let details = serde_json::json!({"rating": input.rating, "comment": comment});
-        let moved = cases::apply_move(
+        let moved = crate::app::cases::apply_move(
             env,
             &case,
             Move::Evaluate,
@@ -304,7 +317,7 @@ async fn rate<E: Env>(env: &E, req: &ApiRequest, code: &str) -> Result<ApiRespon
             now,
         )
         .await?;
-        cases::record_rating(env, &case.id, &input.rating, comment.as_deref(), now).await?;
+        store::record_rating(env, &case.id, &input.rating, comment.as_deref(), now).await?;
         Ok(moved)
     })
     .await?;

@@ -5,7 +5,7 @@ use base64::{Engine, engine::general_purpose::STANDARD};
 use serde_json::json;
 
 use super::testkit::*;
-use crate::evidence::samples::{jpeg_with_exif, png_with_text};
+use crate::case::evidence::samples::{jpeg_with_exif, png_with_text};
 
 const AT: (f64, f64) = (24.4455, 118.0805);
 
@@ -98,5 +98,7 @@ fn broken_or_too_many_photos_are_refused_with_nothing_stored() {
 fn no_department_can_file_photos_under_the_reporters_name() {
     // The public view shows the photos of this one source; a department's result photos are
     // filed under its code, which can never be it.
-    assert!(!crate::directory::valid_code(crate::evidence::REPORTER));
+    assert!(!crate::directory::valid_code(
+        crate::case::evidence::REPORTER
+    ));
 }

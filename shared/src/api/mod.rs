@@ -10,17 +10,36 @@ pub mod indicators;
 pub mod ingest;
 pub mod intake;
 pub mod open311;
+pub mod static_files;
 
-use crate::{ApiResponse, Env, Problem};
+use crate::access::auth::{self, Principal, StaffRole};
+use crate::{ApiRequest, ApiResponse, Env, Problem};
 
 /// Collapse a handler's `Result` into the response; errors become problem details.
 pub(crate) fn respond(result: Result<ApiResponse, Problem>) -> ApiResponse {
     result.unwrap_or_else(Problem::into_response)
 }
 
+/// The staff member behind the request, of one of `roles` (401, 403 otherwise). The schema comes
+/// first: a session's account lives in SQL. Nothing of the body is read before this.
+pub(crate) async fn staff<E: Env>(
+    env: &E,
+    req: &ApiRequest,
+    roles: &[StaffRole],
+) -> Result<Principal, Problem> {
+    ready(env).await?;
+    auth::require(env, req, roles).await
+}
+
+/// The staff member behind the request, of any role (401 without one).
+pub(crate) async fn caller<E: Env>(env: &E, req: &ApiRequest) -> Result<Principal, Problem> {
+    ready(env).await?;
+    auth::authenticate(env, req).await
+}
+
 /// Every SQL-using route starts here: the schema is brought up to date if it is not.
 pub(crate) async fn ready<E: Env>(env: &E) -> Result<(), Problem> {
-    crate::schema::ensure(env).await?;
+    crate::app::schema::ensure(env).await?;
     Ok(())
 }
 

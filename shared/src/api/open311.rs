@@ -7,13 +7,13 @@ use serde::Deserialize;
 use serde_json::{Value as Json, json};
 
 use super::{ready, respond};
-use crate::auth::{self, OPERATORS};
-use crate::cases::{self, Reporter};
-use crate::datetime;
-use crate::keys;
-use crate::model::{Channel, ReportInput, TrackingCode};
-use crate::open311::{self, Definition, Form, Format, Node};
-use crate::problem::FieldError;
+use crate::access::auth::OPERATORS;
+use crate::access::keys;
+use crate::case::report::{Channel, ReportInput, TrackingCode};
+use crate::case::store::{self, Reporter};
+use crate::exchange::open311::{self, Definition, Form, Format, Node};
+use crate::http::problem::FieldError;
+use crate::time;
 use crate::{ApiRequest, ApiResponse, Database, Env, Problem, StoreError, directory, grid};
 
 /// The spec's limits: at most 90 days and 1,000 requests in one answer.
@@ -246,7 +246,7 @@ impl Submission {
             .join(" ");
         Some(
             name.chars()
-                .take(crate::model::CONTACT_NAME_MAX)
+                .take(crate::case::report::CONTACT_NAME_MAX)
                 .collect::<String>(),
         )
         .filter(|n| !n.is_empty())
@@ -268,7 +268,7 @@ impl Submission {
             description: Some(
                 self.description
                     .chars()
-                    .take(crate::model::DESCRIPTION_MAX)
+                    .take(crate::case::report::DESCRIPTION_MAX)
                     .collect(),
             ),
             lat: Some(point.0),
@@ -277,7 +277,7 @@ impl Submission {
             address: self
                 .address_string
                 .as_ref()
-                .map(|a| a.chars().take(crate::model::ADDRESS_MAX).collect()),
+                .map(|a| a.chars().take(crate::case::report::ADDRESS_MAX).collect()),
             contact_name: self.contact_name(),
             contact_phone: phone.filter(|p| (7..=21).contains(&p.len())),
             channel: None,
@@ -323,7 +323,7 @@ async fn submit<E: Env>(env: &E, req: &ApiRequest, format: Format) -> Result<Api
         return Err(bad("send the request as application/x-www-form-urlencoded"));
     }
     let mut pairs = req.query_pairs();
-    pairs.extend(crate::web::parse_form(&String::from_utf8_lossy(&req.body)));
+    pairs.extend(crate::http::parse_form(&String::from_utf8_lossy(&req.body)));
     let form = Form::parse(pairs);
     ready(env).await?;
     let presented = form.get(&["api_key"]);
@@ -369,7 +369,7 @@ async fn submit<E: Env>(env: &E, req: &ApiRequest, format: Format) -> Result<Api
     let address_string = optional(
         &form,
         &["address_string"],
-        crate::model::ADDRESS_MAX * 2,
+        crate::case::report::ADDRESS_MAX * 2,
         &mut errors,
     );
     let address_id = optional(&form, &["address_id"], 100, &mut errors);
@@ -498,7 +498,7 @@ async fn create_case<E: Env>(
     point: (f64, f64),
     crs: Option<String>,
     now: i64,
-) -> Result<cases::Case, Problem> {
+) -> Result<store::Case, Problem> {
     let mut report = submission
         .report_input(point, crs)
         .validate()
@@ -530,7 +530,7 @@ async fn create_case<E: Env>(
         id: Some(format!("open311:{}", submission.key_id)),
     };
     let (case, _) =
-        cases::create_with(
+        crate::app::cases::create_with(
             env,
             &report,
             &category,
@@ -581,7 +581,7 @@ fn request_node(r: crate::ports::Row<'_>, english: bool) -> Result<Node, StoreEr
     let notes = ["note", "reason"]
         .iter()
         .find_map(|k| last.get(*k).and_then(Json::as_str))
-        .map(crate::privacy::mask_free_text);
+        .map(crate::mask::mask_free_text);
     let media: Vec<String> = r
         .opt_text("media_urls")?
         .and_then(|m| serde_json::from_str(&m).ok())
@@ -597,24 +597,24 @@ fn request_node(r: crate::ports::Row<'_>, english: bool) -> Result<Node, StoreEr
         ("status_notes", Node::opt(notes)),
         ("service_name", Node::text(name)),
         ("service_code", Node::text(r.text("category")?)),
-        // Public: phone and ID numbers in the text are masked (crate::privacy).
+        // Public: phone and ID numbers in the text are masked (crate::case::privacy).
         (
             "description",
-            Node::text(crate::privacy::mask_free_text(&r.text("description")?)),
+            Node::text(crate::mask::mask_free_text(&r.text("description")?)),
         ),
         ("agency_responsible", Node::opt(r.opt_text("agency")?)),
         ("service_notice", Node::text("")),
         (
             "requested_datetime",
-            Node::text(datetime::w3c(r.i64("created_at")?)),
+            Node::text(time::w3c(r.i64("created_at")?)),
         ),
         (
             "updated_datetime",
-            Node::text(datetime::w3c(r.i64("updated_at")?)),
+            Node::text(time::w3c(r.i64("updated_at")?)),
         ),
         (
             "expected_datetime",
-            Node::opt(r.opt_i64("step_deadline_at")?.map(datetime::w3c)),
+            Node::opt(r.opt_i64("step_deadline_at")?.map(time::w3c)),
         ),
         ("address", Node::opt(r.opt_text("address")?)),
         ("address_id", Node::opt(r.opt_text("address_id")?)),
@@ -628,7 +628,7 @@ fn request_node(r: crate::ports::Row<'_>, english: bool) -> Result<Node, StoreEr
 fn date_param(req: &ApiRequest, name: &str) -> Result<Option<i64>, Problem> {
     match req.query_param(name).filter(|v| !v.trim().is_empty()) {
         None => Ok(None),
-        Some(v) => datetime::parse(&v, 0)
+        Some(v) => time::parse(&v, 0)
             .map(Some)
             .ok_or_else(|| bad(format!("{name} is not a W3C datetime"))),
     }
@@ -811,10 +811,10 @@ async fn updates<E: Env>(
                 "status",
                 Node::text(open311::extended_status(&r.text("to_status")?, reason)),
             ),
-            ("updated_datetime", Node::text(datetime::w3c(r.i64("at")?))),
+            ("updated_datetime", Node::text(time::w3c(r.i64("at")?))),
             (
                 "description",
-                Node::opt(note.map(crate::privacy::mask_free_text)),
+                Node::opt(note.map(crate::mask::mask_free_text)),
             ),
             ("media_url", Node::text("")),
         ]));
@@ -824,7 +824,7 @@ async fn updates<E: Env>(
 
 /// Requests that came without a point, oldest first, for operators to place.
 async fn pending<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem> {
-    auth::require(env, req, OPERATORS).await?;
+    super::staff(env, req, OPERATORS).await?;
     ready(env).await?;
     let rows = env
         .execute(
@@ -841,7 +841,7 @@ async fn pending<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Probl
                 "description": r.opt_text("description")?, "address_string": r.opt_text("address_string")?,
                 "address_id": r.opt_text("address_id")?,
                 "media_urls": r.opt_text("media_urls")?.and_then(|m| serde_json::from_str::<Json>(&m).ok()),
-                "created_at": cases::rfc3339(r.i64("created_at")?),
+                "created_at": crate::time::rfc3339(r.i64("created_at")?),
             }))
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
@@ -858,7 +858,7 @@ struct Placement {
 
 /// An operator puts a pending request on the map: its case is created, its token resolves.
 async fn place<E: Env>(env: &E, req: &ApiRequest, token: &str) -> Result<ApiResponse, Problem> {
-    auth::require(env, req, OPERATORS).await?;
+    super::staff(env, req, OPERATORS).await?;
     let at: Placement = req.json()?;
     ready(env).await?;
     let rows = env
@@ -902,7 +902,7 @@ pub async fn put_definition<E: Env>(
     req: &ApiRequest,
     code: &str,
 ) -> Result<ApiResponse, Problem> {
-    auth::require(env, req, crate::auth::ADMINS).await?;
+    super::staff(env, req, crate::access::auth::ADMINS).await?;
     let def: Definition = req.json()?;
     ready(env).await?;
     open311::put_definition(env, code, &def, env.now_ms()).await?;

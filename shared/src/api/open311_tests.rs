@@ -292,7 +292,10 @@ fn a_request_as_the_spec_posts_it_gets_an_id_and_is_listed_in_the_specs_shape() 
     assert_eq!(tags(created), SPEC_POST_ANSWER);
     assert_eq!(text_of(created, "account_id"), "acc-12");
     let id = text_of(created, "service_request_id");
-    assert!(crate::model::TrackingCode::parse(&id).is_some(), "{id}");
+    assert!(
+        crate::case::report::TrackingCode::parse(&id).is_some(),
+        "{id}"
+    );
 
     let one = parse(&get(&env, &format!("/open311/v2/requests/{id}.xml")).body);
     let listed = &one["children"][0];
@@ -543,7 +546,7 @@ fn the_rate_limit_of_a_key_answers_429_with_retry_after() {
 fn updates_carry_the_extended_statuses_and_disputes_stay_private() {
     let (env, key) = open311_city();
     let (lat, long) = (IN_CELL_2.0.to_string(), IN_CELL_2.1.to_string());
-    let start = crate::datetime::w3c(env.now.get() - 1000);
+    let start = crate::time::w3c(env.now.get() - 1000);
     let answer = form_post(
         &env,
         "/open311/v2/requests.json",
@@ -597,7 +600,7 @@ fn updates_carry_the_extended_statuses_and_disputes_stay_private() {
         );
     }
     report(&env, "dispute.neighbourhood", IN_CELL_2);
-    let end = crate::datetime::w3c(env.now.get() + 1000);
+    let end = crate::time::w3c(env.now.get() + 1000);
     let updates = parse(
         &get(
             &env,

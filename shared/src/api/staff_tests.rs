@@ -8,8 +8,8 @@ use serde_json::{Value as Json, json};
 use super::access_tests::{
     CELL_A, IN_A, PASSWORD, SESSION_KEY, account, call, city, report, request, respond, sign_in,
 };
+use crate::access::sessions::SESSION_MS;
 use crate::grid::testenv::{ADMIN_TOKEN, OPERATOR_TOKEN, TestEnv};
-use crate::sessions::SESSION_MS;
 use crate::{ApiRequest, Database};
 
 const MINUTE: i64 = 60_000;
@@ -198,23 +198,28 @@ fn failures_are_counted_by_the_database_not_from_what_a_request_read() {
     let env = city();
     let (id, _) = account(&env, "gw.a", "grid_worker", json!({"cells": [CELL_A]}));
     let now = env.now.get();
-    let read_by_all = block_on(crate::accounts::by_id(&env, &id))
+    let read_by_all = block_on(crate::access::accounts::by_id(&env, &id))
         .unwrap()
         .unwrap();
     assert_eq!(read_by_all.failed_attempts, 0);
     for _ in 0..5 {
-        block_on(crate::accounts::record_failure(&env, &read_by_all.id, now)).unwrap();
+        block_on(crate::access::accounts::record_failure(
+            &env,
+            &read_by_all.id,
+            now,
+        ))
+        .unwrap();
     }
-    let after = block_on(crate::accounts::by_id(&env, &id))
+    let after = block_on(crate::access::accounts::by_id(&env, &id))
         .unwrap()
         .unwrap();
     assert_eq!(
         (after.locked_until_ms, after.failed_attempts),
-        (now + crate::accounts::LOCK_MS, 0),
+        (now + crate::access::accounts::LOCK_MS, 0),
         "locked, the count begun again"
     );
-    block_on(crate::accounts::record_failure(&env, &id, now + 1)).unwrap();
-    let still = block_on(crate::accounts::by_id(&env, &id))
+    block_on(crate::access::accounts::record_failure(&env, &id, now + 1)).unwrap();
+    let still = block_on(crate::access::accounts::by_id(&env, &id))
         .unwrap()
         .unwrap();
     assert_eq!(
@@ -684,7 +689,7 @@ fn retention_removes_personal_data_of_cases_ended_long_ago_and_keeps_the_case() 
 #[test]
 fn the_retention_query_reads_its_index() {
     let env = city();
-    block_on(crate::schema::ensure(&env)).unwrap();
+    block_on(crate::app::schema::ensure(&env)).unwrap();
     let plan = block_on(env.execute(
         "EXPLAIN QUERY PLAN SELECT id FROM cases WHERE purged_at IS NULL \
          AND COALESCE(closed_at, CASE WHEN status IN ('rejected', 'merged') THEN updated_at END) < ? LIMIT ?",
@@ -720,7 +725,7 @@ fn public_routes_answer_429_with_retry_after_per_client_and_per_tracking_code() 
         )
     };
     let mut code = String::new();
-    for i in 0..crate::limits::REPORTS_PER_CLIENT.per_minute {
+    for i in 0..crate::access::limits::REPORTS_PER_CLIENT.per_minute {
         let r = post("203.0.113.7:4000");
         assert_eq!(r.status, 201, "report {i}");
         code = serde_json::from_slice::<Json>(&r.body).unwrap()["tracking_code"]
@@ -748,7 +753,7 @@ fn public_routes_answer_429_with_retry_after_per_client_and_per_tracking_code() 
         )
         .status
     };
-    let per_code = crate::limits::TRACK_PER_CODE.per_minute;
+    let per_code = crate::access::limits::TRACK_PER_CODE.per_minute;
     let statuses: Vec<u16> = (0..=per_code)
         .map(|i| track(&format!("198.51.100.{}:1", i % 200)))
         .collect();
@@ -760,7 +765,7 @@ fn public_routes_answer_429_with_retry_after_per_client_and_per_tracking_code() 
     assert_eq!(track("198.51.100.1:1"), 200);
     // Staff sessions are not counted as citizens.
     let (_, worker) = account(&env, "gw.a", "grid_worker", json!({"worker_id": "gw-a"}));
-    for _ in 0..=crate::limits::REPORTS_PER_CLIENT.per_minute {
+    for _ in 0..=crate::access::limits::REPORTS_PER_CLIENT.per_minute {
         let req = from(
             request("POST", "/api/reports", Some(&worker), Some(body.clone())),
             "203.0.113.7:4000",
@@ -803,7 +808,7 @@ fn a_department_desk_handles_its_case_with_a_photo_stored_without_exif() {
     assert_eq!(s, 200, "{b}");
 
     // Photos go only with a move that reports a result; a refused move writes nothing.
-    let photo = crate::evidence::samples::jpeg_with_exif();
+    let photo = crate::case::evidence::samples::jpeg_with_exif();
     let evidence = json!([{"data": STANDARD.encode(&photo), "caption": "the new sign"}]);
     let (s, b) = staff_move(
         &env,

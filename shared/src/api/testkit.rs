@@ -6,7 +6,7 @@ use futures::executor::block_on;
 use serde_json::{Value as Json, json};
 
 use crate::grid::testenv::{ADMIN_TOKEN, TestEnv};
-use crate::{ApiRequest, ApiResponse, api, webhook};
+use crate::{ApiRequest, ApiResponse, api, http::webhook};
 
 pub const SPIN_TOML: &str = include_str!("../../../spin.toml");
 pub const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -76,9 +76,11 @@ pub fn call(env: &TestEnv, req: ApiRequest) -> ApiResponse {
             "open311" => api::open311::handle(env, req).await,
             "accounts" => api::accounts::handle(env, req).await,
             "indicators" => api::indicators::handle(env, req).await,
-            "static-files" => {
-                crate::statics::serve(&req, &crate::statics::MapConfig::default(), |_| None)
-            }
+            "static-files" => crate::api::static_files::serve(
+                &req,
+                &crate::api::static_files::MapConfig::default(),
+                |_| None,
+            ),
             other => panic!(
                 "spin.toml names a component the tests do not know: {other:?} for {}",
                 req.path

@@ -5,7 +5,7 @@
 
 use std::f64::consts::PI;
 
-use super::super::model::Crs;
+use super::code::Crs;
 
 const A: f64 = 6378245.0; // Krasovsky 1940 semi-major axis, as the GCJ-02 formula uses.
 const EE: f64 = 0.006_693_421_622_965_943; // its first eccentricity squared

@@ -10,7 +10,7 @@ use geo::{BoundingRect, Coord, Intersects, LineString, MultiPolygon, Point, Poly
 use serde::{Deserialize, Serialize};
 
 use super::{GridFeature, GridRef};
-use crate::model::{Level, Wgs84Point};
+use crate::grid::code::{Level, Wgs84Point};
 
 /// Tile edge in degrees: about 1.1 km north-south. A Xiamen cell (about 0.05 km²) then meets a
 /// handful of tiles and a tile holds about a dozen cells, far below the 400 KB value limit.

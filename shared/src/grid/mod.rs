@@ -3,6 +3,7 @@
 //! A lookup reads two keys of the key-value store (the current map version, then one tile)
 //! and runs no SQL: it must stay fast at the edge with 4,103 cells or 400,000.
 
+pub mod code;
 pub mod crs;
 pub mod index;
 pub mod upload;
@@ -13,8 +14,8 @@ use geo::{Coord, LineString, MultiPolygon, Polygon, Validation};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
-use crate::model::{GridCode, Level, Wgs84Point};
-use crate::problem::FieldError;
+use crate::grid::code::{GridCode, Level, Wgs84Point};
+use crate::http::problem::FieldError;
 use crate::{Database, Env, KeyValue, Problem, StoreError};
 
 pub use index::{CellMatch, MatchKind, TOLERANCE_M};

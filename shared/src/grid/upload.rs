@@ -7,8 +7,8 @@
 use serde::Serialize;
 
 use super::{GridFeature, parse_feature_collection};
-use crate::problem::FieldError;
-use crate::web::ApiRequest;
+use crate::http::ApiRequest;
+use crate::http::problem::FieldError;
 use crate::{Env, Problem};
 
 /// More parts than this is a client mistake: at 32 MiB a part, it is a continent.

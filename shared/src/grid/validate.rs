@@ -10,8 +10,8 @@ use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
 
 use super::{GridFeature, check_hierarchy};
-use crate::model::Level;
-use crate::problem::FieldError;
+use crate::grid::code::Level;
+use crate::http::problem::FieldError;
 
 /// Overlaps and overhangs below this are float slivers along shared edges, not mistakes.
 pub const SLIVER_M2: f64 = 1.0;
@@ -136,7 +136,7 @@ fn outside_parents(features: &[GridFeature], errors: &mut Vec<FieldError>) {
 mod tests {
     use super::*;
     use crate::demo;
-    use crate::model::GridCode;
+    use crate::grid::code::GridCode;
     use geo::{Coord, LineString, Polygon};
 
     /// A square of `side` degrees with its south-west corner at (`x`, `y`).

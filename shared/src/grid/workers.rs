@@ -5,7 +5,8 @@
 use serde::Serialize;
 use serde_json::Value as Json;
 
-use crate::problem::FieldError;
+use crate::http::problem::FieldError;
+use crate::mask::{mask_name, mask_phone};
 use crate::{Database, StoreError};
 
 /// A worker's id: what the roster of their organisation calls them.
@@ -29,28 +30,6 @@ impl GridWorker {
             phone: mask_phone(&self.phone),
         }
     }
-}
-
-/// The surname stays, every other character becomes `*`: `陈志强` → `陈**`.
-pub fn mask_name(name: &str) -> String {
-    let mut chars = name.chars();
-    match chars.next() {
-        Some(first) => std::iter::once(first).chain(chars.map(|_| '*')).collect(),
-        None => String::new(),
-    }
-}
-
-/// The first three and last four digits stay (`138****8000`), as Chinese services show a
-/// mobile number; a number too short for that keeps only its last two.
-pub fn mask_phone(phone: &str) -> String {
-    let chars: Vec<char> = phone.chars().collect();
-    let n = chars.len();
-    let (head, tail) = if n >= 11 { (3, 4) } else { (0, 2.min(n)) };
-    chars
-        .iter()
-        .enumerate()
-        .map(|(i, c)| if i < head || i >= n - tail { *c } else { '*' })
-        .collect()
 }
 
 /// Reads `properties.workers` of a cell: `[{"id", "name", "phone"}, …]`. `at` names the

@@ -1,5 +1,5 @@
 //! The indicators against a small data set checked by hand: seven cases driven through
-//! `cases::create` and `cases::apply_move` on real SQLite, every figure asserted exactly; then
+//! `app::cases::create_with` and `app::cases::apply_move` on real SQLite, every figure asserted exactly; then
 //! the month/day split, the backfill, scoping, and the HTTP route (JSON and CSV).
 
 use futures::executor::block_on;
@@ -7,13 +7,15 @@ use serde_json::{Value as Json, json};
 
 use super::*;
 use crate::ApiRequest;
-use crate::auth::{Principal, StaffRole};
+use crate::access::auth::{Principal, StaffRole};
 use crate::case::Role;
-use crate::cases::{self, Actor, Reporter, in_transaction};
+use crate::case::report::{Channel, ReportInput};
+use crate::case::store::{self, Actor, Reporter};
+use crate::db::in_transaction;
 use crate::directory::{self, CategoryInput, DepartmentInput};
+use crate::grid::code::Level;
 use crate::grid::testenv::{OPERATOR_TOKEN, TestEnv};
 use crate::grid::{CellMatch, GridRef, MatchKind};
-use crate::model::{Channel, Level, ReportInput};
 
 const HOUR: i64 = 3_600_000;
 const A: &str = "350203001001001"; // district 350203, street 350203001
@@ -28,7 +30,7 @@ fn at(date: &str, hours: f64) -> i64 {
 fn env() -> TestEnv {
     let env = TestEnv::new();
     block_on(async {
-        crate::schema::migrate(&env).await.unwrap();
+        crate::app::schema::migrate(&env).await.unwrap();
         for code in ["municipal", "urban"] {
             // Through serde, as the admin route reads it: the fields default as they do there.
             let input: DepartmentInput =
@@ -79,11 +81,19 @@ fn report(env: &TestEnv, category: &str, cell: &str, when: i64, reporter: Report
     };
     block_on(async {
         let category = directory::category(env, category).await.unwrap().unwrap();
-        cases::create(env, &report, &category, &cell, &reporter, when)
-            .await
-            .unwrap()
-            .0
-            .id
+        crate::app::cases::create_with(
+            env,
+            &report,
+            &category,
+            &cell,
+            &reporter,
+            when,
+            async |_| Ok(()),
+        )
+        .await
+        .unwrap()
+        .0
+        .id
     })
 }
 
@@ -108,9 +118,9 @@ fn step(env: &TestEnv, id: &str, mv: Move, when: i64, input: MoveInput, details:
         channel: Channel::Console,
     };
     block_on(async {
-        let case = cases::by_id(env, id).await.unwrap().unwrap();
+        let case = store::by_id(env, id).await.unwrap().unwrap();
         in_transaction(env, async {
-            cases::apply_move(env, &case, mv, &actor, &input, details, when).await
+            crate::app::cases::apply_move(env, &case, mv, &actor, &input, details, when).await
         })
         .await
         .unwrap_or_else(|e| panic!("{mv:?} on {id}: {e:?}"));
@@ -148,7 +158,7 @@ fn rate(env: &TestEnv, id: &str, rating: &str, when: i64) {
         MoveInput::default(),
         json!({"rating": rating}),
     );
-    block_on(cases::record_rating(env, id, rating, None, when)).unwrap();
+    block_on(store::record_rating(env, id, rating, None, when)).unwrap();
 }
 
 /// The seven cases, their moves at known times (city time), and what each one counts:
@@ -747,7 +757,7 @@ fn days_are_the_citys() {
     assert_eq!(date_string(city_day(at("2026-03-02", 0.0))), "2026-03-02");
     // 15:59:59.999 UTC is 23:59:59.999 in the city; 16:00 UTC is the next day.
     let midnight = at("2026-03-03", 0.0);
-    assert_eq!(cases::rfc3339(midnight), "2026-03-02T16:00:00.000Z");
+    assert_eq!(crate::time::rfc3339(midnight), "2026-03-02T16:00:00.000Z");
     assert_eq!(city_day(midnight - 1) + 1, city_day(midnight));
     assert_eq!(
         parse_date("2028-02-29").map(date_string).as_deref(),

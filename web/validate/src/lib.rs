@@ -2,10 +2,10 @@
 //! component applies to `POST /api/reports`, exported to JavaScript. JSON in, JSON out, so the
 //! page passes exactly the body it is about to send.
 
-use onegrid::model::{
+use onegrid::case::report::{
     ADDRESS_MAX, CONTACT_NAME_MAX, DESCRIPTION_MAX, DESCRIPTION_MIN, ReportInput,
 };
-use onegrid::problem::FieldError;
+use onegrid::http::problem::FieldError;
 use serde_json::{Value, json};
 use wasm_bindgen::prelude::wasm_bindgen;
 

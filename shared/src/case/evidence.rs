@@ -8,11 +8,11 @@ use serde::Deserialize;
 use serde_json::{Value as Json, json};
 use sha2::{Digest, Sha256};
 
-use crate::problem::FieldError;
+use crate::http::problem::FieldError;
 use crate::{Database, Problem, StoreError, Value};
 
 /// Largest photo, decoded: a phone photo recompressed for the web. Four of them in base64
-/// fit the callbacks' body limit ([`crate::web::MAX_CALLBACK_BODY_BYTES`]).
+/// fit the callbacks' body limit ([`crate::http::MAX_CALLBACK_BODY_BYTES`]).
 pub const MAX_IMAGE_BYTES: usize = 2 * 1024 * 1024;
 /// Most evidence items on one callback.
 pub const MAX_ITEMS: usize = 4;

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value as Json, json};
 
-use crate::web::ApiResponse;
+use crate::http::ApiResponse;
 
 /// Problem type URIs are relative references under `/problems/` (RFC 9457 §3.1.1);
 /// docs/problems.md explains each one.

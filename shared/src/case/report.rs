@@ -1,10 +1,11 @@
-//! Types that refuse bad data: once you hold a `Report`, a `GridCode` or a `Wgs84Point`, it is
-//! valid. The same rules run in the browser (through the wasm module) and on the server.
-//! Coordinates carry their reference system: China's web maps do not speak WGS-84.
+//! A report as it arrives: the rules a citizen's (or a grid worker's) report must pass before
+//! anything is stored, the channel it came by and the tracking code it gets. The same rules run in
+//! the browser (through the wasm module) and on the server.
 
 use serde::{Deserialize, Serialize};
 
-use crate::problem::FieldError;
+use crate::grid::code::{Crs, Wgs84Point};
+use crate::http::problem::FieldError;
 
 /// Description length bounds, in characters after trimming.
 pub const DESCRIPTION_MIN: usize = 5;
@@ -13,68 +14,6 @@ pub const ADDRESS_MAX: usize = 200;
 pub const CONTACT_NAME_MAX: usize = 50;
 /// Photos a citizen may attach to a report.
 pub const PHOTOS_MAX: usize = 3;
-
-/// The coordinate reference systems a point may come in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum Crs {
-    /// GPS and browsers' geolocation.
-    #[default]
-    Wgs84,
-    /// The "Mars" datum of AMap and Tencent maps.
-    Gcj02,
-    /// Baidu maps.
-    Bd09,
-}
-
-impl Crs {
-    pub fn parse(s: &str) -> Option<Crs> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "wgs84" | "wgs-84" | "epsg:4326" => Some(Crs::Wgs84),
-            "gcj02" | "gcj-02" => Some(Crs::Gcj02),
-            "bd09" | "bd-09" | "bd09ll" => Some(Crs::Bd09),
-            _ => None,
-        }
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Crs::Wgs84 => "wgs84",
-            Crs::Gcj02 => "gcj02",
-            Crs::Bd09 => "bd09",
-        }
-    }
-}
-
-/// A point on the WGS-84 datum, in range.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Wgs84Point {
-    pub lat: f64,
-    pub lng: f64,
-}
-
-impl Wgs84Point {
-    /// Validates the range and converts from `crs` to WGS-84.
-    pub fn parse(lat: f64, lng: f64, crs: Crs) -> Result<Wgs84Point, Vec<FieldError>> {
-        let mut errors = Vec::new();
-        if !lat.is_finite() || !(-90.0..=90.0).contains(&lat) {
-            errors.push(
-                FieldError::new("lat", "latitude must be between -90 and 90")
-                    .with_code("out_of_range"),
-            );
-        }
-        if !lng.is_finite() || !(-180.0..=180.0).contains(&lng) {
-            errors.push(
-                FieldError::new("lng", "longitude must be between -180 and 180")
-                    .with_code("out_of_range"),
-            );
-        }
-        if !errors.is_empty() {
-            return Err(errors);
-        }
-        let (lat, lng) = crate::grid::crs::to_wgs84(crs, lat, lng);
-        Ok(Wgs84Point { lat, lng })
-    }
-}
 
 /// How a report reached OneGrid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -106,87 +45,6 @@ impl Channel {
             Channel::Webhook => "webhook",
             Channel::System => "system",
         }
-    }
-}
-
-/// A grid code after the unit-grid layout: 6-digit district (GB/T 2260) + 3-digit street +
-/// 3-digit community + 3-digit cell. Each level extends its parent's code.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct GridCode(String);
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    District,
-    Street,
-    Community,
-    Cell,
-}
-
-impl Level {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::District => "district",
-            Level::Street => "street",
-            Level::Community => "community",
-            Level::Cell => "cell",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Level> {
-        [
-            Level::District,
-            Level::Street,
-            Level::Community,
-            Level::Cell,
-        ]
-        .into_iter()
-        .find(|l| l.as_str() == s)
-    }
-}
-
-impl GridCode {
-    pub fn parse(s: &str) -> Result<GridCode, String> {
-        let ok_len = matches!(s.len(), 6 | 9 | 12 | 15);
-        if !ok_len || !s.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(format!("{s:?} is not a grid code (6, 9, 12 or 15 digits)"));
-        }
-        Ok(GridCode(s.to_owned()))
-    }
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-    pub fn level(&self) -> Level {
-        match self.0.len() {
-            6 => Level::District,
-            9 => Level::Street,
-            12 => Level::Community,
-            _ => Level::Cell,
-        }
-    }
-    /// The code of the level above, if any.
-    pub fn parent(&self) -> Option<GridCode> {
-        (self.0.len() > 6).then(|| GridCode(self.0[..self.0.len() - 3].to_owned()))
-    }
-    /// Ancestors from the district down, without self.
-    pub fn ancestors(&self) -> Vec<GridCode> {
-        [6, 9, 12]
-            .into_iter()
-            .filter(|&n| n < self.0.len())
-            .map(|n| GridCode(self.0[..n].to_owned()))
-            .collect()
-    }
-}
-
-impl TryFrom<String> for GridCode {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        GridCode::parse(&s)
-    }
-}
-impl From<GridCode> for String {
-    fn from(c: GridCode) -> String {
-        c.0
     }
 }
 
@@ -242,7 +100,7 @@ pub struct ReportInput {
     /// Up to [`PHOTOS_MAX`] images as base64 `data` (the browser downscales them and drops their
     /// metadata; the server strips it again from the bytes, see `evidence::prepare`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub photos: Vec<crate::evidence::EvidenceInput>,
+    pub photos: Vec<crate::case::evidence::EvidenceInput>,
     /// The report form's honeypot, a field people never see: filled in only by bots.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub website: Option<String>,
@@ -467,17 +325,6 @@ mod tests {
             .map(|e| e.field)
             .collect();
         assert_eq!(fields, ["lat", "lng"]);
-    }
-
-    #[test]
-    fn grid_codes_know_their_level_and_parents() {
-        let c = GridCode::parse("350211001002003").unwrap();
-        assert_eq!(c.level(), Level::Cell);
-        assert_eq!(c.parent().unwrap().as_str(), "350211001002");
-        let chain: Vec<String> = c.ancestors().into_iter().map(String::from).collect();
-        assert_eq!(chain, ["350211", "350211001", "350211001002"]);
-        assert!(GridCode::parse("35021100100").is_err());
-        assert!(GridCode::parse("35021a").is_err());
     }
 
     #[test]

@@ -11,9 +11,9 @@ use qrcode::{Color, EcLevel, QrCode};
 use serde::{Deserialize, Serialize};
 
 use crate::directory::{self, Category};
+use crate::grid::code::{Crs, GridCode, Level, Wgs84Point};
 use crate::grid::{self, GridRef};
-use crate::model::{Crs, GridCode, Level, Wgs84Point};
-use crate::problem::FieldError;
+use crate::http::problem::FieldError;
 use crate::{Database, Env, Problem, StoreError, Value};
 
 /// What an asset is. The set follows the common 部件 classes a citizen can see and point at.

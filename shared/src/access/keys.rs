@@ -6,9 +6,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::cases::rfc3339;
-use crate::limits;
-use crate::problem::FieldError;
+use crate::access::limits;
+use crate::http::problem::FieldError;
+use crate::time::rfc3339;
 use crate::{ApiRequest, Database, Env, Problem, StoreError};
 
 /// What a key may do.
@@ -145,7 +145,7 @@ pub async fn create<D: Database>(
         &[
             id.as_str().into(),
             input.name.trim().into(),
-            crate::cases::secret_hash(&key).into(),
+            crate::crypto::secret_hash(&key).into(),
             prefix.into(),
             input.platform.clone().into(),
             actions.join(" ").into(),
@@ -239,7 +239,7 @@ pub async fn authorize<E: Env>(
     let rows = env
         .execute(
             &format!("SELECT {COLUMNS} FROM api_keys WHERE key_hash = ?"),
-            &[crate::cases::secret_hash(key).into()],
+            &[crate::crypto::secret_hash(key).into()],
         )
         .await?;
     let Some(found) = rows.first().map(key_of).transpose()? else {

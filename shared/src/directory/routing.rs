@@ -9,12 +9,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::directory::{self, Category};
-use crate::problem::FieldError;
+use crate::http::problem::FieldError;
+use crate::time::local_minute;
 use crate::{Database, Env, KeyValue, Problem, StoreError};
 
-/// The city's civil time is UTC+8 all year (China has no daylight saving), so a fixed offset
-/// is exact for time windows.
-pub const CITY_UTC_OFFSET_MINUTES: i64 = 8 * 60;
 const CURRENT_KEY: &str = "routing_current";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -44,11 +42,6 @@ fn minutes(hhmm: &str) -> Option<i64> {
     let (h, m) = hhmm.split_once(':')?;
     let (h, m): (i64, i64) = (h.parse().ok()?, m.parse().ok()?);
     ((0..24).contains(&h) && (0..60).contains(&m) && hhmm.len() == 5).then_some(h * 60 + m)
-}
-
-/// Minute of the local day at a Unix time in milliseconds.
-pub fn local_minute(now_ms: i64) -> i64 {
-    (now_ms.div_euclid(60_000) + CITY_UTC_OFFSET_MINUTES).rem_euclid(24 * 60)
 }
 
 impl Rule {
@@ -105,7 +98,7 @@ pub async fn validate<D: Database>(db: &D, rules: &[Rule]) -> Result<(), Problem
             errors.push(FieldError::new(&at("category"), format!("no category {c}")));
         }
         if let Some(a) = &r.area_code
-            && crate::model::GridCode::parse(a).is_err()
+            && crate::grid::code::GridCode::parse(a).is_err()
         {
             errors.push(FieldError::new(
                 &at("area_code"),
@@ -145,7 +138,7 @@ pub async fn validate<D: Database>(db: &D, rules: &[Rule]) -> Result<(), Problem
 pub async fn replace<E: Env>(env: &E, rules: &[Rule], note: &str) -> Result<RuleSet, Problem> {
     validate(env, rules).await?;
     let now = env.now_ms();
-    let version = crate::cases::in_transaction(env, async {
+    let version = crate::db::in_transaction(env, async {
         let rows = env
             .execute(
                 "INSERT INTO routing_versions (created_at, note, is_current) VALUES (?, ?, 0) RETURNING version",

@@ -12,10 +12,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
 
 use crate::case::Move;
-use crate::cases::{Actor, Case};
-use crate::model::Channel;
-use crate::problem::FieldError;
-use crate::{Database, Problem, StoreError, outbox};
+use crate::case::report::Channel;
+use crate::case::store::{Actor, Case};
+use crate::http::problem::FieldError;
+use crate::{Database, Problem, StoreError, exchange::outbox};
 
 /// The platforms OneGrid knows without configuration.
 pub const BUILT_IN: [&str; 3] = ["12345", "citymgmt", "publicsafety"];
@@ -143,7 +143,7 @@ impl Mapping {
                 ));
             }
         }
-        if crate::model::Crs::parse(&self.crs).is_none() {
+        if crate::grid::code::Crs::parse(&self.crs).is_none() {
             errors.push(FieldError::new("mapping.crs", "one of wgs84, gcj02, bd09"));
         }
         if !(-720..=840).contains(&self.utc_offset_minutes) {
@@ -200,7 +200,7 @@ impl Mapping {
         let occurred_at = match f.occurred_at.as_deref().and_then(|p| payload.pointer(p)) {
             None | Some(Json::Null) => None,
             Some(v) => Some(
-                crate::datetime::from_json(v, self.utc_offset_minutes).ok_or_else(|| {
+                crate::time::from_json(v, self.utc_offset_minutes).ok_or_else(|| {
                     Problem::validation(vec![FieldError::new(
                         f.occurred_at.as_deref().unwrap_or(""),
                         "not a time",
@@ -267,7 +267,10 @@ pub struct Inbound {
 
 impl Inbound {
     /// The citizen's report inside the event, in the shape every channel validates.
-    pub fn report_input(&self, mapping: &Mapping) -> Result<crate::model::ReportInput, Problem> {
+    pub fn report_input(
+        &self,
+        mapping: &Mapping,
+    ) -> Result<crate::case::report::ReportInput, Problem> {
         let category = match self.category.as_deref() {
             Some(theirs) => mapping
                 .categories
@@ -293,14 +296,17 @@ impl Inbound {
         };
         // A hotline's transcript may run long: the case keeps the first 2,000 characters, the
         // event's details keep the whole.
-        let description: String = text.chars().take(crate::model::DESCRIPTION_MAX).collect();
+        let description: String = text
+            .chars()
+            .take(crate::case::report::DESCRIPTION_MAX)
+            .collect();
         // Phones arrive with brackets and extensions; keep what a phone number is made of.
         let phone = self.contact_phone.as_ref().map(|p| {
             let plus = p.trim_start().starts_with('+');
             let digits: String = p.chars().filter(char::is_ascii_digit).collect();
             if plus { format!("+{digits}") } else { digits }
         });
-        Ok(crate::model::ReportInput {
+        Ok(crate::case::report::ReportInput {
             category: Some(category),
             description: Some(description),
             lat: self.lat,
@@ -309,11 +315,12 @@ impl Inbound {
             address: self
                 .address
                 .as_ref()
-                .map(|a| a.chars().take(crate::model::ADDRESS_MAX).collect()),
-            contact_name: self
-                .contact_name
-                .as_ref()
-                .map(|n| n.chars().take(crate::model::CONTACT_NAME_MAX).collect()),
+                .map(|a| a.chars().take(crate::case::report::ADDRESS_MAX).collect()),
+            contact_name: self.contact_name.as_ref().map(|n| {
+                n.chars()
+                    .take(crate::case::report::CONTACT_NAME_MAX)
+                    .collect()
+            }),
             contact_phone: phone.filter(|p| !p.is_empty()),
             channel: None,
             asset_id: None,
@@ -481,7 +488,7 @@ pub async fn config<D: Database>(db: &D, code: &str) -> Result<Option<Platform>,
             secret,
             mapping,
             built_in_mapping: built_in,
-            updated_at: r.opt_i64("updated_at")?.map(crate::cases::rfc3339),
+            updated_at: r.opt_i64("updated_at")?.map(crate::time::rfc3339),
         }));
     }
     Ok(built_in_mapping(code).map(|mapping| Platform {
@@ -539,7 +546,7 @@ pub async fn upsert<D: Database>(
         errors.push(FieldError::new("webhook_url", "an http or https URL"));
     }
     if let Some(secret) = &input.secret
-        && (!secret.starts_with("whsec_") || crate::webhook::secret_key(secret).is_err())
+        && (!secret.starts_with("whsec_") || crate::http::webhook::secret_key(secret).is_err())
     {
         errors.push(FieldError::new(
             "secret",
@@ -641,7 +648,7 @@ pub async fn notify_status<D: Database>(
         "onegrid_status": case.status,
         "move": mv.as_str(),
         "event_seq": seq,
-        "occurred_at": crate::cases::rfc3339(now),
+        "occurred_at": crate::time::rfc3339(now),
         "case_id": case.id,
         "tracking_code": case.tracking_code,
         "department": case.department,

@@ -3,14 +3,16 @@
 //! append-only and replays to the case's status. Contact data is stored here and leaves only
 //! through the operator view.
 
+use crate::crypto::secret_hash;
+use crate::db::in_transaction;
+use crate::time::rfc3339;
 use serde::Serialize;
 use serde_json::{Value as Json, json};
-use sha2::{Digest, Sha256};
 
+use crate::case::report::{Channel, Report, TrackingCode};
 use crate::case::{Move, MoveInput, Role, Status};
 use crate::directory::Category;
 use crate::grid::CellMatch;
-use crate::model::{Channel, Report, TrackingCode};
 use crate::ports::Row;
 use crate::{Database, Problem, StoreError, Value};
 
@@ -69,8 +71,8 @@ pub struct Case {
 
 impl Case {
     /// The light of the running step at `now`, if a step runs.
-    pub fn light(&self, now_ms: i64) -> Option<crate::deadlines::Light> {
-        Some(crate::deadlines::light(
+    pub fn light(&self, now_ms: i64) -> Option<crate::case::clock::Light> {
+        Some(crate::case::clock::light(
             self.step_started_ms?,
             self.step_deadline_ms?,
             now_ms,
@@ -113,30 +115,6 @@ const UPDATE_STATUS: &str = "UPDATE cases SET status = ?, department = COALESCE(
      event_count = event_count + 1, updated_at = ? WHERE id = ? AND event_count = ? RETURNING event_count";
 const EVENTS_OF: &str = "SELECT seq, type, from_status, to_status, actor_role, actor, channel, details, at \
      FROM case_events WHERE case_id = ? ORDER BY seq";
-
-/// RFC 3339 UTC with milliseconds, from Unix milliseconds. Civil-from-days after Howard Hinnant's
-/// public-domain algorithm, so that no date crate is needed in the components for this one format.
-pub fn rfc3339(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let millis = ms.rem_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
 
 fn case_of(r: Row<'_>) -> Result<Case, StoreError> {
     Ok(Case {
@@ -210,7 +188,7 @@ pub async fn secret_matches<D: Database>(
     let Some(row) = rows.first() else {
         return Ok(false);
     };
-    Ok(crate::auth::same_secret(
+    Ok(crate::crypto::same_secret(
         row.text("secret_hash")?.as_bytes(),
         secret_hash(secret.trim()).as_bytes(),
     ))
@@ -239,31 +217,6 @@ pub async fn record_rating<D: Database>(
     Ok(())
 }
 
-pub fn secret_hash(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// Runs `work` inside `BEGIN IMMEDIATE … COMMIT`, rolling back on any error.
-pub async fn in_transaction<D: Database, T>(
-    db: &D,
-    work: impl Future<Output = Result<T, Problem>>,
-) -> Result<T, Problem> {
-    db.execute("BEGIN IMMEDIATE", &[]).await?;
-    match work.await {
-        Ok(value) => {
-            db.execute("COMMIT", &[]).await?;
-            Ok(value)
-        }
-        Err(e) => {
-            let _ = db.execute("ROLLBACK", &[]).await;
-            Err(e)
-        }
-    }
-}
-
 /// Who sent a report in: a citizen (anonymous until they leave contact data) or a grid worker.
 #[derive(Debug, Clone)]
 pub struct Reporter {
@@ -285,7 +238,7 @@ impl Reporter {
 pub async fn nearby_open<D: Database>(
     db: &D,
     category: &Category,
-    point: crate::model::Wgs84Point,
+    point: crate::grid::code::Wgs84Point,
     now: i64,
 ) -> Result<Vec<Case>, StoreError> {
     let radius = category.duplicate_radius_m;
@@ -321,22 +274,10 @@ pub async fn nearby_open<D: Database>(
         .collect())
 }
 
-/// A new case and its first event, in one transaction. Returns the case and the reporter's
+/// A new case and its first event, and `also` in the same transaction with the new case's id:
+/// a link that must exist exactly when the case does (a platform's external id, an Open311
+/// request). An error from `also` rolls the case back. Returns the case and the reporter's
 /// one-time secret (only its hash is stored).
-pub async fn create<D: Database>(
-    db: &D,
-    report: &Report,
-    category: &Category,
-    cell: &CellMatch,
-    reporter: &Reporter,
-    now: i64,
-) -> Result<(Case, String), Problem> {
-    create_with(db, report, category, cell, reporter, now, async |_| Ok(())).await
-}
-
-/// [`create`], and `also` in the same transaction with the new case's id: a link that must
-/// exist exactly when the case does (a platform's external id, an Open311 request). An error
-/// from `also` rolls the case back.
 pub async fn create_with<D: Database>(
     db: &D,
     report: &Report,
@@ -428,7 +369,6 @@ pub async fn create_with<D: Database>(
             ],
         )
         .await?;
-        crate::indicators::record_received(db, &id, &cell.cell.code, &category.code, now).await?;
         also(id.clone()).await?;
         Ok(())
     })
@@ -473,7 +413,7 @@ async fn next_clock<D: Database>(
     input: &MoveInput,
     now: i64,
 ) -> Result<Clock, Problem> {
-    use crate::deadlines::{ClockChange, deadline, hours_for};
+    use crate::case::clock::{ClockChange, deadline, hours_for};
     let keep: Clock = (
         case.step.clone(),
         case.step_started_ms,
@@ -481,7 +421,7 @@ async fn next_clock<D: Database>(
         case.step_deadline_ms.filter(|d| *d > now && !case.overdue),
         i64::from(case.overdue),
     );
-    Ok(match crate::deadlines::clock_change(mv, to) {
+    Ok(match crate::case::clock::clock_change(mv, to) {
         ClockChange::Start(step) => {
             let category = crate::directory::category(db, &case.category)
                 .await?
@@ -586,7 +526,6 @@ pub async fn apply_move<D: Database>(
         ));
     };
     let seq = row.i64("event_count")?;
-    crate::indicators::record_move(db, case, mv, to, input, &details, now).await?;
     if let Json::Object(map) = &mut details {
         for (key, value) in [
             ("reason", &input.reason),
@@ -622,10 +561,6 @@ pub async fn apply_move<D: Database>(
     )
     .await?;
     let after = by_id(db, &case.id).await?.ok_or_else(Problem::internal)?;
-    // A case that came from another platform tells it of every status change (outbox).
-    if after.channel == Channel::Platform.as_str() {
-        crate::platforms::notify_status(db, &after, mv, actor, seq, now).await?;
-    }
     Ok((after, seq))
 }
 
@@ -695,7 +630,7 @@ pub async fn status_changed_at<D: Database>(
         .and_then(|d| {
             d.get("occurred_at")
                 .and_then(Json::as_str)
-                .and_then(|t| crate::datetime::parse(t, 0))
+                .and_then(|t| crate::time::parse(t, 0))
         });
     Ok(Some(given.unwrap_or(row.i64("at")?)))
 }
@@ -763,7 +698,7 @@ impl From<&Event> for PublicEvent {
 #[derive(Debug, Clone, Default)]
 pub struct CaseFilter {
     pub status: Option<Status>,
-    pub light: Option<crate::deadlines::Light>,
+    pub light: Option<crate::case::clock::Light>,
     /// The escalation level: street, district or city.
     pub level: Option<String>,
     /// A grid code prefix: district, street, community or cell.
@@ -791,7 +726,7 @@ pub async fn list<D: Database>(
         params.push(s.as_str().into());
     }
     if let Some(light) = filter.light {
-        let (cond, p) = crate::deadlines::light_filter(light, now);
+        let (cond, p) = crate::case::clock::light_filter(light, now);
         sql.push_str(&format!(" AND c.step_deadline_at IS NOT NULL AND {cond}"));
         params.extend(p);
     }
@@ -833,16 +768,4 @@ pub async fn list<D: Database>(
         None
     };
     Ok((cases, next))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn times_are_rfc3339_utc() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(rfc3339(1_709_251_199_999), "2024-02-29T23:59:59.999Z");
-        assert_eq!(rfc3339(1_735_689_600_000), "2025-01-01T00:00:00.000Z");
-    }
 }

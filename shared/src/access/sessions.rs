@@ -15,7 +15,7 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use crate::auth::Principal;
+use crate::access::auth::Principal;
 use crate::{Env, KeyValue, Platform, Problem, StoreError};
 
 /// How long a session lasts: one working shift.
@@ -138,7 +138,7 @@ pub fn verify(keys: &[Vec<u8>], token: &str, now_ms: i64) -> Result<Claims, Inva
 /// A new session for an account: the token and its claims. 503 when `session_keys` is unset.
 pub async fn issue<E: Env>(
     env: &E,
-    account: &crate::accounts::Account,
+    account: &crate::access::accounts::Account,
     now: i64,
 ) -> Result<(String, Claims), Problem> {
     let keys = keys(env).await?;
@@ -182,12 +182,14 @@ pub async fn session_of<E: Env>(env: &E, token: &str) -> Result<(Principal, Clai
     if is_revoked(env, &claims.jti, now).await? {
         return Err(Invalid::Revoked.into());
     }
-    crate::schema::ensure(env).await?;
-    let account = crate::accounts::by_id(env, &claims.sub).await?;
+    let account = crate::access::accounts::by_id(env, &claims.sub).await?;
     let Some(account) = account.filter(|a| !a.disabled && a.session_epoch == claims.ep) else {
         return Err(Invalid::Ended.into());
     };
-    Ok((crate::accounts::principal(env, &account).await?, claims))
+    Ok((
+        crate::access::accounts::principal(env, &account).await?,
+        claims,
+    ))
 }
 
 /// The principal of a session token, or 401.

@@ -370,7 +370,7 @@ impl From<MoveError> for crate::Problem {
                 attempted.as_str()
             )),
             MoveError::Missing { attempted, field } => {
-                crate::Problem::validation(vec![crate::problem::FieldError::new(
+                crate::Problem::validation(vec![crate::http::problem::FieldError::new(
                     field,
                     format!("{} requires {field}", attempted.as_str()),
                 )])

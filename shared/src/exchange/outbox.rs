@@ -48,7 +48,7 @@ async fn endpoint<E: Env>(
     now: i64,
 ) -> Result<Option<(String, Vec<String>)>, StoreError> {
     if let Some(code) = target.strip_prefix(PLATFORM_TARGET_PREFIX) {
-        return crate::platforms::endpoint(env, code).await;
+        return crate::exchange::platforms::endpoint(env, code).await;
     }
     let Some(d) = directory::department(env, target).await? else {
         return Ok(None);
@@ -78,7 +78,7 @@ pub async fn enqueue<D: Database>(
     let id = format!("msg_{}", ulid::Ulid::from_parts(now as u64, rand::random()));
     let body = serde_json::json!({
         "type": event_type,
-        "timestamp": crate::cases::rfc3339(now),
+        "timestamp": crate::time::rfc3339(now),
         "data": data,
     });
     env.execute(
@@ -150,7 +150,7 @@ pub async fn deliver<E: Env>(env: &E, id: &str) -> Result<Delivery, StoreError> 
     let timestamp = now / 1000;
     let signature = secrets
         .iter()
-        .map(|secret| crate::webhook::sign(secret, id, timestamp, body.as_bytes()))
+        .map(|secret| crate::http::webhook::sign(secret, id, timestamp, body.as_bytes()))
         .collect::<Result<Vec<_>, _>>()
         .map_err(StoreError)?
         .join(" ");
@@ -329,7 +329,7 @@ pub async fn list<E: Env>(env: &E, status: &str, limit: i64) -> Result<Vec<Messa
                 attempts: r.i64("attempts")?,
                 last_status: r.opt_i64("last_status")?,
                 last_error: r.opt_text("last_error")?,
-                created_at: crate::cases::rfc3339(r.i64("created_at")?),
+                created_at: crate::time::rfc3339(r.i64("created_at")?),
             })
         })
         .collect()

@@ -2,9 +2,11 @@
 //! categories (what a citizen can report, and which department it goes to by default).
 //! The department secret is stored to sign and verify webhooks; it never appears in an answer.
 
+pub mod routing;
+
 use serde::{Deserialize, Serialize};
 
-use crate::problem::FieldError;
+use crate::http::problem::FieldError;
 use crate::{Database, Problem, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -202,7 +204,7 @@ pub fn validate_department(code: &str, input: &DepartmentInput) -> Result<(), Pr
         errors.push(FieldError::new("webhook_url", "an http or https URL"));
     }
     if let Some(secret) = &input.secret
-        && (!secret.starts_with("whsec_") || crate::webhook::secret_key(secret).is_err())
+        && (!secret.starts_with("whsec_") || crate::http::webhook::secret_key(secret).is_err())
     {
         errors.push(FieldError::new(
             "secret",
@@ -210,7 +212,7 @@ pub fn validate_department(code: &str, input: &DepartmentInput) -> Result<(), Pr
         ));
     }
     if let Some(area) = &input.area_code
-        && (area.len() != 9 || crate::model::GridCode::parse(area).is_err())
+        && (area.len() != 9 || crate::grid::code::GridCode::parse(area).is_err())
     {
         errors.push(FieldError::new(
             "area_code",
@@ -269,7 +271,7 @@ pub async fn department<D: Database>(db: &D, code: &str) -> Result<Option<Depart
                 previous_secret_until: r.opt_i64("previous_secret_until")?,
                 previous_secret_valid_until: r
                     .opt_i64("previous_secret_until")?
-                    .map(crate::cases::rfc3339),
+                    .map(crate::time::rfc3339),
             })
         })
         .transpose()

@@ -16,14 +16,15 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 use serde_json::Value as Json;
 
+use crate::case::clock::{ClockChange, clock_change};
+use crate::case::store::Case;
 use crate::case::{Move, MoveInput, Status};
-use crate::cases::Case;
-use crate::deadlines::{ClockChange, clock_change};
 use crate::{Database, StoreError, Value};
 
-/// The city's offset from UTC: days are counted in Xiamen's time (UTC+8, no daylight saving).
-pub const CITY_UTC_OFFSET_MS: i64 = 8 * 3_600_000;
-const DAY_MS: i64 = 86_400_000;
+// Days are counted in the city's time (UTC+8, no daylight saving).
+pub use crate::time::{
+    CITY_UTC_OFFSET_MS, DAY_MS, city_day, date_string, month_start, next_month_start, parse_date,
+};
 const HOUR_MS: f64 = 3_600_000.0;
 
 // ---- the rollup's columns
@@ -307,74 +308,6 @@ const CUBOIDS: [(&str, bool, bool, bool); 7] = [
 const ALL: &str = "*";
 
 // ---- dates in the city's time
-
-/// The city day (days since 1970-01-01, UTC+8) of a Unix time in milliseconds.
-pub fn city_day(ms: i64) -> i64 {
-    (ms + CITY_UTC_OFFSET_MS).div_euclid(DAY_MS)
-}
-
-/// Days since 1970-01-01 of a civil date (Howard Hinnant's public-domain algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
-/// `YYYY-MM-DD` (years 1970–9999) as a day number; `None` for anything else.
-pub fn parse_date(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let num = |part: &str| {
-        part.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| part.parse::<i64>().ok())
-            .flatten()
-    };
-    let (y, m, d) = (num(&s[0..4])?, num(&s[5..7])?, num(&s[8..10])?);
-    if y < 1970 || !(1..=12).contains(&m) || d < 1 {
-        return None;
-    }
-    let day = days_from_civil(y, m, d);
-    (civil_from_days(day) == (y, m, d)).then_some(day)
-}
-
-/// A day number as `YYYY-MM-DD`.
-pub fn date_string(day: i64) -> String {
-    let (y, m, d) = civil_from_days(day);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
-/// The first day of the day's month.
-pub fn month_start(day: i64) -> i64 {
-    let (y, m, _) = civil_from_days(day);
-    days_from_civil(y, m, 1)
-}
-
-fn next_month_start(day: i64) -> i64 {
-    let (y, m, _) = civil_from_days(day);
-    if m == 12 {
-        days_from_civil(y + 1, 1, 1)
-    } else {
-        days_from_civil(y, m + 1, 1)
-    }
-}
 
 // ---- the write path
 

@@ -2,9 +2,12 @@
 //! response to write. The Spin components and the native host convert to and from these,
 //! so both run the very same handlers. Bodies are capped before they get here.
 
+pub mod problem;
+pub mod webhook;
+
 use serde::Serialize;
 
-use crate::problem::Problem;
+use problem::Problem;
 
 /// Largest request body of ordinary routes; the adapters refuse more with 413 before parsing.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;

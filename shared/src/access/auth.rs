@@ -9,7 +9,7 @@
 use serde::Serialize;
 
 use crate::case::Role;
-use crate::cases::Case;
+use crate::case::store::Case;
 use crate::{ApiRequest, Env, Platform, Problem};
 
 /// The kinds of staff.
@@ -191,7 +191,7 @@ pub async fn authenticate<E: Env>(env: &E, req: &ApiRequest) -> Result<Principal
     if variable_matches(env, "admin_token", token).await? {
         return Ok(Principal::admin());
     }
-    crate::sessions::principal_of(env, token).await
+    crate::access::sessions::principal_of(env, token).await
 }
 
 /// Like [`authenticate`], and the principal must be one of `roles`; otherwise 403.

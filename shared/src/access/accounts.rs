@@ -9,11 +9,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::auth::{Principal, StaffRole};
-use crate::cases::rfc3339;
-use crate::model::{GridCode, Level};
+use crate::access::auth::{Principal, StaffRole};
+use crate::grid::code::{GridCode, Level};
+use crate::http::problem::FieldError;
 use crate::ports::Row;
-use crate::problem::FieldError;
+use crate::time::rfc3339;
 use crate::{Database, Problem, StoreError};
 
 /// argon2id with 19 MiB, 2 passes, 1 lane: OWASP's recommended minimum for argon2id. Measured

@@ -1,10 +1,18 @@
-//! Reading the times other systems send: RFC 3339 / W3C datetimes (Open311, Standard Webhooks
-//! senders), a plain `YYYY-MM-DD HH:MM:SS` in a platform's local time, a bare date, or Unix
-//! seconds / milliseconds. Writing stays in `cases::rfc3339`; this module only parses, and never
-//! guesses a time zone: a time without one gets the offset the caller names.
+//! Time, the one place for calendar maths: the times we write (RFC 3339 UTC, Open311's W3C),
+//! the times other systems send (RFC 3339 / W3C datetimes, a plain `YYYY-MM-DD HH:MM:SS` in a
+//! platform's local time, a bare date, Unix seconds or milliseconds), and the city's own days
+//! and minutes (UTC+8). Parsing never guesses a time zone: a time without one gets the offset
+//! the caller names. Civil dates after Howard Hinnant's public-domain algorithms, so that no date
+//! crate is needed in the components.
 
-/// Days from 1970-01-01 to a civil date (Howard Hinnant's public-domain algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+/// The city's civil time is UTC+8 all year (China has no daylight saving), so a fixed offset is
+/// exact for days and time windows.
+pub const CITY_UTC_OFFSET_MINUTES: i64 = 8 * 60;
+pub const CITY_UTC_OFFSET_MS: i64 = CITY_UTC_OFFSET_MINUTES * 60_000;
+pub const DAY_MS: i64 = 86_400_000;
+
+/// Days from 1970-01-01 to a civil date.
+pub fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     let y = if month <= 2 { year - 1 } else { year };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
@@ -12,6 +20,79 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     let doy = (153 * mp + 2) / 5 + day - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     era * 146_097 + doe - 719_468
+}
+
+/// The civil date (year, month, day) of a day number since 1970-01-01.
+pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// RFC 3339 UTC with milliseconds, from Unix milliseconds.
+pub fn rfc3339(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
+    let rem = secs.rem_euclid(86_400);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        ms.rem_euclid(1000)
+    )
+}
+
+/// The city day (days since 1970-01-01, UTC+8) of a Unix time in milliseconds.
+pub fn city_day(ms: i64) -> i64 {
+    (ms + CITY_UTC_OFFSET_MS).div_euclid(DAY_MS)
+}
+
+/// Minute of the city's day at a Unix time in milliseconds.
+pub fn local_minute(now_ms: i64) -> i64 {
+    (now_ms.div_euclid(60_000) + CITY_UTC_OFFSET_MINUTES).rem_euclid(24 * 60)
+}
+
+/// `YYYY-MM-DD` (years 1970–9999) as a day number; `None` for anything else.
+pub fn parse_date(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let (y, m, d) = (number(&s[0..4])?, number(&s[5..7])?, number(&s[8..10])?);
+    if y < 1970 || !(1..=12).contains(&m) || d < 1 {
+        return None;
+    }
+    let day = days_from_civil(y, m, d);
+    (civil_from_days(day) == (y, m, d)).then_some(day)
+}
+
+/// A day number as `YYYY-MM-DD`.
+pub fn date_string(day: i64) -> String {
+    let (y, m, d) = civil_from_days(day);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// The first day of the day's month.
+pub fn month_start(day: i64) -> i64 {
+    let (y, m, _) = civil_from_days(day);
+    days_from_civil(y, m, 1)
+}
+
+/// The first day of the month after the day's.
+pub fn next_month_start(day: i64) -> i64 {
+    let (y, m, _) = civil_from_days(day);
+    if m == 12 {
+        days_from_civil(y + 1, 1, 1)
+    } else {
+        days_from_civil(y, m + 1, 1)
+    }
 }
 
 fn days_in_month(year: i64, month: i64) -> i64 {
@@ -126,7 +207,7 @@ fn epoch(n: f64) -> Option<i64> {
 
 /// The W3C datetime Open311 asks for: seconds, UTC, `Z`.
 pub fn w3c(ms: i64) -> String {
-    let full = crate::cases::rfc3339(ms);
+    let full = rfc3339(ms);
     format!("{}Z", &full[..19])
 }
 
@@ -141,13 +222,13 @@ mod tests {
         let utc = parse("1994-11-05T13:15:30Z", 0).unwrap();
         assert_eq!(eastern, utc);
         assert_eq!(w3c(utc), "1994-11-05T13:15:30Z");
-        assert_eq!(crate::cases::rfc3339(utc), "1994-11-05T13:15:30.000Z");
+        assert_eq!(rfc3339(utc), "1994-11-05T13:15:30.000Z");
     }
 
     #[test]
     fn local_times_dates_fractions_and_epochs_are_read() {
         let beijing = parse("2024-07-01 08:00:00", 8 * 60).unwrap();
-        assert_eq!(crate::cases::rfc3339(beijing), "2024-07-01T00:00:00.000Z");
+        assert_eq!(rfc3339(beijing), "2024-07-01T00:00:00.000Z");
         assert_eq!(parse("2024-07-01", 0), parse("2024-07-01T00:00:00Z", 0));
         assert_eq!(parse("2024-07-01T00:00:00.5Z", 0).unwrap() % 1000, 500);
         assert_eq!(

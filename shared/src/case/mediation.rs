@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
 
-use crate::problem::FieldError;
+use crate::http::problem::FieldError;
 use crate::{Database, Problem, StoreError};
 
 /// One entry of a mediation record, as sent to `POST /api/cases/{id}/mediation`.
@@ -146,7 +146,7 @@ pub async fn record<D: Database>(db: &D, case_id: &str) -> Result<Vec<Json>, Sto
     rows.iter()
         .map(|r| {
             let details: Json = serde_json::from_str(&r.text("details")?).unwrap_or(Json::Null);
-            Ok(json!({"seq": r.i64("seq")?, "at": crate::cases::rfc3339(r.i64("at")?), "entry": details}))
+            Ok(json!({"seq": r.i64("seq")?, "at": crate::time::rfc3339(r.i64("at")?), "entry": details}))
         })
         .collect()
 }

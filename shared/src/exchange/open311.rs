@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json, json};
 
-use crate::problem::FieldError;
+use crate::http::problem::FieldError;
 use crate::{ApiResponse, Database, Problem, StoreError};
 
 /// The two formats of the spec; XML when the resource has no suffix.
@@ -357,7 +357,7 @@ impl Definition {
                 "number" => {
                     given.len() == 1 && given[0].trim().parse::<f64>().is_ok_and(f64::is_finite)
                 }
-                "datetime" => given.len() == 1 && crate::datetime::parse(given[0], 0).is_some(),
+                "datetime" => given.len() == 1 && crate::time::parse(given[0], 0).is_some(),
                 "singlevaluelist" => given.len() == 1 && keys.contains(&given[0].as_str()),
                 "multivaluelist" => given.iter().all(|g| keys.contains(&g.as_str())),
                 "string" => {
@@ -611,7 +611,7 @@ mod tests {
         ]}))
         .unwrap();
         def.validate().unwrap();
-        let form = Form::parse(crate::web::parse_form(
+        let form = Form::parse(crate::http::parse_form(
             "attribute%5BWHISHETN%5D=124&attribute[COLOURS][]=r&attribute[COLOURS][]=b",
         ));
         assert_eq!(
@@ -623,7 +623,7 @@ mod tests {
             missing.extensions["errors"][0]["field"],
             "attribute[WHISHETN]"
         );
-        let wrong = Form::parse(crate::web::parse_form("attribute[WHISHETN]=999"));
+        let wrong = Form::parse(crate::http::parse_form("attribute[WHISHETN]=999"));
         assert!(def.check_answers(&wrong.attributes).is_err());
     }
 

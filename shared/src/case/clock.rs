@@ -162,7 +162,7 @@ pub async fn sweep<D: Database>(db: &D, now: i64, batch: i64) -> Result<Escalati
             id.as_str().into(),
             now.into(),
         ];
-        crate::cases::in_transaction(db, async {
+        crate::db::in_transaction(db, async {
             let rows = db.execute(ESCALATE, &params).await?;
             if let Some(r) = rows.first() {
                 let level = r.text("escalation_level")?;
@@ -207,7 +207,7 @@ async fn append_system_event<D: Database>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cases::rfc3339;
+    use crate::time::rfc3339;
 
     const H: i64 = 3_600_000;
 

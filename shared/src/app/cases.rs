@@ -1,0 +1,59 @@
+//! What every change of a case brings along, beside the change itself: the indicators' counters
+//! in the same transaction, and a notice to the platform a case came from. Every command that
+//! creates or moves a case goes through here, never through the store alone.
+
+use serde_json::Value as Json;
+
+use crate::case::report::{Channel, Report};
+use crate::case::store::{self, Actor, Case, Reporter};
+use crate::case::{Move, MoveInput, Status};
+use crate::directory::Category;
+use crate::exchange::platforms;
+use crate::grid::CellMatch;
+use crate::{Database, Problem, indicators};
+
+/// A new case ([`store::create_with`]) counted as received, with `also` in its transaction.
+pub async fn create_with<D: Database>(
+    db: &D,
+    report: &Report,
+    category: &Category,
+    cell: &CellMatch,
+    reporter: &Reporter,
+    now: i64,
+    also: impl AsyncFnOnce(String) -> Result<(), Problem>,
+) -> Result<(Case, String), Problem> {
+    store::create_with(
+        db,
+        report,
+        category,
+        cell,
+        reporter,
+        now,
+        async |id: String| {
+            indicators::record_received(db, &id, &cell.cell.code, &category.code, now).await?;
+            also(id).await
+        },
+    )
+    .await
+}
+
+/// One move of the state machine ([`store::apply_move`]), counted, and told to the case's source
+/// platform. Call inside a transaction.
+pub async fn apply_move<D: Database>(
+    db: &D,
+    case: &Case,
+    mv: Move,
+    actor: &Actor,
+    input: &MoveInput,
+    details: Json,
+    now: i64,
+) -> Result<(Case, i64), Problem> {
+    let (after, seq) = store::apply_move(db, case, mv, actor, input, details.clone(), now).await?;
+    let to = Status::parse(&after.status).ok_or_else(Problem::internal)?;
+    indicators::record_move(db, case, mv, to, input, &details, now).await?;
+    // A case that came from another platform tells it of every status change (outbox).
+    if after.channel == Channel::Platform.as_str() {
+        platforms::notify_status(db, &after, mv, actor, seq, now).await?;
+    }
+    Ok((after, seq))
+}

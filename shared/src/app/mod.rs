@@ -1,0 +1,7 @@
+//! The command layer: one function per use case. A command does every read, lookup and
+//! computation first, opens the write transaction only for the writes, and calls the side effects
+//! (indicators, notices to platforms, webhooks) that a change brings. Handlers in `api`
+//! decode, call a command and encode; they never write.
+
+pub mod cases;
+pub mod schema;
