@@ -8,8 +8,10 @@ import './i18n-dashboard.js';
 import { t, initI18n, onLangChange, locale } from './i18n.js';
 import { requireStaff, staffFetch, problemText, staffBar } from './staff.js';
 import { request } from './api.js';
+import { $, el, svgEl, clearDrawing, statusLine } from './dom.js';
+import { cityDate } from './format.js';
+import { bounds, fit, pathData, polygonsOf } from './cellmap.js';
 
-const SVG = 'http://www.w3.org/2000/svg';
 const GROUPS = ['department', 'district', 'street', 'category'];
 const COUNTS = ['received', 'registered', 'dispatched', 'signed_for', 'handled', 'closed', 'returned', 'reworked'];
 const RATES = ['on_time_sign_for_rate', 'on_time_handling_rate', 'closure_rate', 'on_time_closure_rate', 'rework_rate', 'return_rate', 'satisfaction_rate'];
@@ -25,8 +27,9 @@ const PALETTE = {
   good: ['#edf8e9', '#bae4b3', '#74c476', '#31a354', '#006d2c'],
 };
 const NO_DATA = '#bdbdbd';
+const MAP_WIDTH = 600;
+const MAP_MAX_HEIGHT = 900;
 
-const $ = (id) => document.getElementById(id);
 const state = {
   principal: null,
   report: null, // the last GET /api/indicators answer
@@ -42,31 +45,7 @@ const state = {
   seq: 0,
 };
 
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === null) continue;
-    if (k === 'text') node.textContent = v;
-    else if (k === 'class') node.className = v;
-    else node.setAttribute(k, v);
-  }
-  node.append(...children.filter((c) => c !== null && c !== undefined));
-  return node;
-}
-
-function svgEl(tag, attrs = {}, text) {
-  const node = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) if (v !== undefined && v !== null) node.setAttribute(k, v);
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-function say(text, kind = '') {
-  const line = $('dash-status');
-  line.textContent = text;
-  line.classList.toggle('is-error', kind === 'error');
-  line.classList.toggle('is-ok', kind === 'ok');
-}
+const { say } = statusLine('dash-status');
 
 const metricName = (m) => t(`dash.m.${m}`);
 const isRate = (m) => RATES.includes(m) || m.startsWith('late_');
@@ -90,11 +69,6 @@ function fmt(metric, v) {
 function lineName(item) {
   if (item.key === null || item.key === undefined) return t('dash.centre');
   return item.name || item.key;
-}
-
-/** Today in the city's time (UTC+8), as YYYY-MM-DD, moved by `days`. */
-function cityDate(days = 0) {
-  return new Date(Date.now() + 8 * 3600_000 + days * 86400_000).toISOString().slice(0, 10);
 }
 
 function daysBetween(from, to) {
@@ -164,7 +138,7 @@ function renderIndicators() {
   const metric = $('f-metric').value;
   const items = report?.items || [];
   const chart = $('indicator-chart');
-  for (const n of [...chart.childNodes]) if (n.nodeName !== 'title' && n.nodeName !== 'desc') n.remove();
+  clearDrawing(chart);
   const q = state.query;
   $('indicator-chart-title').textContent = q
     ? t('dash.ind.chartTitle', { metric: metricName(metric), group: t(`dash.group.${q.group_by}`), from: q.from, to: q.to })
@@ -242,7 +216,7 @@ async function loadDays(q, seq) {
 
 function renderDays() {
   const chart = $('daily-chart');
-  for (const n of [...chart.childNodes]) if (n.nodeName !== 'title' && n.nodeName !== 'desc') n.remove();
+  clearDrawing(chart);
   const days = state.days;
   const q = state.query;
   if (!q) return;
@@ -351,18 +325,11 @@ function features() {
   return out;
 }
 
-function polygonsOf(geometry) {
-  if (!geometry) return [];
-  if (geometry.type === 'Polygon') return [geometry.coordinates];
-  if (geometry.type === 'MultiPolygon') return geometry.coordinates;
-  return [];
-}
-
 async function drawMap() {
   const metric = $('map-metric').value;
   const svg = $('cell-map');
   const cells = features();
-  for (const n of [...svg.childNodes]) if (n.nodeName !== 'title' && n.nodeName !== 'desc') n.remove();
+  clearDrawing(svg);
   $('cell-map-title').textContent = t('dash.map.title', { metric: metricName(metric) });
   if (!cells.length) {
     $('map-note').textContent = t('dash.map.noMap');
@@ -371,26 +338,10 @@ async function drawMap() {
     renderMapTable(metric);
     return;
   }
-  // An equirectangular projection, x scaled by cos(latitude): true enough for one city.
-  let [minX, minY, maxX, maxY] = [Infinity, Infinity, -Infinity, -Infinity];
-  for (const f of cells) {
-    for (const poly of polygonsOf(f.geometry)) {
-      for (const [lng, lat] of poly[0] || []) {
-        minX = Math.min(minX, lng); maxX = Math.max(maxX, lng);
-        minY = Math.min(minY, lat); maxY = Math.max(maxY, lat);
-      }
-    }
-  }
-  const k = Math.cos((((minY + maxY) / 2) * Math.PI) / 180);
-  const W = 600;
-  const pad = 8;
-  const spanX = Math.max(1e-9, (maxX - minX) * k);
-  const spanY = Math.max(1e-9, maxY - minY);
-  const scale = (W - 2 * pad) / spanX;
-  const H = Math.min(900, Math.round(spanY * scale + 2 * pad));
-  const s = Math.min(scale, (H - 2 * pad) / spanY);
-  svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
-  const px = ([lng, lat]) => `${(pad + (lng - minX) * k * s).toFixed(1)},${(pad + (maxY - lat) * s).toFixed(1)}`;
+  // Framed by the cells' outer rings.
+  const box = bounds(cells.flatMap((f) => polygonsOf(f.geometry).flatMap((poly) => poly[0] || [])));
+  const { height, px } = fit(box, { width: MAP_WIDTH, maxHeight: MAP_MAX_HEIGHT, pad: 8 });
+  svg.setAttribute('viewBox', `0 0 ${MAP_WIDTH} ${height.toFixed(1)}`);
 
   // One path per unit (a street, or a cell for the queue) holding all its cells' rings.
   const perCell = metric === 'queue';
@@ -398,12 +349,8 @@ async function drawMap() {
   for (const f of cells) {
     const code = String(f.properties?.code || f.id || '');
     const unit = perCell ? code : code.slice(0, 9);
-    let d = '';
-    for (const poly of polygonsOf(f.geometry)) {
-      for (const ring of poly) d += `M${ring.map(px).join('L')}Z`;
-    }
     const u = units.get(unit) || { code: unit, d: '', name: perCell ? f.properties?.name : null };
-    u.d += d;
+    u.d += pathData(f.geometry, px);
     units.set(unit, u);
   }
   const byStreet = new Map((state.streets?.items || []).map((i) => [i.key, i]));

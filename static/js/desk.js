@@ -5,110 +5,75 @@
 // the server strips metadata again whatever arrives.
 
 import './i18n-desk.js';
-import { t, initI18n, onLangChange } from './i18n.js';
-import { requireStaff, staffFetch, problemText, staffBar, session } from './staff.js';
-import { request } from './api.js';
-import { localName, formatTime } from './format.js';
+import { t, tOr, initI18n, onLangChange } from './i18n.js';
+import { $, el, fillSelect, showFieldError, statusLine } from './dom.js';
+import { requireStaff, staffFetch, problemText, staffBar } from './staff.js';
+import { formatTime, timeEl } from './format.js';
 import { downscale } from './photos.js';
+import {
+  loadDirectory, categoryName, departmentName, moveRule, lightBadge as staffLightBadge, duration,
+  evidencePhoto, forgetEvidencePhotos,
+} from './staff-case.js';
 
 const STATUSES = [
   'dispatched', 'signed_for', 'in_progress', 'extension_requested', 'handled', 'rework',
   'returned', 'verified', 'closed', 'collected', 'accepted', 'rejected', 'merged', 'evaluated',
 ];
 const LIGHTS = ['red', 'yellow', 'green'];
-/** What each move needs in the note field (case.rs's table); the rest take an optional note. */
-const NEEDS = {
-  return: 'reason', request_extension: 'reason', refuse_extension: 'reason', reject: 'reason',
-  verify_fail: 'reason', handle: 'note', self_handle: 'note',
-};
-/** The moves that report a result on site and so may carry photos (the server allows the same). */
-const PHOTO_MOVES = ['handle', 'self_handle', 'verify_pass', 'verify_fail'];
-/** The move a desk most often makes from a status: shown as the primary button. */
+/** Presentation only: the move a desk most often makes from a status, shown as the primary button. */
 const PRIMARY = ['sign_for', 'handle', 'verify_pass', 'start'];
-const MAX_PHOTOS = 4;
+const MAX_PHOTOS = 4; // the server takes four photos with a move
 
-const $ = (id) => document.getElementById(id);
 const state = {
   principal: null,
-  categories: new Map(),
   items: [],
   next: null,
   selected: null, // the case id open in the panel
   detail: null, // GET /api/cases/{id}
   move: null, // the move whose form is open
-  photos: [], // [{blob, url, data, caption}]
-  objectUrls: [], // evidence images of the open case, revoked when it changes
+  photos: [], // [{data, url, width, height, caption}] prepared for the open form
   listSeq: 0,
   caseSeq: 0,
 };
 
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === null || v === false) continue;
-    if (k === 'class') node.className = v;
-    else if (k === 'text') node.textContent = v;
-    else if (k.startsWith('data-') || k.startsWith('aria-') || k === 'role' || k === 'for') node.setAttribute(k, v);
-    else node[k] = v;
-  }
-  node.append(...children.filter((c) => c !== null && c !== undefined));
-  return node;
-}
-
-function say(text, kind = '') {
-  const line = $('desk-status');
-  line.textContent = text;
-  line.classList.toggle('is-ok', kind === 'ok');
-  line.classList.toggle('is-error', kind === 'error');
-}
+const { say } = statusLine('desk-status');
 
 function statusName(code) {
   return code ? t(`desk.status.${code}`) : '';
 }
 
-function moveName(code) {
-  const key = `desk.move.${code}`;
-  const text = t(key);
-  return text === key ? code : text;
+/** The badge's tone: done, sent back, or on its way (a desk's view of a status). */
+function statusTone(status) {
+  if (['closed', 'evaluated', 'verified'].includes(status)) return 'ok';
+  if (status === 'rework' || status === 'returned') return 'warn';
+  return 'info';
 }
 
-function categoryName(code) {
-  return localName(state.categories.get(code)) || code;
-}
+const moveName = (code) => tOr(`desk.move.${code}`, code);
 
 function lightName(light) {
   return t(LIGHTS.includes(light) ? `desk.light.${light}` : 'desk.light.none');
 }
 
-/** "2 h 15 min" from milliseconds. */
-function duration(ms) {
-  const minutes = Math.max(1, Math.round(Math.abs(ms) / 60000));
-  const d = Math.floor(minutes / 1440);
-  const h = Math.floor((minutes % 1440) / 60);
-  const m = minutes % 60;
-  if (d > 0) return t('desk.time.dh', { d, h });
-  if (h > 0) return t('desk.time.hm', { h, m });
-  return t('desk.time.m', { m });
+function lightBadge(light) {
+  return staffLightBadge(LIGHTS.includes(light) ? light : 'none', lightName(light));
 }
 
-function lightBadge(light) {
-  const known = LIGHTS.includes(light) ? light : 'none';
-  return el('span', { class: `light light-${known}` },
-    el('span', { class: 'light-dot', 'aria-hidden': 'true' }),
-    el('span', { class: 'light-text', text: lightName(light) }));
+/**
+ * What the open form's move needs, from the server's answer: the note box as a required reason
+ * or note (or an optional note), the hours of an extension, photos.
+ */
+function formRule(move) {
+  const { requires, evidence } = moveRule(state.detail, move);
+  const need = requires.includes('reason') ? 'reason' : requires.includes('note') ? 'note' : null;
+  return { need, hours: requires.includes('hours'), evidence };
 }
 
 // ---------- the list
 
 function fillFilters() {
-  const status = $('filter-status');
-  const light = $('filter-light');
-  const keep = [status.value, light.value];
-  status.replaceChildren(el('option', { value: '', text: t('desk.filter.allStatus') }),
-    ...STATUSES.map((s) => el('option', { value: s, text: statusName(s) })));
-  light.replaceChildren(el('option', { value: '', text: t('desk.filter.allLight') }),
-    ...LIGHTS.map((l) => el('option', { value: l, text: lightName(l) })));
-  [status.value, light.value] = keep;
+  fillSelect($('filter-status'), [['', t('desk.filter.allStatus')], ...STATUSES.map((s) => [s, statusName(s)])]);
+  fillSelect($('filter-light'), [['', t('desk.filter.allLight')], ...LIGHTS.map((l) => [l, lightName(l)])]);
 }
 
 async function loadList({ more = false } = {}) {
@@ -155,6 +120,7 @@ function renderList() {
 
 async function openCase(id, { focus = true, quiet = false } = {}) {
   const seq = ++state.caseSeq;
+  if (state.selected !== id) forgetEvidencePhotos();
   state.selected = id;
   for (const tr of $('case-rows').querySelectorAll('tr')) {
     const on = tr.dataset.caseId === id;
@@ -186,7 +152,7 @@ function renderCase() {
   const badge = $('case-status');
   badge.dataset.status = c.status;
   badge.textContent = statusName(c.status);
-  badge.className = `badge ${['closed', 'evaluated', 'verified'].includes(c.status) ? 'badge-ok' : c.status === 'rework' || c.status === 'returned' ? 'badge-warn' : 'badge-info'}`;
+  badge.className = `badge badge-${statusTone(c.status)}`;
   renderDeadline();
   $('case-category').textContent = categoryName(c.category);
   $('case-description').textContent = c.description || '';
@@ -238,28 +204,22 @@ function renderMoves() {
  * gives (`actors`), else the id the trail records (a department's code, a service token).
  */
 function actorText(e) {
-  const key = `desk.actor.${e.actor_role}`;
-  const role = t(key) === key ? e.actor_role : t(key);
+  const role = tOr(`desk.actor.${e.actor_role}`, e.actor_role);
   if (!e.actor || e.actor === e.actor_role) return role;
   const actors = state.detail?.actors && typeof state.detail.actors === 'object' ? state.detail.actors : {};
   return t('desk.actor.named', { role, name: actors[e.actor] || departmentName(e.actor) });
 }
 
 function eventName(type) {
-  for (const key of [`desk.move.${type}`, `desk.event.${type}`]) {
-    if (t(key) !== key) return t(key);
-  }
-  return type;
+  return tOr(`desk.move.${type}`, tOr(`desk.event.${type}`, type));
 }
 
 function renderTrail() {
-  for (const url of state.objectUrls) URL.revokeObjectURL(url);
-  state.objectUrls = [];
   const events = Array.isArray(state.detail?.events) ? state.detail.events : [];
   const items = events.map((e, i) => {
     const details = e.details && typeof e.details === 'object' ? e.details : {};
     const li = el('li', { class: `tl-item${i === events.length - 1 ? ' tl-current' : ''}` },
-      el('time', { dateTime: e.at, text: formatTime(e.at) }),
+      timeEl(e.at),
       el('p', { class: 'tl-what', text: `${eventName(e.type)} → ${statusName(e.status)}` }),
       el('p', { class: 'tl-meta', text: actorText(e) }));
     const words = [details.reason, details.note].filter((w) => typeof w === 'string' && w.trim());
@@ -280,7 +240,17 @@ function evidenceList(items) {
       const img = el('img', { alt: t('desk.trail.photoAlt', { caption: caption || t('desk.trail.photo') }), width: 160, height: 120 });
       const li = el('li', {}, el('figure', { class: 'photo-figure' }, img, caption ? el('figcaption', { text: caption }) : null));
       list.append(li);
-      loadEvidence(item.href, img, li);
+      evidencePhoto(item.href).then((url) => {
+        if (!url) {
+          li.classList.add('is-broken');
+          return;
+        }
+        img.src = url;
+        // The full-size photo opens on its own; the blob: URL lives as long as the case is open.
+        const link = el('a', { href: url, target: '_blank' });
+        img.replaceWith(link);
+        link.append(img);
+      });
     } else if (typeof item.url === 'string' && /^https?:\/\//i.test(item.url)) {
       list.append(el('li', {}, el('a', { href: item.url, rel: 'noopener noreferrer', target: '_blank', text: caption || t('desk.trail.link') })));
     }
@@ -288,39 +258,19 @@ function evidenceList(items) {
   return list;
 }
 
-async function loadEvidence(href, img, li) {
-  const seq = state.caseSeq;
-  try {
-    const res = await fetch(href, { headers: { Authorization: `Bearer ${session()?.token}` } });
-    if (!res.ok) throw new Error(String(res.status));
-    const blob = await res.blob();
-    if (seq !== state.caseSeq) return;
-    const url = URL.createObjectURL(blob);
-    state.objectUrls.push(url);
-    img.src = url;
-    // The full-size photo opens on its own; the blob: URL lives as long as the case is open.
-    const link = el('a', { href: url, target: '_blank' });
-    img.replaceWith(link);
-    link.append(img);
-  } catch {
-    li.classList.add('is-broken');
-  }
-}
-
 // ---------- the move form
 
 function openForm(move, { focus = true } = {}) {
   state.move = move;
-  const need = NEEDS[move];
+  const { need, hours, evidence } = formRule(move);
   $('move-form-title').textContent = moveName(move);
-  const explainKey = `desk.explain.${move}`;
-  $('move-explain').textContent = t(explainKey) === explainKey ? t('desk.explain.other') : t(explainKey);
+  $('move-explain').textContent = tOr(`desk.explain.${move}`, t('desk.explain.other'));
   $('move-note-label').textContent = need === 'reason' ? t('desk.form.reason') : need === 'note' ? t('desk.form.note') : t('desk.form.noteOptional');
   const note = $('move-note');
   note.required = Boolean(need);
   note.setAttribute('aria-required', String(Boolean(need)));
-  $('hours-field').hidden = move !== 'request_extension';
-  $('photos-field').hidden = !PHOTO_MOVES.includes(move);
+  $('hours-field').hidden = !hours;
+  $('photos-field').hidden = !evidence;
   $('move-confirm').textContent = t('desk.form.confirm', { move: moveName(move) });
   clearErrors();
   $('move-form').hidden = false;
@@ -337,17 +287,8 @@ function closeForm() {
   for (const b of $('move-buttons').querySelectorAll('button')) b.setAttribute('aria-expanded', 'false');
 }
 
-function fieldError(id, text) {
-  const input = $(id);
-  const msg = $(`${id}-error`);
-  msg.textContent = text;
-  msg.hidden = !text;
-  if (text) input.setAttribute('aria-invalid', 'true');
-  else input.removeAttribute('aria-invalid');
-}
-
 function clearErrors() {
-  for (const id of ['move-note', 'move-hours', 'move-photos']) fieldError(id, '');
+  for (const id of ['move-note', 'move-hours', 'move-photos']) showFieldError(id, '');
 }
 
 function clearPhotos() {
@@ -377,7 +318,7 @@ function renderPhotos() {
 }
 
 async function addPhotos(files) {
-  fieldError('move-photos', '');
+  showFieldError('move-photos', '');
   const room = MAX_PHOTOS - state.photos.length;
   const chosen = Array.from(files);
   const problems = [];
@@ -392,7 +333,7 @@ async function addPhotos(files) {
   }
   renderPhotos();
   say('');
-  if (problems.length) fieldError('move-photos', problems.join(' '));
+  if (problems.length) showFieldError('move-photos', problems.join(' '));
 }
 
 async function submitMove(event) {
@@ -401,29 +342,31 @@ async function submitMove(event) {
   const c = state.detail?.case;
   if (!move || !c) return;
   clearErrors();
-  const need = NEEDS[move];
+  const { need, hours, evidence } = formRule(move);
   const text = $('move-note').value.trim();
   const body = { move };
   let invalid = null;
   if (need && !text) {
-    fieldError('move-note', t('desk.form.required'));
+    showFieldError('move-note', t('desk.form.required'));
     invalid = invalid || 'move-note';
   }
   if (text) body[need === 'reason' ? 'reason' : 'note'] = text;
-  if (move === 'request_extension') {
-    const hours = Number($('move-hours').value);
-    if (!$('move-hours').value || !Number.isFinite(hours) || hours <= 0 || hours > 720) {
-      fieldError('move-hours', t('desk.form.hoursRange'));
+  if (hours) {
+    // The box's own max (desk.html) is the server's limit, 720 hours.
+    const input = $('move-hours');
+    const value = Number(input.value);
+    if (!input.value || !Number.isFinite(value) || value <= 0 || value > Number(input.max)) {
+      showFieldError('move-hours', t('desk.form.hoursRange'));
       invalid = invalid || 'move-hours';
     } else {
-      body.hours = hours;
+      body.hours = value;
     }
   }
   if (invalid) {
     $(invalid).focus();
     return;
   }
-  if (PHOTO_MOVES.includes(move) && state.photos.length) {
+  if (evidence && state.photos.length) {
     body.evidence = state.photos.map((p) => (p.caption.trim() ? { data: p.data, caption: p.caption.trim() } : { data: p.data }));
   }
   const confirm = $('move-confirm');
@@ -458,7 +401,7 @@ function moveFailed(move, res) {
       : e.field === 'hours' ? 'move-hours'
         : e.field.startsWith('evidence') ? 'move-photos' : null;
     if (id) {
-      fieldError(id, e.message);
+      showFieldError(id, e.message);
       if (!placed) $(id).focus();
       placed = true;
     }
@@ -467,26 +410,6 @@ function moveFailed(move, res) {
 }
 
 // ---------- start
-
-async function loadCategories() {
-  const res = await request('GET', '/categories');
-  if (res.ok && Array.isArray(res.data)) {
-    for (const c of res.data) state.categories.set(c.code, c);
-  }
-}
-
-// Department names by code, from GET /api/departments; a code stands in until they arrive.
-const departmentNames = new Map();
-
-function departmentName(code) {
-  return departmentNames.get(code) || code;
-}
-
-async function loadDepartments() {
-  const res = await staffFetch('GET', '/departments');
-  if (!res.ok || !Array.isArray(res.data?.items)) return;
-  for (const d of res.data.items) departmentNames.set(d.code, d.name);
-}
 
 function intro() {
   const p = state.principal;
@@ -538,7 +461,7 @@ async function main() {
   // The deadline's "time left" moves on while the page is open.
   setInterval(renderDeadline, 60_000);
 
-  await Promise.all([loadCategories(), loadDepartments()]);
+  await loadDirectory(); // without it, codes stand in for names
   intro();
   await loadList();
   const wanted = decodeURIComponent(location.hash.slice(1));

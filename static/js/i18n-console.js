@@ -85,9 +85,6 @@ extend(
     'con.overdue.caption': '{level}督办的案件，截止时间早的在前',
     'con.overdue.late': '已超时 {d}',
     'con.overdue.left': '还剩 {d}',
-    'con.dur.min': '{n} 分钟',
-    'con.dur.hour': '{h} 小时 {m} 分',
-    'con.dur.day': '{d} 天 {h} 小时',
 
     'con.case.back': '← 返回队列',
     'con.case.heading': '案件 {code}',
@@ -343,9 +340,6 @@ extend(
     'con.overdue.caption': 'Cases watched at {level} level, earliest deadline first',
     'con.overdue.late': '{d} late',
     'con.overdue.left': '{d} left',
-    'con.dur.min': '{n} min',
-    'con.dur.hour': '{h} h {m} min',
-    'con.dur.day': '{d} d {h} h',
 
     'con.case.back': '← Back to the queue',
     'con.case.heading': 'Case {code}',

@@ -1,4 +1,4 @@
-// Text shared by every staff page: sign-in, the staff bar, roles. Imported for its effect.
+// Text shared by every staff page: sign-in, the staff bar, roles, spans of time. Imported for its effect.
 
 import { extend } from './i18n.js';
 
@@ -25,6 +25,9 @@ extend(
     'role.department': '职能部门',
     'role.grid_worker': '网格员',
     'role.admin': '系统管理员',
+    'staff.dur.dh': '{d} 天 {h} 小时',
+    'staff.dur.hm': '{h} 小时 {m} 分',
+    'staff.dur.m': '{m} 分钟',
   },
   {
     'signin.title': 'Staff sign-in · OneGrid',
@@ -48,5 +51,8 @@ extend(
     'role.department': 'department',
     'role.grid_worker': 'grid worker',
     'role.admin': 'administrator',
+    'staff.dur.dh': '{d} d {h} h',
+    'staff.dur.hm': '{h} h {m} min',
+    'staff.dur.m': '{m} min',
   },
 );

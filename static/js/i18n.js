@@ -511,6 +511,11 @@ export function has(key) {
   return key in dictionaries[current];
 }
 
+/** The text for `key` when the dictionary has it, else `fallback` (a code the page has no words for). */
+export function tOr(key, fallback, vars = {}) {
+  return has(key) ? t(key, vars) : fallback;
+}
+
 export function setLang(next) {
   if (!LANGS.includes(next) || next === current) return;
   current = next;

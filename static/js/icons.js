@@ -1,7 +1,7 @@
 // An icon per category family (the first part of a category code), drawn as inline SVG: no
 // icon font, no extra request, and decorative (aria-hidden): the name beside it is the label.
 
-const SVG = 'http://www.w3.org/2000/svg';
+import { svgEl } from './dom.js';
 
 // 24×24 outline paths.
 const PATHS = {
@@ -20,20 +20,10 @@ const PATHS = {
 /** The icon of a category code, e.g. "utilities.streetlight". */
 export function categoryIcon(code) {
   const family = String(code).split('.')[0];
-  const svg = document.createElementNS(SVG, 'svg');
-  svg.setAttribute('viewBox', '0 0 24 24');
-  svg.setAttribute('width', '28');
-  svg.setAttribute('height', '28');
-  svg.setAttribute('aria-hidden', 'true');
-  svg.setAttribute('focusable', 'false');
-  svg.classList.add('icon', 'category-icon');
-  const path = document.createElementNS(SVG, 'path');
-  path.setAttribute('d', PATHS[family] || PATHS.other);
-  path.setAttribute('fill', 'none');
-  path.setAttribute('stroke', 'currentColor');
-  path.setAttribute('stroke-width', '1.8');
-  path.setAttribute('stroke-linecap', 'round');
-  path.setAttribute('stroke-linejoin', 'round');
-  svg.append(path);
+  const svg = svgEl('svg', { viewBox: '0 0 24 24', width: '28', height: '28', 'aria-hidden': 'true', focusable: 'false', class: 'icon category-icon' });
+  svg.append(svgEl('path', {
+    d: PATHS[family] || PATHS.other, fill: 'none', stroke: 'currentColor',
+    'stroke-width': '1.8', 'stroke-linecap': 'round', 'stroke-linejoin': 'round',
+  }));
   return svg;
 }

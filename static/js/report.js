@@ -3,15 +3,14 @@
 // it into DOM, so switching the language is just "render again". Data from the server or the
 // URL only ever reaches the page through textContent / Option text, never as HTML.
 
-import { t, has, initI18n, onLangChange } from './i18n.js';
+import { t, has, tOr, initI18n, onLangChange } from './i18n.js';
 import { request, slugOf } from './api.js';
 import { validateReport, buildReport, parseCoord, splitPair, charCount, CRS, LIMITS } from './validate.js';
 import { localName, chainText } from './format.js';
 import { loadRules, checkBody, ruleLimits } from './rules.js';
 import { categoryIcon } from './icons.js';
 import { downscale, PHOTO_LIMIT } from './photos.js';
-
-const $ = (id) => document.getElementById(id);
+import { $, el, showFieldError } from './dom.js';
 const form = $('report-form');
 
 // Fields in page order; ids equal the API's field names so server errors map one to one.
@@ -63,22 +62,11 @@ function renderCategories() {
   }
   for (const kind of ['component', 'event', 'other']) {
     if (!groups.has(kind)) continue;
-    const heading = document.createElement('p');
-    heading.className = 'category-group';
-    heading.textContent = t(`category.group.${kind}`);
-    box.append(heading);
+    box.append(el('p', { class: 'category-group', text: t(`category.group.${kind}`) }));
     for (const c of groups.get(kind)) {
-      const label = document.createElement('label');
-      label.className = 'category-tile';
-      const radio = document.createElement('input');
-      radio.type = 'radio';
-      radio.name = 'category';
-      radio.value = c.code;
+      const radio = el('input', { type: 'radio', name: 'category', value: c.code });
       radio.checked = c.code === keep;
-      const name = document.createElement('span');
-      name.textContent = localName(c);
-      label.append(radio, categoryIcon(c.code), name);
-      box.append(label);
+      box.append(el('label', { class: 'category-tile' }, radio, categoryIcon(c.code), el('span', { text: localName(c) })));
     }
   }
   if (categories.some((c) => c.code === keep)) wantedCategory = null;
@@ -103,17 +91,7 @@ function messageOf(err) {
 }
 
 function renderErrors() {
-  for (const field of [...FIELDS, 'location']) {
-    const out = $(`${field}-error`);
-    const err = errors[field];
-    out.textContent = err ? messageOf(err) : '';
-    out.hidden = !err;
-    const input = $(field);
-    if (input) {
-      if (err) input.setAttribute('aria-invalid', 'true');
-      else input.removeAttribute('aria-invalid');
-    }
-  }
+  for (const field of [...FIELDS, 'location']) showFieldError(field, errors[field] ? messageOf(errors[field]) : null);
 
   // The summary lists every problem in page order, each a link to its field.
   const order = (f) => { const i = [...FIELDS, 'location'].indexOf(f); return i < 0 ? 99 : i; };
@@ -124,20 +102,10 @@ function renderErrors() {
   $('error-summary-detail').textContent = problem?.line || '';
   $('error-summary-detail').hidden = !problem?.line;
   const items = entries.map(([field, err]) => {
-    const li = document.createElement('li');
     const target = FOCUS_TARGET[field] || field;
-    const label = has(`field.${field}`) ? t(`field.${field}`) : field;
-    const text = t('summary.item', { label, message: messageOf(err) });
-    if ($(target)) {
-      const a = document.createElement('a');
-      a.href = `#${target}`;
-      a.dataset.target = target;
-      a.textContent = text;
-      li.append(a);
-    } else {
-      li.textContent = text; // a field this page does not have (e.g. channel)
-    }
-    return li;
+    const text = t('summary.item', { label: tOr(`field.${field}`, field), message: messageOf(err) });
+    // A field this page does not have (e.g. channel) is named without a link.
+    return el('li', {}, $(target) ? el('a', { href: `#${target}`, data: { target }, text }) : text);
   });
   $('error-summary-list').replaceChildren(...items);
 }
@@ -147,12 +115,7 @@ function renderGrid() {
   box.replaceChildren();
   box.classList.toggle('is-warn', grid?.state === 'outside' || grid?.state === 'failed');
   if (!grid) return;
-  const line = (text, cls) => {
-    const p = document.createElement('p');
-    if (cls) p.className = cls;
-    p.textContent = text;
-    box.append(p);
-  };
+  const line = (text, cls) => box.append(el('p', { class: cls, text }));
   if (grid.state === 'loading') line(t('grid.loading'));
   else if (grid.state === 'failed') line(t('grid.failed'));
   else if (grid.state === 'outside') {
@@ -183,37 +146,20 @@ function renderAsset() {
   }
   $('asset-name').textContent = assetInfo.name || asset;
   $('asset-place').textContent = chainText(Array.isArray(assetInfo.chain) ? assetInfo.chain : []);
-  const buttons = (assetInfo.categories || []).map((c) => {
-    const b = document.createElement('button');
-    b.type = 'button';
-    b.className = 'category-tile asset-category';
-    b.dataset.code = c.code;
-    const name = document.createElement('span');
-    name.textContent = localName(c);
-    b.append(categoryIcon(c.code), name);
-    return b;
-  });
+  const buttons = (assetInfo.categories || []).map((c) =>
+    el('button', { type: 'button', class: 'category-tile asset-category', data: { code: c.code } },
+      categoryIcon(c.code), el('span', { text: localName(c) })));
   $('asset-categories').replaceChildren(...buttons);
 }
 
 function renderPhotos() {
-  const items = photos.map((p, i) => {
-    const li = document.createElement('li');
-    const img = document.createElement('img');
-    img.src = p.url;
-    img.alt = t('photos.alt', { n: i + 1 });
-    const size = document.createElement('span');
-    size.className = 'small';
-    size.textContent = t('photos.size', { kb: Math.round(p.bytes / 1024) });
-    const remove = document.createElement('button');
-    remove.type = 'button';
-    remove.className = 'btn btn-secondary btn-small';
-    remove.dataset.remove = String(i);
-    remove.textContent = t('photos.remove');
-    remove.setAttribute('aria-label', t('photos.removeLabel', { n: i + 1 }));
-    li.append(img, size, remove);
-    return li;
-  });
+  const items = photos.map((p, i) => el('li', {},
+    el('img', { src: p.url, alt: t('photos.alt', { n: i + 1 }) }),
+    el('span', { class: 'small', text: t('photos.size', { kb: Math.round(p.bytes / 1024) }) }),
+    el('button', {
+      type: 'button', class: 'btn btn-secondary btn-small', data: { remove: String(i) },
+      text: t('photos.remove'), 'aria-label': t('photos.removeLabel', { n: i + 1 }),
+    })));
   $('photo-list').replaceChildren(...items);
   $('photos').disabled = photos.length >= PHOTO_LIMIT;
   $('photos-status').textContent = photosMsg ? t(photosMsg.key, photosMsg.vars) : '';

@@ -4,6 +4,7 @@
 import './i18n-staff.js';
 import { initI18n, t } from './i18n.js';
 import { signIn, session, startPage } from './staff.js';
+import { $ } from './dom.js';
 
 initI18n();
 
@@ -16,8 +17,8 @@ function nextPage(role) {
 const live = session();
 if (live) location.replace(nextPage(live.principal.role));
 
-const form = document.getElementById('signin-form');
-const status = document.getElementById('signin-status');
+const form = $('signin-form');
+const status = $('signin-status');
 form.addEventListener('submit', async (event) => {
   event.preventDefault();
   const username = form.username.value.trim();

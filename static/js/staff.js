@@ -3,7 +3,8 @@
 // A page calls requireStaff() first: without a live session it goes to signin.html and comes
 // back after. A 401 from any call (expired, signed out elsewhere, account disabled) does too.
 
-import { request } from './api.js';
+import { request, send, toProblem } from './api.js';
+import { $, el } from './dom.js';
 import './i18n-staff.js';
 import { t, initI18n } from './i18n.js';
 
@@ -77,19 +78,10 @@ export async function signOut() {
  * Bearer token. A 401 ends the session and goes to sign-in.
  */
 export async function staffFetch(method, path, body, { token, quiet, accept } = {}) {
-  const bearer = token || session()?.token;
-  const headers = { Accept: accept || 'application/json, application/problem+json', Authorization: `Bearer ${bearer}` };
-  const init = { method, headers };
-  if (body !== undefined) {
-    headers['Content-Type'] = 'application/json';
-    init.body = JSON.stringify(body);
-  }
-  let res;
-  try {
-    res = await fetch('/api' + path, init);
-  } catch {
-    return { ok: false, status: 0, data: null, problem: { type: '', title: t('common.network'), detail: '', errors: [] } };
-  }
+  const headers = { Authorization: `Bearer ${token || session()?.token}` };
+  if (accept) headers.Accept = accept;
+  const res = await send(method, path, body, { headers });
+  if (!res) return { ok: false, status: 0, data: null, problem: { ...toProblem(null), title: t('common.network') } };
   if (res.status === 401 && !quiet) {
     sessionStorage.removeItem(KEY);
     toSignIn();
@@ -99,13 +91,7 @@ export async function staffFetch(method, path, body, { token, quiet, accept } = 
   let data = null;
   if (res.status !== 204) data = isJson ? await res.json().catch(() => null) : await res.text();
   if (res.ok) return { ok: true, status: res.status, data, problem: null };
-  const p = data && typeof data === 'object' ? data : {};
-  return {
-    ok: false,
-    status: res.status,
-    data: null,
-    problem: { type: p.type || '', title: p.title || '', detail: p.detail || '', errors: Array.isArray(p.errors) ? p.errors : [], allowed_moves: p.allowed_moves },
-  };
+  return { ok: false, status: res.status, data: null, problem: toProblem(data) };
 }
 
 /** A problem as one line for a status area. */
@@ -117,27 +103,16 @@ export function problemText(problem) {
 /** Fills the staff bar (<div id="staff-bar">): the pages this role may open, who is signed in, sign-out. */
 export function staffBar(principal) {
   initI18n();
-  const bar = document.getElementById('staff-bar');
+  const bar = $('staff-bar');
   if (!bar) return;
-  bar.replaceChildren();
-  const nav = document.createElement('nav');
-  nav.setAttribute('aria-label', t('staff.nav'));
-  nav.className = 'site-nav';
-  for (const page of PAGES[principal.role] || []) {
-    const a = document.createElement('a');
-    a.href = page;
-    a.textContent = t(`staff.page.${page.replace('.html', '')}`);
-    if (location.pathname.endsWith(page)) a.setAttribute('aria-current', 'page');
-    nav.append(a);
-  }
-  const who = document.createElement('span');
-  who.className = 'staff-who';
-  who.textContent = `${principal.name} · ${t(`role.${principal.role}`)}`;
-  const out = document.createElement('button');
-  out.type = 'button';
-  out.className = 'btn btn-secondary btn-small';
-  out.id = 'sign-out';
-  out.textContent = t('staff.signOut');
+  const nav = el('nav', { class: 'site-nav', 'aria-label': t('staff.nav') },
+    ...(PAGES[principal.role] || []).map((page) => el('a', {
+      href: page,
+      'aria-current': location.pathname.endsWith(page) ? 'page' : null,
+      text: t(`staff.page.${page.replace('.html', '')}`),
+    })));
+  const who = el('span', { class: 'staff-who', text: `${principal.name} · ${t(`role.${principal.role}`)}` });
+  const out = el('button', { type: 'button', class: 'btn btn-secondary btn-small', id: 'sign-out', text: t('staff.signOut') });
   out.addEventListener('click', signOut);
-  bar.append(nav, who, out);
+  bar.replaceChildren(nav, who, out);
 }

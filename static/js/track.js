@@ -2,24 +2,14 @@
 // tell its story in plain words. Like the report page, state → render, so a language switch
 // re-renders; server text reaches the page only through textContent.
 
-import { t, has, initI18n, onLangChange } from './i18n.js';
+import { t, has, tOr, initI18n, onLangChange } from './i18n.js';
 import { request } from './api.js';
-import { localName, chainText, formatTime } from './format.js';
-
-const $ = (id) => document.getElementById(id);
+import { $, el, showFieldError } from './dom.js';
+import { localName, chainText, formatTime, statusTone, timeEl } from './format.js';
 
 // Codes look like K7QM-4XPT; accept any mix of letters, digits and dashes, so a new code
 // format on the server does not need a new page, while "/" or "?" can never reach the path.
 const CODE = /^[A-Z0-9][A-Z0-9-]{2,39}$/;
-
-// Badge colours by what the status means to the citizen; the text always says it too.
-const TONE = {
-  collected: 'neutral', accepted: 'neutral',
-  dispatched: 'info', signed_for: 'info', in_progress: 'info',
-  returned: 'warn', rework: 'warn',
-  handled: 'ok', verified: 'ok', closed: 'ok', evaluated: 'ok',
-  rejected: 'stop', merged: 'stop',
-};
 
 let view = null;      // null | {kind: 'loading'} | {kind: 'case', data, code} | {kind: 'message', key, vars}
 let codeError = null; // {key} for the code box
@@ -31,11 +21,11 @@ function normalizeCode(text) {
 }
 
 function statusName(status) {
-  return has(`status.${status}`) ? t(`status.${status}`) : String(status ?? '');
+  return tOr(`status.${status}`, String(status ?? ''));
 }
 
 function channelName(channel) {
-  return has(`channel.${channel}`) ? t(`channel.${channel}`) : String(channel);
+  return tOr(`channel.${channel}`, String(channel));
 }
 
 // One sentence per event: by its type when we know it, else by the status it led to.
@@ -54,11 +44,7 @@ function departmentName(dep) {
 // ---------- rendering
 
 function render() {
-  const error = $('code-error');
-  error.textContent = codeError ? t(codeError.key) : '';
-  error.hidden = !codeError;
-  if (codeError) $('code').setAttribute('aria-invalid', 'true');
-  else $('code').removeAttribute('aria-invalid');
+  showFieldError('code', codeError ? t(codeError.key) : null);
 
   const message = $('track-message');
   message.className = 'message';
@@ -91,9 +77,9 @@ function renderCase(data, code) {
   $('case-title').textContent = t('case.heading', { code: data.tracking_code || code });
 
   const badge = $('case-badge');
-  badge.className = `badge badge-${TONE[data.status] || 'neutral'}`;
+  badge.className = `badge badge-${statusTone(data.status)}`;
   badge.textContent = statusName(data.status);
-  $('case-explain').textContent = has(`explain.${data.status}`) ? t(`explain.${data.status}`) : '';
+  $('case-explain').textContent = tOr(`explain.${data.status}`, '');
 
   $('case-category').textContent = localName(data.category) || t('case.unknown');
   const g = data.grid;
@@ -112,43 +98,20 @@ function renderCase(data, code) {
   $('case-description').textContent = data.description || '';
   const photos = Array.isArray(data.photos) ? data.photos : [];
   $('case-photos-box').hidden = !photos.length;
-  $('case-photos').replaceChildren(...photos.map((p, i) => {
-    const li = document.createElement('li');
-    const a = document.createElement('a');
-    a.href = p.href;
-    const img = document.createElement('img');
-    img.src = p.href;
-    img.alt = p.caption || t('photos.alt', { n: i + 1 });
-    img.loading = 'lazy';
-    a.append(img);
-    li.append(a);
-    return li;
-  }));
+  $('case-photos').replaceChildren(...photos.map((p, i) => el('li', {},
+    el('a', { href: p.href }, el('img', { src: p.href, alt: p.caption || t('photos.alt', { n: i + 1 }), loading: 'lazy' })))));
 
   // Oldest first: the page reads as the story of the case, and the badge already says "now".
   const events = (Array.isArray(data.timeline) ? data.timeline : [])
     .filter((ev) => ev && typeof ev === 'object')
     .sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
-  const items = events.map((ev, i) => {
-    const li = document.createElement('li');
-    li.className = i === events.length - 1 ? 'tl-item tl-current' : 'tl-item';
-    const time = document.createElement('time');
-    if (ev.at) time.dateTime = ev.at;
-    time.textContent = formatTime(ev.at);
-    li.append(time, paragraph('tl-what', eventText(ev)));
-    if (ev.channel) li.append(paragraph('tl-meta', t('case.channel', { channel: channelName(ev.channel) })));
-    if (ev.note) li.append(paragraph('tl-note', t('case.note', { note: ev.note })));
-    return li;
-  });
+  const items = events.map((ev, i) => el('li', { class: i === events.length - 1 ? 'tl-item tl-current' : 'tl-item' },
+    timeEl(ev.at),
+    el('p', { class: 'tl-what', text: eventText(ev) }),
+    ev.channel ? el('p', { class: 'tl-meta', text: t('case.channel', { channel: channelName(ev.channel) }) }) : null,
+    ev.note ? el('p', { class: 'tl-note', text: t('case.note', { note: ev.note }) }) : null));
   $('timeline').replaceChildren(...items);
   $('timeline-empty').hidden = items.length > 0;
-}
-
-function paragraph(className, text) {
-  const p = document.createElement('p');
-  p.className = className;
-  p.textContent = text;
-  return p;
 }
 
 // ---------- lookup

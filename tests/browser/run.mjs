@@ -1,9 +1,12 @@
 // OneGrid in a real browser (Playwright with the system's Chromium), end to end:
 //   a citizen on a phone: the inline validation (the wasm rules) refuses a bad report, then a
 //   report with a photo (its GPS EXIF gone before upload), picked on the map; the tracking page;
-//   an operator signs in, accepts and dispatches with the routing suggestion in the console;
-//   the department signs for it at its desk, and its system reports the result by a signed
-//   callback; the operator verifies and closes; the citizen rates; the dashboard draws.
+//   an operator signs in, looks at the overdue board, merges a second report of the same sign
+//   into the first (after a rejection without a reason is refused in the page), accepts and
+//   dispatches with the routing suggestion in the console; the department signs for it at its
+//   desk, whose form asks for what the server says each move needs, and its system reports the
+//   result by a signed callback; the operator verifies and closes; the citizen rates; the
+//   dashboard draws.
 // Every page is screenshotted into tests/screenshots/. No page may load anything from outside
 // the app. Run by tests/tests/browser.rs (cargo test), or by hand:
 //   ONEGRID_BIN=target/debug/onegrid node tests/browser/run.mjs
@@ -250,11 +253,53 @@ try {
   // ---- the operator, on a laptop
   const cases = await api(app.base, 'GET', '/api/cases?limit=50', operator);
   const caseId = cases.data.items.find((c) => c.tracking_code === code).id;
+  // The case answer states what each allowed move needs; the pages read it from there.
+  const answer = await api(app.base, 'GET', `/api/cases/${caseId}`, operator);
+  assert.deepEqual(answer.data.moves.map((m) => m.move), answer.data.allowed_moves);
+  assert.deepEqual(answer.data.moves.find((m) => m.move === 'reject'), { move: 'reject', requires: ['reason'], evidence: false });
+  assert.deepEqual(answer.data.moves.find((m) => m.move === 'merge'), { move: 'merge', requires: ['parent'], evidence: false });
+  // A second report of the same sign, a few metres away: a probable duplicate of the first.
+  const first = answer.data.case;
+  const again = await api(app.base, 'POST', '/api/reports', null, {
+    category: 'landscape.greenway_sign', description: '绿道 3 号标识牌倒了，挡住了一半路面。',
+    lat: first.lat + 0.0001, lng: first.lng,
+  });
+  assert.equal(again.status, 201, JSON.stringify(again.data));
+  const dupId = again.data.id;
+
   const console_ = await newPage({ viewport: { width: 1280, height: 860 } });
   await signIn(console_, 'operator');
   await console_.waitForURL(/console\.html/);
   await console_.waitForSelector(`tr[data-case-id="${caseId}"]`);
+  await console_.waitForSelector(`tr[data-case-id="${dupId}"]`);
   await shot(console_, 'console-queue');
+
+  // The overdue board: nothing is late yet.
+  await console_.click('#tab-overdue');
+  await console_.waitForSelector('#view-overdue:not([hidden]) #overdue-summary:not(:empty)');
+  await shot(console_, 'console-overdue');
+
+  // The duplicate: a rejection needs a reason (the panel says so before anything is sent), and
+  // the merge panel compares it with the first case, side by side and on a small map.
+  await console_.goto(`${app.base}/console.html#case/${dupId}`);
+  await console_.waitForSelector('#duplicates:not([hidden])');
+  await console_.click('button[data-move="reject"]');
+  await console_.waitForSelector('#move-panel:not([hidden])');
+  assert.ok(await console_.$eval('#move-reason', (box) => box.required), 'a rejection requires a reason');
+  await console_.click('#move-confirm');
+  await console_.waitForSelector('#move-reason-error:not([hidden])');
+  await console_.keyboard.press('Escape');
+  await console_.waitForSelector('#move-panel', { state: 'hidden' });
+  await console_.click('button[data-move="merge"]');
+  await console_.waitForSelector('#merge-section:not([hidden])');
+  assert.equal(await console_.inputValue('input[name="merge-parent"]:checked'), caseId, 'the probable duplicate is the main case offered');
+  assert.ok(!(await console_.$eval('#move-reason', (box) => box.required)), 'a merge needs no reason');
+  await console_.waitForSelector('#merge-compare .compare-card');
+  await console_.waitForSelector('#merge-map-figure:not([hidden]) #merge-map path.map-cell-hit');
+  await shot(console_, 'console-merge');
+  await console_.click('#move-confirm');
+  await console_.waitForSelector('#case-status[data-status="merged"]');
+
   await console_.goto(`${app.base}/console.html#case/${caseId}`);
   await console_.click('button[data-move="accept"]');
   await console_.waitForSelector('#case-status[data-status="accepted"]');
@@ -277,6 +322,17 @@ try {
   if (await desk.isVisible('#move-confirm')) await desk.click('#move-confirm');
   await desk.waitForSelector('#case-status[data-status="signed_for"]');
   await shot(desk, 'desk-signed');
+  // The form asks for what the server says each move needs: hours for an extension, photos for a result.
+  await desk.click('button[data-move="request_extension"]');
+  await desk.waitForSelector('#move-form:not([hidden]) #hours-field:not([hidden])');
+  assert.ok(await desk.isHidden('#photos-field'), 'an extension carries no photos');
+  assert.ok(await desk.$eval('#move-note', (box) => box.required), 'an extension requires a reason');
+  await desk.click('button[data-move="handle"]');
+  await desk.waitForSelector('#move-form:not([hidden]) #photos-field:not([hidden])');
+  assert.ok(await desk.isHidden('#hours-field'), 'a result asks for no hours');
+  await shot(desk, 'desk-handle-form');
+  await desk.click('#move-cancel');
+  await desk.waitForSelector('#move-form', { state: 'hidden' });
 
   // ---- the department's own system reports the result by a signed callback
   const result = signed(secret, {

@@ -244,16 +244,24 @@ async fn read<E: Env>(env: &E, req: &ApiRequest, id: &str) -> Result<ApiResponse
         .map(|e| e.actor.clone())
         .collect();
     let actors = crate::access::accounts::display_names(env, &actor_ids).await?;
-    let allowed: Vec<&str> = Status::parse(&case.status)
+    let allowed: Vec<Move> = Status::parse(&case.status)
         .map(|s| {
             let role = who.case_role();
             s.allowed_moves()
                 .into_iter()
                 .filter(|m| role.is_some_and(|r| m.rule().roles.contains(&r)))
-                .map(Move::as_str)
                 .collect()
         })
         .unwrap_or_default();
+    // What each allowed move needs, so that the pages keep no copy of the machine's table.
+    let moves: Vec<Json> = allowed
+        .iter()
+        .map(|&m| {
+            let requires: Vec<&str> = m.rule().requires.iter().map(|r| r.field()).collect();
+            json!({"move": m.as_str(), "requires": requires, "evidence": takes_evidence(m)})
+        })
+        .collect();
+    let allowed: Vec<&str> = allowed.into_iter().map(Move::as_str).collect();
     let now = env.now_ms();
     let mut duplicates = Vec::new();
     for candidate in &case.duplicate_candidates {
@@ -274,7 +282,8 @@ async fn read<E: Env>(env: &E, req: &ApiRequest, id: &str) -> Result<ApiResponse
         200,
         &json!({
             "case": shown, "revealed": reveal, "events": events, "allowed_moves": allowed,
-            "probable_duplicates": duplicates, "mediation": mediation, "actors": actors,
+            "moves": moves, "probable_duplicates": duplicates, "mediation": mediation,
+            "actors": actors,
         }),
     )
     .with_header("cache-control", "private, no-store"))
