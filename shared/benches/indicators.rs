@@ -330,6 +330,7 @@ fn full_input(department: Option<String>) -> MoveInput {
         parent: Some("p".into()),
         department,
         hours: Some(24.0),
+        ..MoveInput::default()
     }
 }
 
@@ -474,7 +475,7 @@ fn generate(path: &Path, n: i64, year_start: i64, year_end: i64) -> Truth {
                             due.map(|d| deadline(d, input.hours.unwrap_or_default()))
                         }
                         ClockChange::Stop => None,
-                        ClockChange::Keep => due,
+                        ClockChange::Keep | ClockChange::Recompute => due,
                     };
                     if step.mv == Move::Dispatch {
                         department = step.department.clone();
@@ -876,10 +877,7 @@ fn write_path(path: &Path, now: i64) {
                     id: "bench".into(),
                     channel: Channel::Console,
                 };
-                let to = Status::parse(&case.status)
-                    .unwrap()
-                    .apply(mv, actor.role, &input)
-                    .unwrap();
+                let to = case.status.apply(mv, actor.role, &input).unwrap();
                 env.execute("BEGIN IMMEDIATE", &[]).await.unwrap();
                 let t = Instant::now();
                 indicators::record_move(&env, &case, mv, to, &input, &serde_json::json!({}), when)

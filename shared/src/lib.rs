@@ -30,6 +30,9 @@ pub mod indicators;
 pub mod app;
 
 pub mod api;
+
+#[cfg(test)]
+mod architecture_tests;
 pub mod demo;
 
 pub use http::problem::Problem;

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::access::auth::{Principal, StaffRole};
+use crate::access::principal::{Principal, StaffRole};
 use crate::grid::code::{GridCode, Level};
 use crate::http::problem::FieldError;
 use crate::ports::Row;

@@ -5,4 +5,5 @@ pub mod accounts;
 pub mod auth;
 pub mod keys;
 pub mod limits;
+pub mod principal;
 pub mod sessions;

@@ -15,7 +15,7 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use crate::access::auth::Principal;
+use crate::access::principal::Principal;
 use crate::{Env, KeyValue, Platform, Problem, StoreError};
 
 /// How long a session lasts: one working shift.

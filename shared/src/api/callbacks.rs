@@ -15,6 +15,7 @@ use crate::case::report::Channel;
 use crate::case::store::{self, Actor};
 use crate::case::{Move, MoveInput, Role};
 use crate::db::in_transaction;
+use crate::exchange::inbox::{self, Receipt};
 use crate::http::problem::FieldError;
 use crate::http::webhook::{self, VerifyError};
 use crate::{ApiRequest, ApiResponse, Env, Problem, directory, exchange::outbox};
@@ -64,18 +65,10 @@ fn move_of(action: &str) -> Option<Move> {
 /// How far ahead of our clock a department's `occurred_at` may be (its clock may run fast).
 const FUTURE_TOLERANCE_MS: i64 = 5 * 60 * 1000;
 
-pub(super) const RECEIPT: &str =
-    "SELECT status, body FROM webhook_receipts WHERE department = ? AND webhook_id = ?";
-pub(super) const CLAIM_RECEIPT: &str = "INSERT INTO webhook_receipts (department, webhook_id, status, body, at) \
-     VALUES (?, ?, 0, '', ?) ON CONFLICT DO NOTHING RETURNING webhook_id";
-pub(super) const SAVE_RECEIPT: &str =
-    "UPDATE webhook_receipts SET status = ?, body = ? WHERE department = ? AND webhook_id = ?";
-const INSERT_RECEIPT: &str = "INSERT INTO webhook_receipts (department, webhook_id, status, body, at) VALUES (?, ?, ?, ?, ?) \
-     ON CONFLICT DO NOTHING";
-
 /// The stored first answer to a message id. A claim whose answer is not written yet (status 0:
 /// the first delivery is still running) answers 409, so the sender retries.
-pub(super) fn replay(status: i64, body: String) -> ApiResponse {
+pub(super) fn replay(first: Receipt) -> ApiResponse {
+    let Receipt { status, body } = first;
     if status == 0 {
         return Problem::conflict("this message is being applied; retry shortly").into_response();
     }
@@ -131,9 +124,8 @@ async fn callback<E: Env>(
         other => Problem::bad_signature(other.to_string()),
     })?;
     let webhook_id = id.unwrap_or_default().to_owned();
-    let key = [department.code.as_str().into(), webhook_id.as_str().into()];
-    if let Some(row) = env.execute(RECEIPT, &key).await?.first() {
-        return Ok(replay(row.i64("status")?, row.text("body")?));
+    if let Some(first) = inbox::receipt(env, &department.code, &webhook_id).await? {
+        return Ok(replay(first));
     }
 
     let outcome = apply(env, req, &department.code, &webhook_id).await;
@@ -145,22 +137,21 @@ async fn callback<E: Env>(
         }
         Ok(Applied::Duplicate) => {
             // Another delivery of the same id won the race; answer what it answered.
-            let rows = env.execute(RECEIPT, &key).await?;
-            let row = rows.first().ok_or_else(Problem::internal)?;
-            Ok(replay(row.i64("status")?, row.text("body")?))
+            let first = inbox::receipt(env, &department.code, &webhook_id)
+                .await?
+                .ok_or_else(Problem::internal)?;
+            Ok(replay(first))
         }
         Err(problem) if is_final_refusal(&problem) => {
             // The first answer to this id was a refusal: keep it, so a repeat gets the same.
             let response = problem.clone().into_response();
-            env.execute(
-                INSERT_RECEIPT,
-                &[
-                    department.code.as_str().into(),
-                    webhook_id.as_str().into(),
-                    (response.status as i64).into(),
-                    String::from_utf8_lossy(&response.body).into_owned().into(),
-                    env.now_ms().into(),
-                ],
+            inbox::keep_refusal(
+                env,
+                &department.code,
+                &webhook_id,
+                response.status,
+                &String::from_utf8_lossy(&response.body),
+                env.now_ms(),
             )
             .await?;
             Err(problem)
@@ -209,8 +200,7 @@ async fn apply<E: Env>(
     };
     let photos = evidence::prepare(&input.evidence)?;
     in_transaction(env, async {
-        let claimed = env.execute(CLAIM_RECEIPT, &[department.into(), webhook_id.into(), now.into()]).await?;
-        if claimed.is_empty() {
+        if !inbox::claim(env, department, webhook_id, now).await? {
             return Ok(Applied::Duplicate);
         }
         // Only the lead department moves a case; helpers follow it.
@@ -263,7 +253,7 @@ async fn apply<E: Env>(
             body["evidence"] = Json::Array(stored);
         }
         let bytes = body.to_string();
-        env.execute(SAVE_RECEIPT, &[200.into(), bytes.as_str().into(), department.into(), webhook_id.into()]).await?;
+        inbox::answer(env, department, webhook_id, 200, &bytes).await?;
         Ok(Applied::Done(ApiResponse::json(200, &body), case.id))
     })
     .await

@@ -7,23 +7,21 @@ use serde::Deserialize;
 use serde_json::{Value as Json, json};
 
 use super::{ready, respond};
-use crate::access::auth::{self, ADMINS, CITY, OPERATORS, Principal, StaffRole};
-use crate::case::clock::{self, Light};
+use crate::access::auth::{self, ADMINS, CITY, OPERATORS, StaffRole};
+use crate::app::staff_move::{self, StaffMove, case_in_scope};
+use crate::case::clock::Light;
 use crate::case::evidence::{self, EvidenceInput};
 use crate::case::report::Channel;
 use crate::case::store::{self, Actor, Case, CaseFilter};
 use crate::case::{Move, MoveInput, Status};
 use crate::db::in_transaction;
 use crate::directory::{self, CategoryInput, DepartmentInput};
-use crate::exchange::outbox::{self, Delivery};
+use crate::exchange::outbox;
 use crate::grid::code::{Crs, GridCode, Wgs84Point};
 use crate::http::problem::FieldError;
 use crate::{
     ApiRequest, ApiResponse, Env, Problem, case::mediation, case::privacy, directory::routing, grid,
 };
-
-/// How many due messages and overdue cases one sweep takes at most; the next sweep takes the rest.
-const SWEEP_BATCH: i64 = 200;
 
 /// Answers every route of the `dispatch` component.
 pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
@@ -95,44 +93,7 @@ pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
     })
 }
 
-/// What one sweep did.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct SweepReport {
-    pub webhooks: outbox::SweepReport,
-    pub deadlines: clock::EscalationReport,
-    /// Personal data removed from cases that ended longer ago than `retention_days`.
-    pub retention: privacy::RetentionReport,
-    /// Revocation records of signed-out sessions deleted once the sessions expired anyway.
-    pub expired_revocations: u32,
-}
-
-/// Retries the webhook messages that are due, escalates overdue cases, removes personal data
-/// past its retention, and forgets expired sign-outs. Idempotent; safe to run twice at once
-/// (each message and case is claimed by a single conditional UPDATE).
-pub async fn sweep<E: Env>(env: &E) -> Result<SweepReport, Problem> {
-    ready(env).await?;
-    let now = env.now_ms();
-    let deadlines = clock::sweep(env, now, SWEEP_BATCH).await?;
-    let webhooks = outbox::sweep(env, SWEEP_BATCH).await?;
-    let days = privacy::retention_days(env).await?;
-    let retention = privacy::purge_ended(env, now, days, SWEEP_BATCH).await?;
-    let expired_revocations =
-        crate::access::sessions::sweep_revocations(env, now, SWEEP_BATCH).await?;
-    Ok(SweepReport {
-        webhooks,
-        deadlines,
-        retention,
-        expired_revocations,
-    })
-}
-
-/// A staff member's case, or 404 (also for a case outside their scope: its existence is not told).
-async fn case_in_scope<E: Env>(env: &E, who: &Principal, id: &str) -> Result<Case, Problem> {
-    store::by_id(env, id)
-        .await?
-        .filter(|c| who.may_see(c))
-        .ok_or_else(|| Problem::not_found("case", id))
-}
+pub use crate::app::sweep::{SweepReport, sweep};
 
 fn staff() -> &'static [StaffRole] {
     auth::CASE_STAFF
@@ -232,7 +193,7 @@ async fn read<E: Env>(env: &E, req: &ApiRequest, id: &str) -> Result<ApiResponse
             id: who.id.clone(),
             channel: Channel::Console,
         };
-        privacy::record_reveal(env, &case.id, &actor, env.now_ms()).await?;
+        privacy::record_reveal(env, &case, &actor, env.now_ms()).await?;
         case = store::by_id(env, id).await?.ok_or_else(Problem::internal)?;
     }
     let events = store::events(env, id).await?;
@@ -244,21 +205,21 @@ async fn read<E: Env>(env: &E, req: &ApiRequest, id: &str) -> Result<ApiResponse
         .map(|e| e.actor.clone())
         .collect();
     let actors = crate::access::accounts::display_names(env, &actor_ids).await?;
-    let allowed: Vec<Move> = Status::parse(&case.status)
-        .map(|s| {
-            let role = who.case_role();
-            s.allowed_moves()
-                .into_iter()
-                .filter(|m| role.is_some_and(|r| m.rule().roles.contains(&r)))
-                .collect()
+    let role = who.case_role();
+    let allowed: Vec<Move> = case
+        .status
+        .allowed_moves()
+        .into_iter()
+        .filter(|m| {
+            role.is_some_and(|r| m.rule().roles.contains(&r)) && staff_move::may_make(&who, *m)
         })
-        .unwrap_or_default();
+        .collect();
     // What each allowed move needs, so that the pages keep no copy of the machine's table.
     let moves: Vec<Json> = allowed
         .iter()
         .map(|&m| {
             let requires: Vec<&str> = m.rule().requires.iter().map(|r| r.field()).collect();
-            json!({"move": m.as_str(), "requires": requires, "evidence": takes_evidence(m)})
+            json!({"move": m.as_str(), "requires": requires, "evidence": staff_move::takes_evidence(m)})
         })
         .collect();
     let allowed: Vec<&str> = allowed.into_iter().map(Move::as_str).collect();
@@ -304,19 +265,15 @@ struct MoveRequest {
     /// Photos (base64) or links of a result seen on site, for the moves that report one.
     #[serde(default)]
     evidence: Vec<EvidenceInput>,
+    /// A correction's new category and place (`crs` as the report form gives it).
+    category: Option<String>,
+    lat: Option<f64>,
+    lng: Option<f64>,
+    crs: Option<String>,
 }
 
-/// The moves that report what was found or done on site, and so may carry photos: a
-/// department's result, a grid worker's self-handling, and a verification (pass or fail).
-fn takes_evidence(mv: Move) -> bool {
-    matches!(
-        mv,
-        Move::Handle | Move::SelfHandle | Move::VerifyPass | Move::VerifyFail
-    )
-}
-
-/// Makes one move on a case, with what the move brings along: routing and webhooks for a
-/// dispatch, the parent check of a merge, notices to the department of rework and extensions.
+/// Makes one move on a case (`POST /api/cases/{id}/moves`, and `…/dispatch`): decode, run the
+/// staff-move command, answer with the case after it and what was sent.
 async fn move_case<E: Env>(
     env: &E,
     req: &ApiRequest,
@@ -344,174 +301,51 @@ async fn move_case<E: Env>(
             )]));
         }
     };
-    let role = who
-        .case_role()
-        .ok_or_else(|| Problem::forbidden("this account makes no case moves"))?;
-    if !input.evidence.is_empty() && !takes_evidence(mv) {
-        return Err(Problem::validation(vec![FieldError::new(
-            "evidence",
-            format!(
-                "only a move that reports a result carries evidence (handle, self_handle, verify_pass, verify_fail), not {}",
-                mv.as_str()
-            ),
-        )]));
-    }
-    // Checked and stripped of metadata before anything is written.
-    let photos = evidence::prepare(&input.evidence)?;
-    ready(env).await?;
-    let case = case_in_scope(env, &who, id).await?;
-    let now = env.now_ms();
-
-    // What the move needs from outside the case.
-    let mut routed = None;
-    let mut department = input.department.clone();
-    let mut helpers = input.helpers.clone();
-    if mv == Move::Dispatch {
-        if department.is_none() {
-            let category = directory::category(env, &case.category)
-                .await?
-                .ok_or_else(Problem::internal)?;
-            let route = routing::route(env, &category, &case.grid_code, now).await?;
-            department = Some(route.lead.clone());
-            if helpers.is_empty() {
-                helpers = route.helpers.clone();
-            }
-            routed = Some(route);
+    let point = match (input.lat, input.lng) {
+        (None, None) => None,
+        (Some(lat), Some(lng)) => {
+            let crs = input
+                .crs
+                .as_deref()
+                .map_or(Some(Crs::Wgs84), Crs::parse)
+                .ok_or_else(|| {
+                    Problem::validation(vec![FieldError::new("crs", "one of wgs84, gcj02, bd09")])
+                })?;
+            Some(Wgs84Point::parse(lat, lng, crs).map_err(Problem::validation)?)
         }
-        for d in department.iter().chain(helpers.iter()) {
-            if directory::department(env, d).await?.is_none() {
-                return Err(Problem::validation(vec![FieldError::new(
-                    "department",
-                    format!("no department {d}"),
-                )]));
-            }
-        }
-    }
-    if mv == Move::Merge {
-        let parent_id = input.parent.as_deref().unwrap_or_default();
-        let parent = case_in_scope(env, &who, parent_id).await.map_err(|_| {
-            Problem::validation(vec![FieldError::new(
-                "parent",
-                format!("no case {parent_id} in your scope"),
-            )])
-        })?;
-        if parent.id == case.id || matches!(parent.status.as_str(), "merged" | "rejected") {
+        _ => {
             return Err(Problem::validation(vec![FieldError::new(
-                "parent",
-                "a case cannot merge into itself or into a merged or rejected case",
+                "lat",
+                "give lat and lng together",
             )]));
         }
-    }
-    if who.role == StaffRole::Department && case.department != who.department {
-        return Err(Problem::forbidden(
-            "only the lead department moves its case",
-        ));
-    }
-
-    let actor = Actor {
-        role,
-        id: who.id.clone(),
-        channel: Channel::Console,
     };
-    let mv_input = MoveInput {
-        reason: input.reason.clone(),
-        note: input.note.clone(),
-        parent: input.parent.clone(),
-        department: department.clone(),
+    // Checked and stripped of metadata before anything is written.
+    let evidence = evidence::prepare(&input.evidence)?;
+    let asked = StaffMove {
+        mv,
+        reason: input.reason,
+        note: input.note,
+        parent: input.parent,
+        department: input.department,
+        helpers: input.helpers,
         hours: input.hours,
+        evidence,
+        category: input.category,
+        point,
     };
-    let mut details = match &routed {
-        Some(r) => json!({"routing": r, "helpers": helpers}),
-        None if !helpers.is_empty() => json!({"helpers": helpers}),
-        None => json!({}),
-    };
-    let (case, messages, stored) = in_transaction(env, async {
-        let mut case = case;
-        // A dispatch of a case still waiting for acceptance accepts it on the way: two moves, two events.
-        if mv == Move::Dispatch && case.status == Status::Collected.as_str() {
-            case = crate::app::cases::apply_move(
-                env,
-                &case,
-                Move::Accept,
-                &actor,
-                &MoveInput::default(),
-                json!({}),
-                now,
-            )
-            .await?
-            .0;
-        }
-        // The evidence belongs to the event this move appends, the next in the trail (the move
-        // lands as exactly that one, or the transaction rolls back). A department's photos are
-        // filed under the department, as its callbacks' are; anyone else's under the account.
-        let source = match who.role {
-            StaffRole::Department => who.department.clone().unwrap_or_else(|| who.id.clone()),
-            _ => who.id.clone(),
-        };
-        let stored =
-            evidence::store(env, &case.id, case.event_count + 1, &source, &photos, now).await?;
-        if !stored.is_empty() {
-            details["evidence"] = Json::Array(stored.clone());
-        }
-        let (mut case, _) =
-            crate::app::cases::apply_move(env, &case, mv, &actor, &mv_input, details, now).await?;
-        let mut messages = Vec::new();
-        if mv == Move::Dispatch {
-            let lead = department.clone().unwrap_or_default();
-            store::set_departments(env, &case.id, &lead, &helpers).await?;
-            case = store::by_id(env, &case.id)
-                .await?
-                .ok_or_else(Problem::internal)?;
-            for (d, role) in
-                std::iter::once((&lead, "lead")).chain(helpers.iter().map(|h| (h, "helper")))
-            {
-                messages.extend(
-                    notify(env, &case, d, "case.dispatched", json!({"role": role}), now).await?,
-                );
-            }
-        }
-        let notice = match mv {
-            Move::VerifyFail => Some("case.rework"),
-            Move::ApproveExtension => Some("case.extension_approved"),
-            Move::RefuseExtension => Some("case.extension_refused"),
-            _ => None,
-        };
-        if let (Some(event), Some(d)) = (notice, case.department.clone()) {
-            messages.extend(
-                notify(
-                    env,
-                    &case,
-                    &d,
-                    event,
-                    json!({"reason": input.reason, "note": input.note}),
-                    now,
-                )
-                .await?,
-            );
-        }
-        Ok((case, messages, stored))
-    })
-    .await?;
-    let mut deliveries = Vec::new();
-    for id in &messages {
-        let outcome = outbox::deliver(env, id).await.unwrap_or_else(|e| {
-            eprintln!("onegrid: delivery of {id} failed to run: {e}");
-            Delivery::Pending
-        });
-        deliveries.push(json!({"message_id": id, "status": outcome}));
-    }
-    // And what the move queued for others (the source platform of the case).
-    outbox::deliver_new_for_case(env, &case.id, now).await;
-    let delivery = match deliveries.first() {
+    let moved = staff_move::make(env, &who, id, asked).await?;
+    let delivery = match moved.deliveries.first() {
         Some(first) if mv == Move::Dispatch => first.clone(),
         _ if mv == Move::Dispatch => {
             json!({"status": "console", "detail": "the department has no webhook; it sees the case in its console"})
         }
         _ => Json::Null,
     };
-    let mut body = json!({"case": case_json(&case, env.now_ms()), "routing": routed, "delivery": delivery, "deliveries": deliveries});
-    if !stored.is_empty() {
-        body["evidence"] = Json::Array(stored);
+    let mut body = json!({"case": case_json(&moved.case, env.now_ms()), "routing": moved.routed,
+                          "delivery": delivery, "deliveries": moved.deliveries});
+    if !moved.evidence.is_empty() {
+        body["evidence"] = Json::Array(moved.evidence);
     }
     Ok(ApiResponse::json(200, &body))
 }
@@ -535,49 +369,6 @@ async fn evidence_file<E: Env>(
         .with_header("x-content-type-options", "nosniff")
         .with_header("content-security-policy", "default-src 'none'; sandbox")
         .with_header("content-disposition", "inline"))
-}
-
-/// Queues a webhook message to a department that has an endpoint; returns its id.
-async fn notify<E: Env>(
-    env: &E,
-    case: &Case,
-    department: &str,
-    event: &str,
-    extra: Json,
-    now: i64,
-) -> Result<Option<String>, Problem> {
-    let Some(d) = directory::department(env, department).await? else {
-        return Ok(None);
-    };
-    if d.webhook_url.is_none() {
-        return Ok(None);
-    }
-    let mut data = webhook_data(case, department);
-    if let (Json::Object(map), Json::Object(more)) = (&mut data, extra) {
-        map.extend(more.into_iter().filter(|(_, v)| !v.is_null()));
-    }
-    Ok(Some(
-        outbox::enqueue(env, &case.id, department, event, data, now).await?,
-    ))
-}
-
-/// What a department's webhook carries: enough to act without calling back.
-fn webhook_data(case: &Case, department: &str) -> Json {
-    json!({
-        "case_id": case.id,
-        "tracking_code": case.tracking_code,
-        "category": case.category,
-        // Departments get the contact data only through the console's audited reveal.
-        "description": crate::mask::mask_free_text(&case.description),
-        "lat": case.lat,
-        "lng": case.lng,
-        "address": case.address,
-        "grid": case.grid_code,
-        "status": case.status,
-        "priority": case.priority,
-        "deadline": case.step_deadline_at,
-        "callback_url": format!("/api/callbacks/{department}"),
-    })
 }
 
 async fn mediation_record<E: Env>(

@@ -7,14 +7,15 @@ use std::cell::{Cell, RefCell};
 
 use serde_json::{Value as Json, json};
 
-use super::callbacks::{CLAIM_RECEIPT, RECEIPT, SAVE_RECEIPT, replay};
+use super::callbacks::replay;
 use super::{ready, respond};
 use crate::access::auth::ADMINS;
 use crate::access::keys::{self, NewKey};
 use crate::case::report::Channel;
-use crate::case::store::{self, Actor, Reporter};
+use crate::case::store::{self, Actor, Reporter, ReporterKind};
 use crate::case::{MoveInput, Role};
 use crate::db::in_transaction;
+use crate::exchange::inbox;
 use crate::exchange::platforms::{self, Action, Inbound, Platform, PlatformInput};
 use crate::http::problem::FieldError;
 use crate::{ApiRequest, ApiResponse, Env, Problem, directory, grid};
@@ -87,9 +88,8 @@ async fn ingest<E: Env>(env: &E, req: &ApiRequest, code: &str) -> Result<ApiResp
             crate::crypto::secret_hash(&String::from_utf8_lossy(&req.body))
         ),
     };
-    let receipt_key = [source.as_str().into(), message.as_str().into()];
-    if let Some(row) = env.execute(RECEIPT, &receipt_key).await?.first() {
-        return Ok(replay(row.i64("status")?, row.text("body")?));
+    if let Some(first) = inbox::receipt(env, &source, &message).await? {
+        return Ok(replay(first));
     }
     let now = env.now_ms();
     let linked = match platforms::linked_case(env, code, &event.external_id).await? {
@@ -97,9 +97,8 @@ async fn ingest<E: Env>(env: &E, req: &ApiRequest, code: &str) -> Result<ApiResp
         None => match create(env, &platform, &event, &message, now).await? {
             Created::Answer(answer) => return Ok(answer),
             Created::Replayed => {
-                let rows = env.execute(RECEIPT, &receipt_key).await?;
-                let row = rows.first().ok_or_else(Problem::internal)?;
-                return Ok(replay(row.i64("status")?, row.text("body")?));
+                let first = inbox::receipt(env, &source, &message).await?;
+                return Ok(replay(first.ok_or_else(Problem::internal)?));
             }
             Created::LinkedMeanwhile => platforms::linked_case(env, code, &event.external_id)
                 .await?
@@ -112,9 +111,8 @@ async fn ingest<E: Env>(env: &E, req: &ApiRequest, code: &str) -> Result<ApiResp
             Ok(answer)
         }
         None => {
-            let rows = env.execute(RECEIPT, &receipt_key).await?;
-            let row = rows.first().ok_or_else(Problem::internal)?;
-            Ok(replay(row.i64("status")?, row.text("body")?))
+            let first = inbox::receipt(env, &source, &message).await?;
+            Ok(replay(first.ok_or_else(Problem::internal)?))
         }
     }
 }
@@ -158,14 +156,13 @@ async fn create<E: Env>(
     })?;
     let source = platforms::actor_id(&platform.code);
     let reporter = Reporter {
-        kind: "platform",
+        kind: ReporterKind::Platform,
         id: Some(source.clone()),
     };
     let lost = Cell::new(None::<Created>);
     let answer = RefCell::new(None::<ApiResponse>);
     let result = crate::app::cases::create_with(env, &report, &category, &cell, &reporter, now, async |case_id: String| {
-        let claimed = env.execute(CLAIM_RECEIPT, &[source.as_str().into(), message.into(), now.into()]).await?;
-        if claimed.is_empty() {
+        if !inbox::claim(env, &source, message, now).await? {
             lost.set(Some(Created::Replayed));
             return Err(Problem::conflict("the message is being applied by another request"));
         }
@@ -203,11 +200,7 @@ async fn create<E: Env>(
             "case_id": case.id, "tracking_code": case.tracking_code, "status": case.status,
             "event_seq": case.event_count, "probable_duplicate": !case.duplicate_candidates.is_empty(),
         });
-        env.execute(
-            SAVE_RECEIPT,
-            &[201.into(), body.to_string().into(), source.as_str().into(), message.into()],
-        )
-        .await?;
+        inbox::answer(env, &source, message, 201, &body.to_string()).await?;
         answer.replace(Some(
             ApiResponse::json(201, &body).with_header("location", format!("/api/reports/{}", case.tracking_code)),
         ));
@@ -243,8 +236,7 @@ async fn update<E: Env>(
 ) -> Result<Option<ApiResponse>, Problem> {
     let source = platforms::actor_id(&platform.code);
     in_transaction(env, async {
-        let claimed = env.execute(CLAIM_RECEIPT, &[source.as_str().into(), message.into(), now.into()]).await?;
-        if claimed.is_empty() {
+        if !inbox::claim(env, &source, message, now).await? {
             return Ok(None);
         }
         let case = store::by_id(env, case_id).await?.ok_or_else(Problem::internal)?;
@@ -294,7 +286,7 @@ async fn update<E: Env>(
         if let Some(r) = reason {
             body["reason"] = json!(r);
         }
-        env.execute(SAVE_RECEIPT, &[200.into(), body.to_string().into(), source.as_str().into(), message.into()]).await?;
+        inbox::answer(env, &source, message, 200, &body.to_string()).await?;
         Ok(Some(ApiResponse::json(200, &body)))
     })
     .await

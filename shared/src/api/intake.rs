@@ -6,8 +6,8 @@ use serde_json::json;
 use super::{ready, respond};
 use crate::access::auth::StaffRole;
 use crate::case::report::{Channel, PHOTOS_MAX, ReportInput, TrackingCode};
-use crate::case::store::{self, Actor, PublicEvent, Reporter};
-use crate::case::{Move, MoveInput, Role};
+use crate::case::store::{self, Actor, PublicEvent, Reporter, ReporterKind};
+use crate::case::{Move, MoveInput, Rating, Role, Satisfaction};
 use crate::db::in_transaction;
 use crate::http::problem::FieldError;
 use crate::{
@@ -72,7 +72,7 @@ async fn submit<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Proble
         Some(who) => {
             report.channel = Channel::Patrol;
             Reporter {
-                kind: "grid_worker",
+                kind: ReporterKind::GridWorker,
                 id: Some(who.id.clone()),
             }
         }
@@ -265,15 +265,12 @@ struct RatingInput {
 async fn rate<E: Env>(env: &E, req: &ApiRequest, code: &str) -> Result<ApiResponse, Problem> {
     limits::check_client(env, req, limits::RATING_PER_CLIENT).await?;
     let input: RatingInput = req.json()?;
-    if !matches!(
-        input.rating.as_str(),
-        "satisfied" | "basically_satisfied" | "unsatisfied"
-    ) {
+    let Some(satisfaction) = Satisfaction::parse(&input.rating) else {
         return Err(Problem::validation(vec![FieldError::new(
             "rating",
             "satisfied, basically_satisfied or unsatisfied",
         )]));
-    }
+    };
     if input
         .comment
         .as_deref()
@@ -305,21 +302,18 @@ async fn rate<E: Env>(env: &E, req: &ApiRequest, code: &str) -> Result<ApiRespon
         .map(str::trim)
         .filter(|c| !c.is_empty())
         .map(str::to_owned);
-    let (case, seq) = in_transaction(env, async {
-        let details = serde_json::json!({"rating": input.rating, "comment": comment});
-        let moved = crate::app::cases::apply_move(
-            env,
-            &case,
-            Move::Evaluate,
-            &actor,
-            &MoveInput::default(),
-            details,
-            now,
-        )
-        .await?;
-        store::record_rating(env, &case.id, &input.rating, comment.as_deref(), now).await?;
-        Ok(moved)
-    })
+    let details = serde_json::json!({"rating": input.rating, "comment": comment});
+    let rated = MoveInput {
+        rating: Some(Rating {
+            rating: satisfaction,
+            comment,
+        }),
+        ..MoveInput::default()
+    };
+    let (case, seq) = in_transaction(
+        env,
+        crate::app::cases::apply_move(env, &case, Move::Evaluate, &actor, &rated, details, now),
+    )
     .await?;
     Ok(ApiResponse::json(
         200,

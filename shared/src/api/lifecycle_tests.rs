@@ -240,7 +240,7 @@ fn a_forbidden_move_answers_409_with_the_allowed_moves() {
     assert_eq!(b["type"], "/problems/forbidden-move");
     assert_eq!(
         b["allowed_moves"],
-        json!(["accept", "reject", "merge", "self_handle"])
+        json!(["accept", "reject", "merge", "self_handle", "correct"])
     );
     let (s, b) = operator_move(&env, &id, json!({"move": "reject"}));
     assert_eq!((s, b["errors"][0]["field"].as_str()), (422, Some("reason")));

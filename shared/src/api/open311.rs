@@ -10,7 +10,7 @@ use super::{ready, respond};
 use crate::access::auth::OPERATORS;
 use crate::access::keys;
 use crate::case::report::{Channel, ReportInput, TrackingCode};
-use crate::case::store::{self, Reporter};
+use crate::case::store::{self, Reporter, ReporterKind};
 use crate::exchange::open311::{self, Definition, Form, Format, Node};
 use crate::http::problem::FieldError;
 use crate::time;
@@ -526,7 +526,7 @@ async fn create_case<E: Env>(
         ))
     })?;
     let reporter = Reporter {
-        kind: "open311",
+        kind: ReporterKind::Open311,
         id: Some(format!("open311:{}", submission.key_id)),
     };
     let (case, _) =

@@ -6,9 +6,9 @@ use serde_json::Value as Json;
 
 use crate::case::report::{Channel, Report};
 use crate::case::store::{self, Actor, Case, Reporter};
-use crate::case::{Move, MoveInput, Status};
+use crate::case::{Move, MoveInput};
 use crate::directory::Category;
-use crate::exchange::platforms;
+use crate::exchange::{outbox, platforms};
 use crate::grid::CellMatch;
 use crate::{Database, Problem, indicators};
 
@@ -49,11 +49,18 @@ pub async fn apply_move<D: Database>(
     now: i64,
 ) -> Result<(Case, i64), Problem> {
     let (after, seq) = store::apply_move(db, case, mv, actor, input, details.clone(), now).await?;
-    let to = Status::parse(&after.status).ok_or_else(Problem::internal)?;
-    indicators::record_move(db, case, mv, to, input, &details, now).await?;
+    indicators::record_move(db, case, mv, after.status, input, &details, now).await?;
+    if mv == Move::Correct {
+        indicators::record_correction(db, case, &after.grid_code, &after.category).await?;
+    }
     // A case that came from another platform tells it of every status change (outbox).
-    if after.channel == Channel::Platform.as_str() {
-        platforms::notify_status(db, &after, mv, actor, seq, now).await?;
+    if after.channel == Channel::Platform
+        && after.status != case.status
+        && let Some((code, data)) =
+            platforms::status_notice(db, &after, mv, actor, seq, now).await?
+    {
+        let target = format!("{}{code}", outbox::PLATFORM_TARGET_PREFIX);
+        outbox::enqueue(db, &case.id, &target, "case.status_changed", data, now).await?;
     }
     Ok((after, seq))
 }

@@ -4,4 +4,7 @@
 //! decode, call a command and encode; they never write.
 
 pub mod cases;
+pub mod notices;
 pub mod schema;
+pub mod staff_move;
+pub mod sweep;

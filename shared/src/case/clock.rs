@@ -1,14 +1,13 @@
 //! Every step of a case runs against a clock: signing for, handling, verifying. A step's
 //! deadline is computed when the step starts, from the category's hours; the case shows green,
-//! yellow (in the last quarter of its time) or red (overdue). The sweep marks overdue cases
-//! and escalates them one level up (street centre → district → city), once per step period.
+//! yellow (in the last quarter of its time) or red (overdue). The sweep (`app::sweep`) marks
+//! overdue cases and escalates them one level up (street centre → district → city), once per
+//! step period. Pure functions only: the case store writes the clock.
 
 use serde::Serialize;
-use serde_json::json;
 
 use crate::case::{Move, Status};
 use crate::directory::Category;
-use crate::{Database, Problem, StoreError};
 
 const HOUR_MS: f64 = 3_600_000.0;
 
@@ -29,6 +28,11 @@ impl Step {
             Step::Verify => "verify",
         }
     }
+    pub fn parse(s: &str) -> Option<Step> {
+        [Step::SignFor, Step::Handle, Step::Verify]
+            .into_iter()
+            .find(|step| step.as_str() == s)
+    }
 }
 
 /// What a move does to the clock.
@@ -41,10 +45,14 @@ pub enum ClockChange {
     /// No step runs any more (returned, verified, closed, …).
     Stop,
     Keep,
+    /// The running step's deadline is worked out again from its start, with the hours of the
+    /// case's (new) category.
+    Recompute,
 }
 
-/// The one table of how moves drive the clock.
-pub fn clock_change(mv: Move, to: Status) -> ClockChange {
+/// The one table of how moves drive the clock: every move is named, so that a new move has to
+/// say what it does to the running step.
+pub fn clock_change(mv: Move, _to: Status) -> ClockChange {
     match mv {
         Move::Dispatch => ClockChange::Start(Step::SignFor),
         Move::SignFor => ClockChange::Start(Step::Handle),
@@ -53,9 +61,28 @@ pub fn clock_change(mv: Move, to: Status) -> ClockChange {
         Move::Handle => ClockChange::Start(Step::Verify),
         Move::ApproveExtension => ClockChange::Extend(0.0),
         Move::Start | Move::RequestExtension | Move::RefuseExtension => ClockChange::Keep,
-        _ if to.is_final() => ClockChange::Stop,
-        _ => ClockChange::Stop,
+        // A new category brings its own hours: the running step keeps its start.
+        Move::Correct => ClockChange::Recompute,
+        Move::Accept
+        | Move::Reject
+        | Move::Merge
+        | Move::Return
+        | Move::VerifyPass
+        | Move::SelfHandle
+        | Move::Close
+        | Move::Evaluate => ClockChange::Stop,
     }
+}
+
+/// The clock columns of a case: the running step, since when, until when, when the sweep looks
+/// next, and whether the step is overdue.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Clock {
+    pub step: Option<Step>,
+    pub started: Option<i64>,
+    pub deadline: Option<i64>,
+    pub next_check: Option<i64>,
+    pub overdue: bool,
 }
 
 /// The hours a category gives a step.
@@ -128,80 +155,6 @@ pub fn level_above(level: &str) -> Option<&'static str> {
         "district" => Some("city"),
         _ => None,
     }
-}
-
-/// What one escalation sweep did.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct EscalationReport {
-    /// Cases found past their deadline and escalated (or kept at the city level).
-    pub escalated: u32,
-}
-
-const DUE: &str = "SELECT id FROM cases WHERE next_check_at <= ? ORDER BY next_check_at LIMIT ?";
-// One statement decides and records, so two sweeps at once cannot both escalate a case: the
-// second finds `next_check_at` already moved on. The next look comes one step period later,
-// and none once the case is at the city level.
-const ESCALATE: &str = "UPDATE cases SET overdue = 1, \
-     escalation_level = CASE escalation_level WHEN 'street' THEN 'district' ELSE 'city' END, \
-     escalated_at = CASE WHEN escalation_level = 'city' THEN escalated_at ELSE ? END, \
-     next_check_at = CASE WHEN escalation_level = 'street' THEN ? + (step_deadline_at - step_started_at) ELSE NULL END, \
-     event_count = event_count + 1, updated_at = ? \
-     WHERE id = ? AND next_check_at <= ? \
-     RETURNING status, escalation_level, event_count";
-
-/// Marks and escalates the overdue cases (at most `batch`). Idempotent; safe to run twice at once.
-pub async fn sweep<D: Database>(db: &D, now: i64, batch: i64) -> Result<EscalationReport, Problem> {
-    let due = db.execute(DUE, &[now.into(), batch.into()]).await?;
-    let mut report = EscalationReport::default();
-    for row in due.iter() {
-        let id = row.text("id")?;
-        let params = [
-            now.into(),
-            now.into(),
-            now.into(),
-            id.as_str().into(),
-            now.into(),
-        ];
-        crate::db::in_transaction(db, async {
-            let rows = db.execute(ESCALATE, &params).await?;
-            if let Some(r) = rows.first() {
-                let level = r.text("escalation_level")?;
-                append_system_event(
-                    db,
-                    &id,
-                    r.i64("event_count")?,
-                    "escalate",
-                    &r.text("status")?,
-                    json!({"level": level}),
-                    now,
-                )
-                .await?;
-                report.escalated += 1;
-            }
-            Ok(())
-        })
-        .await?;
-    }
-    Ok(report)
-}
-
-/// An audit event that is not a status change (overdue, escalation): from and to are the same.
-async fn append_system_event<D: Database>(
-    db: &D,
-    case_id: &str,
-    seq: i64,
-    kind: &str,
-    status: &str,
-    details: serde_json::Value,
-    now: i64,
-) -> Result<(), StoreError> {
-    db.execute(
-        "INSERT INTO case_events (case_id, seq, type, from_status, to_status, actor_role, actor, channel, details, at) \
-         VALUES (?, ?, ?, ?, ?, 'system', 'sweep', 'system', ?, ?)",
-        &[case_id.into(), seq.into(), kind.into(), status.into(), status.into(), details.to_string().into(), now.into()],
-    )
-    .await?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -108,6 +108,7 @@ impl Status {
                 Requirement::Hours => input
                     .hours
                     .is_some_and(|h| h > 0.0 && h <= MAX_EXTENSION_HOURS),
+                Requirement::Correction => input.category.is_some() || input.point.is_some(),
             };
             if !present {
                 return Err(MoveError::Missing {
@@ -116,7 +117,7 @@ impl Status {
                 });
             }
         }
-        Ok(rule.to)
+        Ok(rule.to.after(self))
     }
 }
 
@@ -164,6 +165,8 @@ pub enum Move {
     SelfHandle,
     Close,
     Evaluate,
+    /// A correction of the category or the place by the city centre; the status stays.
+    Correct,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -174,6 +177,8 @@ pub enum Requirement {
     Department,
     /// Hours of an extension, more than 0 and at most [`MAX_EXTENSION_HOURS`].
     Hours,
+    /// A correction: a new category, a new place, or both.
+    Correction,
 }
 
 /// The longest extension one request may ask for: 30 days.
@@ -187,6 +192,24 @@ impl Requirement {
             Requirement::Parent => "parent",
             Requirement::Department => "department",
             Requirement::Hours => "hours",
+            Requirement::Correction => "category",
+        }
+    }
+}
+
+/// Where a move leads: a status, or the one the case is in (a correction).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    To(Status),
+    Stays,
+}
+
+impl Target {
+    /// The status a case in `from` is in after the move.
+    pub fn after(self, from: Status) -> Status {
+        match self {
+            Target::To(s) => s,
+            Target::Stays => from,
         }
     }
 }
@@ -194,17 +217,31 @@ impl Requirement {
 /// One line of the transition table.
 pub struct Rule {
     pub from: &'static [Status],
-    pub to: Status,
+    pub to: Target,
     pub roles: &'static [Role],
     pub requires: &'static [Requirement],
 }
+
+/// The statuses of a case that is still being worked on: a correction applies to these.
+const OPEN: &[Status] = &[
+    Status::Collected,
+    Status::Accepted,
+    Status::Dispatched,
+    Status::SignedFor,
+    Status::Returned,
+    Status::InProgress,
+    Status::ExtensionRequested,
+    Status::Handled,
+    Status::Rework,
+    Status::Verified,
+];
 
 use Requirement as R;
 use Role::{Citizen, Department, GridWorker, Operator, System};
 use Status as S;
 
 impl Move {
-    pub const ALL: [Move; 16] = [
+    pub const ALL: [Move; 17] = [
         Move::Accept,
         Move::Reject,
         Move::Merge,
@@ -221,11 +258,21 @@ impl Move {
         Move::SelfHandle,
         Move::Close,
         Move::Evaluate,
+        Move::Correct,
     ];
 
     /// The transition table: the whole lifecycle on one screen.
     pub fn rule(self) -> Rule {
         let (from, to, roles, requires): (&[Status], Status, &[Role], &[Requirement]) = match self {
+            // The only move that keeps the status: see below.
+            Move::Correct => {
+                return Rule {
+                    from: OPEN,
+                    to: Target::Stays,
+                    roles: &[Operator],
+                    requires: &[R::Reason, R::Correction],
+                };
+            }
             Move::Accept => (&[S::Collected], S::Accepted, &[Operator, System], &[]),
             Move::Reject => (&[S::Collected], S::Rejected, &[Operator], &[R::Reason]),
             Move::Merge => (
@@ -290,7 +337,7 @@ impl Move {
         };
         Rule {
             from,
-            to,
+            to: Target::To(to),
             roles,
             requires,
         }
@@ -314,6 +361,7 @@ impl Move {
             Move::SelfHandle => "self_handle",
             Move::Close => "close",
             Move::Evaluate => "evaluate",
+            Move::Correct => "correct",
         }
     }
 
@@ -333,19 +381,74 @@ pub struct MoveInput {
     pub department: Option<String>,
     /// Hours of an extension asked for (or granted).
     pub hours: Option<f64>,
+    /// The helper departments (协办) of a dispatch, beside the lead.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub helpers: Vec<String>,
+    /// The citizen's rating (evaluate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating: Option<Rating>,
+    /// A correction's new category.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// A correction's new place, and the cell it lies in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub point: Option<crate::grid::code::Wgs84Point>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grid_code: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// How satisfied a citizen is with the result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Satisfaction {
+    Satisfied,
+    BasicallySatisfied,
+    Unsatisfied,
+}
+
+impl Satisfaction {
+    pub fn parse(s: &str) -> Option<Satisfaction> {
+        [
+            Satisfaction::Satisfied,
+            Satisfaction::BasicallySatisfied,
+            Satisfaction::Unsatisfied,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Satisfaction::Satisfied => "satisfied",
+            Satisfaction::BasicallySatisfied => "basically_satisfied",
+            Satisfaction::Unsatisfied => "unsatisfied",
+        }
+    }
+}
+
+/// A citizen's rating of a closed case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rating {
+    pub rating: Satisfaction,
+    pub comment: Option<String>,
+}
+
+impl Rating {
+    pub fn is_unsatisfied(&self) -> bool {
+        self.rating == Satisfaction::Unsatisfied
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum MoveError {
+    #[error("a case in status {} cannot move by {}", status.as_str(), attempted.as_str())]
     NotFromHere {
         status: Status,
         attempted: Move,
         allowed: Vec<Move>,
     },
-    RoleMayNot {
-        role: Role,
-        attempted: Move,
-    },
+    #[error("a {} may not {}", role.as_str(), attempted.as_str())]
+    RoleMayNot { role: Role, attempted: Move },
+    #[error("{} requires {field}", attempted.as_str())]
     Missing {
         attempted: Move,
         field: &'static str,
@@ -403,6 +506,8 @@ mod tests {
             parent: Some("p".into()),
             department: Some("d".into()),
             hours: Some(24.0),
+            category: Some("c".into()),
+            ..Default::default()
         }
     }
 
@@ -436,7 +541,13 @@ mod tests {
             MoveError::NotFromHere {
                 status: Status::Collected,
                 attempted: Move::SignFor,
-                allowed: vec![Move::Accept, Move::Reject, Move::Merge, Move::SelfHandle],
+                allowed: vec![
+                    Move::Accept,
+                    Move::Reject,
+                    Move::Merge,
+                    Move::SelfHandle,
+                    Move::Correct
+                ],
             }
         );
     }
@@ -480,7 +591,13 @@ mod tests {
         for s in Status::ALL {
             assert_eq!(s.is_final(), s.allowed_moves().is_empty(), "{s:?}");
         }
-        let reached: Vec<Status> = Move::ALL.iter().map(|m| m.rule().to).collect();
+        let reached: Vec<Status> = Move::ALL
+            .iter()
+            .filter_map(|m| match m.rule().to {
+                Target::To(s) => Some(s),
+                Target::Stays => None,
+            })
+            .collect();
         for s in Status::ALL.into_iter().filter(|s| *s != Status::Collected) {
             assert!(reached.contains(&s), "{s:?} unreachable");
         }
@@ -502,7 +619,7 @@ mod tests {
                     Ok(next) => {
                         prop_assert!(mv.rule().from.contains(&status));
                         prop_assert!(mv.rule().roles.contains(&role));
-                        prop_assert_eq!(next, mv.rule().to);
+                        prop_assert_eq!(next, mv.rule().to.after(status));
                         status = next;
                         trail.push((mv, role, input));
                     }

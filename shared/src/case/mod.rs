@@ -11,5 +11,6 @@ pub mod report;
 pub mod store;
 
 pub use machine::{
-    MAX_EXTENSION_HOURS, Move, MoveError, MoveInput, Requirement, Role, Rule, Status, replay,
+    MAX_EXTENSION_HOURS, Move, MoveError, MoveInput, Rating, Requirement, Role, Rule, Satisfaction,
+    Status, Target, replay,
 };

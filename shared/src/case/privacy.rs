@@ -2,22 +2,19 @@
 //! people type into free text. They are masked in every answer (public and staff), in webhooks
 //! and in exports; a staff member sees them whole only by asking (`?reveal=contact`), which is
 //! an audit event on the case. The retention sweep removes them from cases that ended long ago,
-//! keeping the case and its statistics. Nothing here may log a value it masks.
+//! keeping the case and its statistics (the sweep, `app::sweep`, runs it; the case store writes).
+//! Nothing here may log a value it masks.
 
 use serde::Serialize;
-use serde_json::{Value as Json, json};
+use serde_json::json;
 
-use crate::case::store::{Actor, Case};
+use crate::case::store::{self, Actor, Case, Change, WriteError};
 use crate::db::in_transaction;
 use crate::mask::{mask_free_text, mask_name, mask_phone};
-use crate::ports::Row;
 use crate::time::DAY_MS;
 use crate::{Database, Platform, Problem, StoreError};
 
-/// Event types that are part of the staff audit trail only, never of the public timeline.
-pub const PRIVATE_EVENTS: [&str; 2] = [REVEAL_EVENT, PURGE_EVENT];
-pub const REVEAL_EVENT: &str = "reveal_contact";
-pub const PURGE_EVENT: &str = "purge_personal_data";
+pub use crate::case::store::{PRIVATE_EVENTS, PURGE_EVENT, REVEAL_EVENT};
 
 /// How long contact data stays after a case ended, unless the Spin variable `retention_days`
 /// says otherwise: a year, long enough for complaints about a closed case to come back.
@@ -44,62 +41,41 @@ pub fn has_personal_data(case: &Case) -> bool {
             .is_some_and(|c| mask_free_text(c) != c)
 }
 
-// A note on the trail that changes no status: the event count moves on (it is the case's
-// version, so a move racing with this one gets a 409 and retries), the status stays.
-const BUMP: &str =
-    "UPDATE cases SET event_count = event_count + 1 WHERE id = ? RETURNING event_count, status";
-const INSERT_NOTE: &str = "INSERT INTO case_events (case_id, seq, type, from_status, to_status, actor_role, actor, channel, details, at) \
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-
-/// Appends a note event after [`BUMP`]; `bumped` is the row it returned (the event's number and
-/// the status, which stays). Returns the event's sequence number.
-async fn append_note<D: Database>(
-    db: &D,
-    case_id: &str,
-    bumped: Row<'_>,
-    kind: &str,
-    actor: &Actor,
-    details: &Json,
-    now: i64,
-) -> Result<i64, StoreError> {
-    let (seq, status) = (bumped.i64("event_count")?, bumped.text("status")?);
-    let status = status.as_str();
-    db.execute(
-        INSERT_NOTE,
-        &[
-            case_id.into(),
-            seq.into(),
-            kind.into(),
-            status.into(),
-            status.into(),
-            actor.role.as_str().into(),
-            actor.id.as_str().into(),
-            actor.channel.as_str().into(),
-            details.to_string().into(),
-            now.into(),
-        ],
-    )
-    .await?;
-    Ok(seq)
-}
-
-/// Records that `actor` saw the case's personal data whole; returns the event's sequence number.
+/// Records that `actor` saw the case's personal data whole, through the case store's one
+/// writer (retried if the case moves meanwhile). Returns the event's sequence number.
 pub async fn record_reveal<D: Database>(
     db: &D,
-    case_id: &str,
+    case: &Case,
     actor: &Actor,
     now: i64,
 ) -> Result<i64, Problem> {
-    in_transaction(db, async {
-        let rows = db.execute(BUMP, &[case_id.into()]).await?;
-        let row = rows
-            .first()
-            .ok_or_else(|| Problem::not_found("case", case_id))?;
-        let details =
-            json!({"fields": ["contact_name", "contact_phone", "description", "rating_comment"]});
-        Ok(append_note(db, case_id, row, REVEAL_EVENT, actor, &details, now).await?)
-    })
-    .await
+    let details =
+        json!({"fields": ["contact_name", "contact_phone", "description", "rating_comment"]});
+    let mut case = case.clone();
+    for _ in 0..3 {
+        let written = in_transaction(db, async {
+            Ok(store::write(
+                db,
+                &case,
+                Change::Note { kind: REVEAL_EVENT },
+                actor,
+                details.clone(),
+                now,
+            )
+            .await)
+        })
+        .await?;
+        match written {
+            Ok(seq) => return Ok(seq),
+            Err(WriteError::Changed) => {
+                case = store::by_id(db, &case.id)
+                    .await?
+                    .ok_or_else(|| Problem::not_found("case", &case.id))?;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(WriteError::Changed.into())
 }
 
 /// What one retention sweep did.
@@ -132,69 +108,26 @@ pub async fn retention_days<P: Platform>(env: &P) -> Result<i64, StoreError> {
 /// expression is the one of the `cases_to_purge` index, so this is an index range.
 const ENDED_BEFORE: &str = "SELECT id FROM cases WHERE purged_at IS NULL \
      AND COALESCE(closed_at, CASE WHEN status IN ('rejected', 'merged') THEN updated_at END) < ? LIMIT ?";
-const PURGE: &str = "UPDATE cases SET contact_name = NULL, contact_phone = NULL, description = ?, rating_comment = ?, \
-     purged_at = ?, event_count = event_count + 1 WHERE id = ? AND purged_at IS NULL RETURNING event_count, status";
 
-/// What an Open311 client sent about the reporter beside the case.
-const PURGE_OPEN311: &str = "UPDATE open311_requests SET description = ?, email = NULL, first_name = NULL, \
-     last_name = NULL, phone = NULL, device_id = NULL, account_id = NULL WHERE case_id = ?";
-
-/// Removes the personal data of cases that ended more than `days` ago (at most `batch` of
-/// them; the next sweep takes the rest): contact name and phone are emptied, numbers in the
-/// description and the rating comment masked. The case, its trail and its statistics stay.
-/// Idempotent, and safe to run twice at once (the UPDATE only lands on an unpurged case).
-pub async fn purge_ended<D: Database>(
+/// The ids of at most `batch` cases that ended more than `days` before `now` and still hold
+/// their personal data.
+pub async fn ended_before<D: Database>(
     db: &D,
     now: i64,
     days: i64,
     batch: i64,
-) -> Result<RetentionReport, Problem> {
+) -> Result<Vec<String>, StoreError> {
     let cutoff = now - days * DAY_MS;
-    let due = db
+    let rows = db
         .execute(ENDED_BEFORE, &[cutoff.into(), batch.into()])
         .await?;
-    let mut report = RetentionReport {
-        purged: 0,
-        retention_days: days,
-    };
-    let sweep = Actor {
-        role: crate::case::Role::System,
-        id: "sweep".into(),
-        channel: crate::case::report::Channel::System,
-    };
-    for row in due.iter() {
-        let id = row.text("id")?;
-        let Some(case) = crate::case::store::by_id(db, &id).await? else {
-            continue;
-        };
-        let description = mask_free_text(&case.description);
-        let comment = case.rating_comment.as_deref().map(mask_free_text);
-        in_transaction(db, async {
-            let params = [
-                description.as_str().into(),
-                comment.clone().into(),
-                now.into(),
-                id.as_str().into(),
-            ];
-            let rows = db.execute(PURGE, &params).await?;
-            if let Some(r) = rows.first() {
-                let details = json!({"retention_days": days});
-                append_note(db, &id, r, PURGE_EVENT, &sweep, &details, now).await?;
-                db.execute(
-                    "UPDATE reviews SET comment = ? WHERE case_id = ?",
-                    &[comment.clone().into(), id.as_str().into()],
-                )
-                .await?;
-                db.execute(
-                    PURGE_OPEN311,
-                    &[description.as_str().into(), id.as_str().into()],
-                )
-                .await?;
-                report.purged += 1;
-            }
-            Ok(())
-        })
-        .await?;
+    rows.iter().map(|r| r.text("id")).collect()
+}
+
+/// What retention leaves of a case: the contact data goes, numbers in the free text are masked.
+pub fn purged(case: &Case) -> Change<'static> {
+    Change::Purge {
+        description: mask_free_text(&case.description),
+        rating_comment: case.rating_comment.as_deref().map(mask_free_text),
     }
-    Ok(report)
 }

@@ -46,6 +46,21 @@ impl Channel {
             Channel::System => "system",
         }
     }
+    pub fn parse(s: &str) -> Option<Channel> {
+        [
+            Channel::Web,
+            Channel::Qr,
+            Channel::Patrol,
+            Channel::Hotline,
+            Channel::Platform,
+            Channel::Open311,
+            Channel::Console,
+            Channel::Webhook,
+            Channel::System,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == s)
+    }
 }
 
 /// The public tracking code: 8 characters of Crockford base32 without look-alikes, shown as

@@ -1,7 +1,9 @@
-//! Cases and their audit trail in SQLite. A case changes only through [`apply_move`], which runs
-//! the state machine and appends the event in the caller's transaction; the event log is
-//! append-only and replays to the case's status. Contact data is stored here and leaves only
-//! through the operator view.
+//! Cases and their audit trail in SQLite: the only writer of `cases`, `case_events`,
+//! `case_departments` and `reviews` (a test reads the tree for writes anywhere else). Every
+//! change goes through [`write`], which runs the state machine for a move, lands only on the
+//! version of the case its caller read, and appends the event in the caller's transaction; the
+//! event log is append-only and replays to the case's status. Contact data is stored here and
+//! leaves only through the operator view.
 
 use crate::crypto::secret_hash;
 use crate::db::in_transaction;
@@ -9,6 +11,7 @@ use crate::time::rfc3339;
 use serde::Serialize;
 use serde_json::{Value as Json, json};
 
+use crate::case::clock::{Clock, ClockChange, Step, clock_change, deadline, hours_for};
 use crate::case::report::{Channel, Report, TrackingCode};
 use crate::case::{Move, MoveInput, Role, Status};
 use crate::directory::Category;
@@ -37,8 +40,8 @@ pub struct Case {
     pub crs_given: String,
     pub address: Option<String>,
     pub grid_code: String,
-    pub status: String,
-    pub channel: String,
+    pub status: Status,
+    pub channel: Channel,
     pub asset_id: Option<String>,
     pub department: Option<String>,
     pub contact_name: Option<String>,
@@ -46,7 +49,7 @@ pub struct Case {
     pub event_count: i64,
     pub priority: i64,
     /// The running step (`sign_for`, `handle`, `verify`) and its deadline.
-    pub step: Option<String>,
+    pub step: Option<Step>,
     pub step_deadline_at: Option<String>,
     #[serde(skip)]
     pub step_started_ms: Option<i64>,
@@ -59,7 +62,7 @@ pub struct Case {
     pub parent_id: Option<String>,
     /// Open cases nearby of the same category when this one came in: probable duplicates.
     pub duplicate_candidates: Vec<String>,
-    pub reporter_kind: String,
+    pub reporter_kind: ReporterKind,
     pub reporter_id: Option<String>,
     pub rating: Option<String>,
     pub rating_comment: Option<String>,
@@ -108,15 +111,17 @@ const INSERT_CASE: &str = "INSERT INTO cases (id, tracking_code, secret_hash, ca
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)";
 const INSERT_EVENT: &str = "INSERT INTO case_events (case_id, seq, type, from_status, to_status, actor_role, \
      actor, channel, details, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-// Optimistic: the update only lands if nobody moved the case since we read it.
-const UPDATE_STATUS: &str = "UPDATE cases SET status = ?, department = COALESCE(?, department), \
-     parent_id = COALESCE(?, parent_id), step = ?, step_started_at = ?, step_deadline_at = ?, \
-     next_check_at = ?, overdue = ?, closed_at = COALESCE(?, closed_at), \
-     event_count = event_count + 1, updated_at = ? WHERE id = ? AND event_count = ? RETURNING event_count";
 const EVENTS_OF: &str = "SELECT seq, type, from_status, to_status, actor_role, actor, channel, details, at \
      FROM case_events WHERE case_id = ? ORDER BY seq";
 
+/// A column that holds one of an enum's names; anything else means the SQL and the code disagree.
+fn parsed<T>(r: &Row<'_>, column: &str, parse: fn(&str) -> Option<T>) -> Result<T, StoreError> {
+    let text = r.text(column)?;
+    parse(&text).ok_or_else(|| StoreError(format!("column {column}: unknown value {text:?}")))
+}
+
 fn case_of(r: Row<'_>) -> Result<Case, StoreError> {
+    let r = &r;
     Ok(Case {
         id: r.text("id")?,
         tracking_code: r.text("tracking_code")?,
@@ -127,15 +132,15 @@ fn case_of(r: Row<'_>) -> Result<Case, StoreError> {
         crs_given: r.text("crs_given")?,
         address: r.opt_text("address")?,
         grid_code: r.text("grid_code")?,
-        status: r.text("status")?,
-        channel: r.text("channel")?,
+        status: parsed(r, "status", Status::parse)?,
+        channel: parsed(r, "channel", Channel::parse)?,
         asset_id: r.opt_text("asset_id")?,
         department: r.opt_text("department")?,
         contact_name: r.opt_text("contact_name")?,
         contact_phone: r.opt_text("contact_phone")?,
         event_count: r.i64("event_count")?,
         priority: r.i64("priority")?,
-        step: r.opt_text("step")?,
+        step: r.opt_text("step")?.as_deref().and_then(Step::parse),
         step_deadline_at: r.opt_i64("step_deadline_at")?.map(rfc3339),
         step_started_ms: r.opt_i64("step_started_at")?,
         step_deadline_ms: r.opt_i64("step_deadline_at")?,
@@ -146,7 +151,7 @@ fn case_of(r: Row<'_>) -> Result<Case, StoreError> {
             .opt_text("duplicate_candidates")?
             .and_then(|j| serde_json::from_str(&j).ok())
             .unwrap_or_default(),
-        reporter_kind: r.text("reporter_kind")?,
+        reporter_kind: parsed(r, "reporter_kind", ReporterKind::parse)?,
         reporter_id: r.opt_text("reporter_id")?,
         rating: r.opt_text("rating")?,
         rating_comment: r.opt_text("rating_comment")?,
@@ -194,40 +199,52 @@ pub async fn secret_matches<D: Database>(
     ))
 }
 
-/// Stores the citizen's rating; an unsatisfied one opens a review for the centre.
-pub async fn record_rating<D: Database>(
-    db: &D,
-    case_id: &str,
-    rating: &str,
-    comment: Option<&str>,
-    now: i64,
-) -> Result<(), StoreError> {
-    db.execute(
-        "UPDATE cases SET rating = ?, rating_comment = ? WHERE id = ?",
-        &[rating.into(), comment.into(), case_id.into()],
-    )
-    .await?;
-    if rating == "unsatisfied" {
-        db.execute(
-            "INSERT INTO reviews (case_id, opened_at, comment) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-            &[case_id.into(), now.into(), comment.into()],
-        )
-        .await?;
-    }
-    Ok(())
+/// Who sent a report in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReporterKind {
+    /// A citizen, anonymous until they leave contact data.
+    Citizen,
+    /// A grid worker on patrol.
+    GridWorker,
+    /// A citizen's report relayed by another platform (12345, …).
+    Platform,
+    /// A citizen's report relayed by an Open311 client.
+    Open311,
 }
 
-/// Who sent a report in: a citizen (anonymous until they leave contact data) or a grid worker.
+impl ReporterKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReporterKind::Citizen => "citizen",
+            ReporterKind::GridWorker => "grid_worker",
+            ReporterKind::Platform => "platform",
+            ReporterKind::Open311 => "open311",
+        }
+    }
+    pub fn parse(s: &str) -> Option<ReporterKind> {
+        [
+            ReporterKind::Citizen,
+            ReporterKind::GridWorker,
+            ReporterKind::Platform,
+            ReporterKind::Open311,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
+/// Who sent a report in, and their id where they have one (a worker's account, a platform).
 #[derive(Debug, Clone)]
 pub struct Reporter {
-    pub kind: &'static str,
+    pub kind: ReporterKind,
     pub id: Option<String>,
 }
 
 impl Reporter {
     pub fn citizen() -> Reporter {
         Reporter {
-            kind: "citizen",
+            kind: ReporterKind::Citizen,
             id: None,
         }
     }
@@ -333,7 +350,7 @@ pub async fn create_with<D: Database>(
                 (!duplicates.is_empty())
                     .then(|| serde_json::to_string(&duplicates).unwrap_or_default())
                     .into(),
-                reporter.kind.into(),
+                reporter.kind.as_str().into(),
                 reporter.id.clone().into(),
                 now.into(),
                 now.into(),
@@ -345,13 +362,13 @@ pub async fn create_with<D: Database>(
             "probable_duplicates": duplicates,
         });
         let (role, actor) = match reporter.kind {
-            "grid_worker" => (Role::GridWorker, reporter.id.clone().unwrap_or_default()),
+            ReporterKind::GridWorker => (Role::GridWorker, reporter.id.clone().unwrap_or_default()),
             // A citizen's report relayed by another system: the trail names the system.
-            "platform" | "open311" => (
+            ReporterKind::Platform | ReporterKind::Open311 => (
                 Role::Citizen,
                 reporter.id.clone().unwrap_or_else(|| "citizen".to_owned()),
             ),
-            _ => (Role::Citizen, "citizen".to_owned()),
+            ReporterKind::Citizen => (Role::Citizen, "citizen".to_owned()),
         };
         db.execute(
             INSERT_EVENT,
@@ -402,9 +419,8 @@ pub async fn events<D: Database>(db: &D, case_id: &str) -> Result<Vec<Event>, St
     rows.iter().map(event_of).collect()
 }
 
-/// The clock columns after a move: (step, started, deadline, next check, overdue).
-type Clock = (Option<String>, Option<i64>, Option<i64>, Option<i64>, i64);
-
+/// The step clock after a move: a new step's deadline from the category's hours, an extension
+/// added to the running deadline, a recomputed deadline after a correction, or no step.
 async fn next_clock<D: Database>(
     db: &D,
     case: &Case,
@@ -413,27 +429,29 @@ async fn next_clock<D: Database>(
     input: &MoveInput,
     now: i64,
 ) -> Result<Clock, Problem> {
-    use crate::case::clock::{ClockChange, deadline, hours_for};
-    let keep: Clock = (
-        case.step.clone(),
-        case.step_started_ms,
-        case.step_deadline_ms,
-        case.step_deadline_ms.filter(|d| *d > now && !case.overdue),
-        i64::from(case.overdue),
-    );
-    Ok(match crate::case::clock::clock_change(mv, to) {
+    let keep = Clock {
+        step: case.step,
+        started: case.step_started_ms,
+        deadline: case.step_deadline_ms,
+        next_check: case.step_deadline_ms.filter(|d| *d > now && !case.overdue),
+        overdue: case.overdue,
+    };
+    let hours_of = async |code: &str, step: Step| -> Result<f64, Problem> {
+        let category = crate::directory::category(db, code)
+            .await?
+            .ok_or_else(Problem::internal)?;
+        Ok(hours_for(&category, step))
+    };
+    Ok(match clock_change(mv, to) {
         ClockChange::Start(step) => {
-            let category = crate::directory::category(db, &case.category)
-                .await?
-                .ok_or_else(Problem::internal)?;
-            let due = deadline(now, hours_for(&category, step));
-            (
-                Some(step.as_str().to_owned()),
-                Some(now),
-                Some(due),
-                Some(due),
-                0,
-            )
+            let due = deadline(now, hours_of(&case.category, step).await?);
+            Clock {
+                step: Some(step),
+                started: Some(now),
+                deadline: Some(due),
+                next_check: Some(due),
+                overdue: false,
+            }
         }
         ClockChange::Extend(_) => {
             // The hours granted: the operator's, else those the department asked for.
@@ -446,18 +464,30 @@ async fn next_clock<D: Database>(
             match case.step_deadline_ms {
                 Some(old) => {
                     let due = deadline(old, hours);
-                    (
-                        case.step.clone(),
-                        case.step_started_ms,
-                        Some(due),
-                        Some(due.max(now)),
-                        i64::from(due < now),
-                    )
+                    Clock {
+                        deadline: Some(due),
+                        next_check: Some(due.max(now)),
+                        overdue: due < now,
+                        ..keep
+                    }
                 }
                 None => keep,
             }
         }
-        ClockChange::Stop => (None, None, None, None, 0),
+        ClockChange::Recompute => match (case.step, case.step_started_ms) {
+            (Some(step), Some(started)) => {
+                let category = input.category.as_deref().unwrap_or(&case.category);
+                let due = deadline(started, hours_of(category, step).await?);
+                Clock {
+                    deadline: Some(due),
+                    next_check: Some(due.max(now)),
+                    overdue: due < now,
+                    ..keep
+                }
+            }
+            _ => keep,
+        },
+        ClockChange::Stop => Clock::default(),
         ClockChange::Keep => keep,
     })
 }
@@ -480,76 +510,241 @@ async fn requested_extension_hours<D: Database>(
         .and_then(|d| d.get("hours").and_then(Json::as_f64)))
 }
 
-/// The one way to change a case: the state machine decides, the step clock follows, the event
-/// is appended, and the update only lands if the case did not move meanwhile. Call inside a
-/// transaction. Returns the case after the move and the event's sequence number.
-pub async fn apply_move<D: Database>(
-    db: &D,
-    case: &Case,
-    mv: Move,
-    actor: &Actor,
-    input: &MoveInput,
-    mut details: Json,
-    now: i64,
-) -> Result<(Case, i64), Problem> {
-    let from = Status::parse(&case.status).ok_or_else(Problem::internal)?;
-    let to = from.apply(mv, actor.role, input)?;
-    let department = (mv == Move::Dispatch)
-        .then(|| input.department.clone())
-        .flatten();
-    let parent = (mv == Move::Merge).then(|| input.parent.clone()).flatten();
-    let (step, started, due, next_check, overdue) =
-        next_clock(db, case, mv, to, input, now).await?;
-    let closed_at = (to == Status::Closed).then_some(now);
-    let updated = db
-        .execute(
-            UPDATE_STATUS,
-            &[
-                to.as_str().into(),
-                department.into(),
-                parent.into(),
-                step.into(),
-                started.into(),
-                due.into(),
-                next_check.into(),
-                overdue.into(),
-                closed_at.into(),
-                now.into(),
-                case.id.as_str().into(),
-                case.event_count.into(),
-            ],
-        )
-        .await?;
-    let Some(row) = updated.first() else {
-        return Err(Problem::conflict(
-            "the case changed meanwhile; read it again and retry",
-        ));
-    };
-    let seq = row.i64("event_count")?;
-    if let Json::Object(map) = &mut details {
-        for (key, value) in [
-            ("reason", &input.reason),
-            ("note", &input.note),
-            ("parent", &input.parent),
-            ("department", &input.department),
-        ] {
-            if let Some(v) = value {
-                map.insert(key.into(), json!(v));
-            }
-        }
-        if let Some(h) = input.hours {
-            map.insert("hours".into(), json!(h));
-        }
-        if let Some(d) = due {
-            map.insert("deadline".into(), json!(rfc3339(d)));
+/// Event types that are part of the staff audit trail only, never of the public timeline.
+pub const PRIVATE_EVENTS: [&str; 2] = [REVEAL_EVENT, PURGE_EVENT];
+pub const REVEAL_EVENT: &str = "reveal_contact";
+pub const PURGE_EVENT: &str = "purge_personal_data";
+
+/// What a change does to a case besides appending its event to the trail.
+pub enum Change<'a> {
+    /// A move of the state machine, with the step clock it leads to ([`apply_move`] computes it),
+    /// and for a dispatch the helper departments beside the lead.
+    Move {
+        mv: Move,
+        input: &'a MoveInput,
+        clock: Clock,
+        helpers: &'a [String],
+    },
+    /// Something happened that moves no status: a late status, a platform's note, a staff
+    /// member's look at the personal data. `kind` is the event's type.
+    Note { kind: &'a str },
+    /// The running step is overdue: the case is marked so and goes to `level`, looked at again at
+    /// `next_check_at` (never, once at the city level). `moves_up` is false when it is at the
+    /// city level already, which keeps the time it got there.
+    Escalate {
+        level: &'static str,
+        next_check_at: Option<i64>,
+        moves_up: bool,
+    },
+    /// Retention: the contact data goes; the free text stays, masked.
+    Purge {
+        description: String,
+        rating_comment: Option<String>,
+    },
+}
+
+/// Why a change was not written.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// Somebody changed the case since the caller read it (its `event_count` moved on).
+    #[error("the case changed meanwhile; read it again and retry")]
+    Changed,
+    #[error(transparent)]
+    Move(#[from] crate::case::MoveError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<WriteError> for Problem {
+    fn from(err: WriteError) -> Self {
+        match err {
+            WriteError::Changed => Problem::conflict(err.to_string()),
+            WriteError::Move(e) => e.into(),
+            WriteError::Store(e) => e.into(),
         }
     }
+}
+
+// Every write of a case row carries the version the caller read (`event_count`) and moves it on:
+// a change only lands if nobody changed the case meanwhile.
+const UPDATE_STATUS: &str = "UPDATE cases SET status = ?, department = COALESCE(?, department), \
+     parent_id = COALESCE(?, parent_id), step = ?, step_started_at = ?, step_deadline_at = ?, \
+     next_check_at = ?, overdue = ?, closed_at = COALESCE(?, closed_at), \
+     rating = COALESCE(?, rating), rating_comment = COALESCE(?, rating_comment), \
+     event_count = event_count + 1, updated_at = ? WHERE id = ? AND event_count = ? RETURNING event_count";
+const BUMP_EVENT_COUNT: &str = "UPDATE cases SET event_count = event_count + 1, updated_at = ? \
+     WHERE id = ? AND event_count = ? RETURNING event_count";
+// `next_check_at <= now` too: of two sweeps at once, the second finds it moved on.
+const ESCALATE: &str = "UPDATE cases SET overdue = 1, escalation_level = ?, \
+     escalated_at = CASE WHEN ? THEN ? ELSE escalated_at END, next_check_at = ?, \
+     event_count = event_count + 1, updated_at = ? \
+     WHERE id = ? AND event_count = ? AND next_check_at <= ? RETURNING event_count";
+const PURGE: &str = "UPDATE cases SET contact_name = NULL, contact_phone = NULL, description = ?, \
+     rating_comment = ?, purged_at = ?, event_count = event_count + 1 \
+     WHERE id = ? AND event_count = ? AND purged_at IS NULL RETURNING event_count";
+// A correction's category brings its priority.
+const CORRECT: &str = "UPDATE cases SET category = COALESCE(?, category), \
+     priority = COALESCE((SELECT priority FROM categories WHERE code = ?), priority), \
+     lat = COALESCE(?, lat), lng = COALESCE(?, lng), grid_code = COALESCE(?, grid_code) WHERE id = ?";
+const PURGE_REVIEW: &str = "UPDATE reviews SET comment = ? WHERE case_id = ?";
+const OPEN_REVIEW: &str =
+    "INSERT INTO reviews (case_id, opened_at, comment) VALUES (?, ?, ?) ON CONFLICT DO NOTHING";
+
+/// The one writer of cases and their trail: every change of a case row goes through here, lands
+/// only on the version the caller read, and appends its event (who, when, from which channel,
+/// what). Call inside a transaction. Returns the event's sequence number.
+pub async fn write<D: Database>(
+    db: &D,
+    case: &Case,
+    change: Change<'_>,
+    actor: &Actor,
+    mut details: Json,
+    now: i64,
+) -> Result<i64, WriteError> {
+    let from = case.status;
+    let version = Value::from(case.event_count);
+    let id = Value::from(case.id.as_str());
+    let (kind, to, rows) = match change {
+        Change::Move {
+            mv,
+            input,
+            clock,
+            helpers,
+        } => {
+            let to = from.apply(mv, actor.role, input)?;
+            let department = (mv == Move::Dispatch)
+                .then(|| input.department.clone())
+                .flatten();
+            let parent = (mv == Move::Merge).then(|| input.parent.clone()).flatten();
+            let closed_at = (to == Status::Closed).then_some(now);
+            let rating = input.rating.as_ref();
+            let rows = db
+                .execute(
+                    UPDATE_STATUS,
+                    &[
+                        to.as_str().into(),
+                        department.clone().into(),
+                        parent.into(),
+                        clock.step.map(|s| s.as_str()).into(),
+                        clock.started.into(),
+                        clock.deadline.into(),
+                        clock.next_check.into(),
+                        i64::from(clock.overdue).into(),
+                        closed_at.into(),
+                        rating.map(|r| r.rating.as_str()).into(),
+                        rating.and_then(|r| r.comment.clone()).into(),
+                        now.into(),
+                        id.clone(),
+                        version,
+                    ],
+                )
+                .await?;
+            if let Some(lead) = &department {
+                set_departments(db, &case.id, lead, helpers).await?;
+            }
+            if mv == Move::Correct && !rows.is_empty() {
+                let point = input.point;
+                db.execute(
+                    CORRECT,
+                    &[
+                        input.category.clone().into(),
+                        input.category.clone().into(),
+                        point.map(|p| p.lat).into(),
+                        point.map(|p| p.lng).into(),
+                        input.grid_code.clone().into(),
+                        id.clone(),
+                    ],
+                )
+                .await?;
+            }
+            if let Some(r) = rating.filter(|r| r.is_unsatisfied()) {
+                db.execute(
+                    OPEN_REVIEW,
+                    &[id.clone(), now.into(), r.comment.clone().into()],
+                )
+                .await?;
+            }
+            if let Json::Object(map) = &mut details {
+                for (key, value) in [
+                    ("reason", &input.reason),
+                    ("note", &input.note),
+                    ("parent", &input.parent),
+                    ("department", &input.department),
+                ] {
+                    if let Some(v) = value {
+                        map.insert(key.into(), json!(v));
+                    }
+                }
+                if let Some(h) = input.hours {
+                    map.insert("hours".into(), json!(h));
+                }
+                if let Some(d) = clock.deadline.filter(|_| clock.started.is_some()) {
+                    map.insert("deadline".into(), json!(rfc3339(d)));
+                }
+            }
+            (mv.as_str(), to, rows)
+        }
+        Change::Note { kind } => {
+            let rows = db
+                .execute(BUMP_EVENT_COUNT, &[now.into(), id.clone(), version])
+                .await?;
+            (kind, from, rows)
+        }
+        Change::Escalate {
+            level,
+            next_check_at,
+            moves_up,
+        } => {
+            let rows = db
+                .execute(
+                    ESCALATE,
+                    &[
+                        level.into(),
+                        i64::from(moves_up).into(),
+                        now.into(),
+                        next_check_at.into(),
+                        now.into(),
+                        id.clone(),
+                        version,
+                        now.into(),
+                    ],
+                )
+                .await?;
+            ("escalate", from, rows)
+        }
+        Change::Purge {
+            description,
+            rating_comment,
+        } => {
+            let rows = db
+                .execute(
+                    PURGE,
+                    &[
+                        description.into(),
+                        rating_comment.clone().into(),
+                        now.into(),
+                        id.clone(),
+                        version,
+                    ],
+                )
+                .await?;
+            if !rows.is_empty() {
+                db.execute(PURGE_REVIEW, &[rating_comment.into(), id.clone()])
+                    .await?;
+            }
+            (PURGE_EVENT, from, rows)
+        }
+    };
+    let Some(row) = rows.first() else {
+        return Err(WriteError::Changed);
+    };
+    let seq = row.i64("event_count")?;
     db.execute(
         INSERT_EVENT,
         &[
-            case.id.as_str().into(),
+            id,
             seq.into(),
-            mv.as_str().into(),
+            kind.into(),
             from.as_str().into(),
             to.as_str().into(),
             actor.role.as_str().into(),
@@ -560,15 +755,37 @@ pub async fn apply_move<D: Database>(
         ],
     )
     .await?;
+    Ok(seq)
+}
+
+/// A move of the state machine: the step clock it leads to is worked out (from the category's
+/// hours, or the extension asked for), then [`write`]. Call inside a transaction. Returns the
+/// case after the move and the event's sequence number.
+pub async fn apply_move<D: Database>(
+    db: &D,
+    case: &Case,
+    mv: Move,
+    actor: &Actor,
+    input: &MoveInput,
+    details: Json,
+    now: i64,
+) -> Result<(Case, i64), Problem> {
+    let to = case.status.apply(mv, actor.role, input)?;
+    let clock = next_clock(db, case, mv, to, input, now).await?;
+    let change = Change::Move {
+        mv,
+        input,
+        clock,
+        helpers: &input.helpers,
+    };
+    let seq = write(db, case, change, actor, details, now).await?;
     let after = by_id(db, &case.id).await?.ok_or_else(Problem::internal)?;
     Ok((after, seq))
 }
 
-const BUMP_EVENT_COUNT: &str = "UPDATE cases SET event_count = event_count + 1, updated_at = ? WHERE id = ? AND event_count = ? RETURNING event_count";
-
 /// Records what happened to a case without moving it (a late status, a platform's note): the
-/// same append-only trail, with `from_status` = `to_status`. Optimistic like [`apply_move`]; call
-/// inside a transaction. Returns the event's sequence number.
+/// same append-only trail, with `from_status` = `to_status`. Call inside a transaction.
+/// Returns the event's sequence number.
 pub async fn record_event<D: Database>(
     db: &D,
     case: &Case,
@@ -577,35 +794,7 @@ pub async fn record_event<D: Database>(
     details: Json,
     now: i64,
 ) -> Result<i64, Problem> {
-    let updated = db
-        .execute(
-            BUMP_EVENT_COUNT,
-            &[now.into(), case.id.as_str().into(), case.event_count.into()],
-        )
-        .await?;
-    let Some(row) = updated.first() else {
-        return Err(Problem::conflict(
-            "the case changed meanwhile; read it again and retry",
-        ));
-    };
-    let seq = row.i64("event_count")?;
-    db.execute(
-        INSERT_EVENT,
-        &[
-            case.id.as_str().into(),
-            seq.into(),
-            kind.into(),
-            case.status.as_str().into(),
-            case.status.as_str().into(),
-            actor.role.as_str().into(),
-            actor.id.as_str().into(),
-            actor.channel.as_str().into(),
-            details.to_string().into(),
-            now.into(),
-        ],
-    )
-    .await?;
-    Ok(seq)
+    Ok(write(db, case, Change::Note { kind }, actor, details, now).await?)
 }
 
 /// When the case's status last changed, in the time of whoever changed it: the `occurred_at`
@@ -636,7 +825,7 @@ pub async fn status_changed_at<D: Database>(
 }
 
 /// Records the lead department and the helpers of a dispatch (replacing an earlier dispatch's).
-pub async fn set_departments<D: Database>(
+async fn set_departments<D: Database>(
     db: &D,
     case_id: &str,
     lead: &str,

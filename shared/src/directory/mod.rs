@@ -403,3 +403,14 @@ pub async fn categories<D: Database>(db: &D) -> Result<Vec<Category>, StoreError
         .await?;
     rows.iter().map(category_of).collect()
 }
+
+/// A department's endpoint answered 410 Gone: it is not called again until an administrator
+/// sets a new one.
+pub async fn forget_webhook<D: Database>(db: &D, code: &str, now: i64) -> Result<(), StoreError> {
+    db.execute(
+        "UPDATE departments SET webhook_url = NULL, updated_at = ? WHERE code = ?",
+        &[now.into(), code.into()],
+    )
+    .await?;
+    Ok(())
+}

@@ -559,6 +559,21 @@ impl Form {
     }
 }
 
+/// What an Open311 client sent about the reporter beside the case.
+const PURGE_REPORTER: &str = "UPDATE open311_requests SET description = ?, email = NULL, first_name = NULL, \
+     last_name = NULL, phone = NULL, device_id = NULL, account_id = NULL WHERE case_id = ?";
+
+/// Retention: removes what a client sent about the reporter of a case, keeping the request.
+pub async fn purge_reporter<D: Database>(
+    db: &D,
+    case_id: &str,
+    masked_description: &str,
+) -> Result<(), StoreError> {
+    db.execute(PURGE_REPORTER, &[masked_description.into(), case_id.into()])
+        .await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

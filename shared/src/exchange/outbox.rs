@@ -31,10 +31,6 @@ const MARK_FAILED: &str = "UPDATE outbox SET status = ?, attempts = attempts + 1
 // Numbered by the log itself: a resent message keeps counting where its history left off.
 const LOG_ATTEMPT: &str = "INSERT INTO delivery_attempts (outbox_id, attempt, at, status, latency_ms, excerpt) \
      VALUES (?1, (SELECT COALESCE(MAX(attempt), 0) + 1 FROM delivery_attempts WHERE outbox_id = ?1), ?2, ?3, ?4, ?5)";
-const DISABLE_ENDPOINT: &str =
-    "UPDATE departments SET webhook_url = NULL, updated_at = ? WHERE code = ?";
-const DISABLE_PLATFORM_ENDPOINT: &str =
-    "UPDATE platforms SET webhook_url = NULL, updated_at = ? WHERE code = ?";
 
 /// A message goes to a department (its code) or to another platform (`platform:<code>`, in the
 /// same `department` column): the target names where to look up the endpoint and secret.
@@ -198,17 +194,8 @@ pub async fn deliver<E: Env>(env: &E, id: &str) -> Result<Delivery, StoreError> 
         Some(410) => {
             // The department says the endpoint is gone for good: stop calling it.
             match department_code.strip_prefix(PLATFORM_TARGET_PREFIX) {
-                Some(platform) => {
-                    env.execute(DISABLE_PLATFORM_ENDPOINT, &[done.into(), platform.into()])
-                        .await?
-                }
-                None => {
-                    env.execute(
-                        DISABLE_ENDPOINT,
-                        &[done.into(), department_code.as_str().into()],
-                    )
-                    .await?
-                }
+                Some(platform) => super::platforms::forget_webhook(env, platform, done).await?,
+                None => directory::forget_webhook(env, &department_code, done).await?,
             };
             env.execute(
                 MARK_FAILED,

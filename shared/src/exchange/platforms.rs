@@ -15,7 +15,7 @@ use crate::case::Move;
 use crate::case::report::Channel;
 use crate::case::store::{Actor, Case};
 use crate::http::problem::FieldError;
-use crate::{Database, Problem, StoreError, exchange::outbox};
+use crate::{Database, Problem, StoreError};
 
 /// The platforms OneGrid knows without configuration.
 pub const BUILT_IN: [&str; 3] = ["12345", "citymgmt", "publicsafety"];
@@ -611,36 +611,38 @@ pub fn actor_id(code: &str) -> String {
     format!("platform:{code}")
 }
 
-/// Queues the webhook that tells the source platform of a case's status change. Called by
-/// `cases::apply_move` for every move of a platform's case, in the move's transaction.
-pub async fn notify_status<D: Database>(
+/// The message that tells the source platform of a case's status change, in its own words:
+/// the platform's code and the message's data, or `None` when the case came from no platform, the
+/// platform itself made the change, or it has no endpoint. `app::cases` queues it in the move's
+/// transaction.
+pub async fn status_notice<D: Database>(
     db: &D,
     case: &Case,
     mv: Move,
     actor: &Actor,
     seq: i64,
     now: i64,
-) -> Result<(), Problem> {
+) -> Result<Option<(String, Json)>, StoreError> {
     let rows = db.execute(LINK_OF_CASE, &[case.id.as_str().into()]).await?;
     let Some(row) = rows.first() else {
-        return Ok(());
+        return Ok(None);
     };
     let (code, external_id) = (row.text("platform")?, row.text("external_id")?);
     if actor.channel == Channel::Platform && actor.id == actor_id(&code) {
-        return Ok(());
+        return Ok(None);
     }
     let Some(platform) = config(db, &code).await? else {
-        return Ok(());
+        return Ok(None);
     };
     if platform.webhook_url.is_none() || platform.secret.is_none() {
-        return Ok(());
+        return Ok(None);
     }
     let theirs = platform
         .mapping
         .outbound_statuses
-        .get(&case.status)
+        .get(case.status.as_str())
         .cloned()
-        .unwrap_or_else(|| case.status.clone());
+        .unwrap_or_else(|| case.status.as_str().to_owned());
     let data = json!({
         "platform": code,
         "external_id": external_id,
@@ -653,8 +655,17 @@ pub async fn notify_status<D: Database>(
         "tracking_code": case.tracking_code,
         "department": case.department,
     });
-    let target = format!("{}{code}", outbox::PLATFORM_TARGET_PREFIX);
-    outbox::enqueue(db, &case.id, &target, "case.status_changed", data, now).await?;
+    Ok(Some((code, data)))
+}
+
+/// A platform's endpoint answered 410 Gone: it is not called again until an administrator
+/// sets a new one.
+pub async fn forget_webhook<D: Database>(db: &D, code: &str, now: i64) -> Result<(), StoreError> {
+    db.execute(
+        "UPDATE platforms SET webhook_url = NULL, updated_at = ? WHERE code = ?",
+        &[now.into(), code.into()],
+    )
+    .await?;
     Ok(())
 }
 

@@ -6,36 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::http::problem::FieldError;
 
-/// The coordinate reference systems a point may come in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum Crs {
-    /// GPS and browsers' geolocation.
-    #[default]
-    Wgs84,
-    /// The "Mars" datum of AMap and Tencent maps.
-    Gcj02,
-    /// Baidu maps.
-    Bd09,
-}
-
-impl Crs {
-    pub fn parse(s: &str) -> Option<Crs> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "wgs84" | "wgs-84" | "epsg:4326" => Some(Crs::Wgs84),
-            "gcj02" | "gcj-02" => Some(Crs::Gcj02),
-            "bd09" | "bd-09" | "bd09ll" => Some(Crs::Bd09),
-            _ => None,
-        }
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Crs::Wgs84 => "wgs84",
-            Crs::Gcj02 => "gcj02",
-            Crs::Bd09 => "bd09",
-        }
-    }
-}
+pub use super::crs::Crs;
 
 /// A point on the WGS-84 datum, in range.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -63,7 +34,7 @@ impl Wgs84Point {
         if !errors.is_empty() {
             return Err(errors);
         }
-        let (lat, lng) = crate::grid::crs::to_wgs84(crs, lat, lng);
+        let (lat, lng) = super::crs::to_wgs84(crs, lat, lng);
         Ok(Wgs84Point { lat, lng })
     }
 }

@@ -5,7 +5,38 @@
 
 use std::f64::consts::PI;
 
-use super::code::Crs;
+use serde::{Deserialize, Serialize};
+
+/// The coordinate reference systems a point may come in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Crs {
+    /// GPS and browsers' geolocation.
+    #[default]
+    Wgs84,
+    /// The "Mars" datum of AMap and Tencent maps.
+    Gcj02,
+    /// Baidu maps.
+    Bd09,
+}
+
+impl Crs {
+    pub fn parse(s: &str) -> Option<Crs> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "wgs84" | "wgs-84" | "epsg:4326" => Some(Crs::Wgs84),
+            "gcj02" | "gcj-02" => Some(Crs::Gcj02),
+            "bd09" | "bd-09" | "bd09ll" => Some(Crs::Bd09),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Crs::Wgs84 => "wgs84",
+            Crs::Gcj02 => "gcj02",
+            Crs::Bd09 => "bd09",
+        }
+    }
+}
 
 const A: f64 = 6378245.0; // Krasovsky 1940 semi-major axis, as the GCJ-02 formula uses.
 const EE: f64 = 0.006_693_421_622_965_943; // its first eccentricity squared

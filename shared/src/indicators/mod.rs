@@ -434,6 +434,9 @@ pub fn effects(t: &mut Tracker, f: &MoveFacts<'_>) -> Changes {
     let on_time = f.deadline_ms.is_none_or(|d| f.at <= d);
     use Counter as C;
     match f.mv {
+        // A correction re-files the case under its new category or place
+        // ([`record_correction`]); it is no step of the flow and counts nothing here.
+        Move::Correct => {}
         Move::Accept => {
             changes.bump("", C::Accepted);
             hand_over(t, Some(""), &mut changes);
@@ -600,6 +603,8 @@ pub async fn write<D: Database>(db: &D, batch: Batch) -> Result<(), StoreError> 
 const TRACKER_OF: &str = "SELECT day, district, street, category, holder, late_steps, dispatched_at FROM indicator_cases WHERE case_id = ?";
 const INSERT_TRACKER: &str = "INSERT INTO indicator_cases \
      (case_id, day, district, street, category, holder, late_steps, dispatched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+const REKEY_TRACKER: &str =
+    "UPDATE indicator_cases SET district = ?, street = ?, category = ? WHERE case_id = ?";
 const UPDATE_TRACKER: &str =
     "UPDATE indicator_cases SET holder = ?, late_steps = ?, dispatched_at = ? WHERE case_id = ?";
 
@@ -677,7 +682,7 @@ async fn adopt<D: Database>(db: &D, case: &Case) -> Result<Tracker, StoreError> 
         &case.category,
         row.i64("created_at")?,
     ));
-    let status = Status::parse(&case.status).unwrap_or(Status::Collected);
+    let status = case.status;
     t.holder = holder_for(status, case.department.as_deref());
     t.dispatched_at = row.opt_i64("dispatched_at")?;
     if t.holder.as_deref() == Some("") {
@@ -736,6 +741,55 @@ pub async fn record_move<D: Database>(
         )
         .await?;
     }
+    Ok(())
+}
+
+/// A correction of a case's category or place: the case is counted as received, and held, under
+/// its new category and area instead of the old ones, from the day it was received; later moves
+/// count there. What happened to it before (accepted, dispatched, …) stays where it happened.
+pub async fn record_correction<D: Database>(
+    db: &D,
+    case: &Case,
+    grid_code: &str,
+    category: &str,
+) -> Result<(), StoreError> {
+    let t = match tracker(db, &case.id).await? {
+        Some(t) => t,
+        None => adopt(db, case).await?,
+    };
+    let moved = CaseKey {
+        day: t.key.day,
+        ..CaseKey::new(grid_code, category, 0)
+    };
+    if moved == t.key {
+        return Ok(());
+    }
+    let mut gone = Counts::default();
+    gone.add(Counter::Received, -1);
+    let mut came = Counts::default();
+    came.add(Counter::Received, 1);
+    let mut batch = Batch::default();
+    batch.add(&t.key, "", &gone);
+    batch.add(&moved, "", &came);
+    if let Some(holder) = t.holder.as_deref() {
+        let mut left = Counts::default();
+        left.add(Counter::Registered, -1);
+        let mut held = Counts::default();
+        held.add(Counter::Registered, 1);
+        batch.add(&t.key, holder, &left);
+        batch.add(&moved, holder, &held);
+    }
+    write(db, batch).await?;
+    db.execute(
+        REKEY_TRACKER,
+        &[
+            moved.district.as_str().into(),
+            moved.street.as_str().into(),
+            moved.category.as_str().into(),
+            case.id.as_str().into(),
+        ],
+    )
+    .await?;
     Ok(())
 }
 

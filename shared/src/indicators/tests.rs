@@ -155,10 +155,15 @@ fn rate(env: &TestEnv, id: &str, rating: &str, when: i64) {
         id,
         Move::Evaluate,
         when,
-        MoveInput::default(),
+        MoveInput {
+            rating: Some(crate::case::Rating {
+                rating: crate::case::Satisfaction::parse(rating).unwrap(),
+                comment: None,
+            }),
+            ..MoveInput::default()
+        },
         json!({"rating": rating}),
     );
-    block_on(store::record_rating(env, id, rating, None, when)).unwrap();
 }
 
 /// The seven cases, their moves at known times (city time), and what each one counts:
@@ -219,7 +224,7 @@ fn seven_cases() -> (TestEnv, Vec<String>) {
         B,
         at(d2, 12.0),
         Reporter {
-            kind: "grid_worker",
+            kind: crate::case::store::ReporterKind::GridWorker,
             id: Some("gw1".into()),
         },
     );
