@@ -263,12 +263,7 @@ impl Front {
 }
 
 fn request_timeout() -> Problem {
-    Problem::new(
-        408,
-        "request-timeout",
-        "The request took too long",
-        "the request body did not arrive in time",
-    )
+    Problem::request_timeout()
 }
 
 /// After a 413, up to this much more of the body is read and thrown away (within

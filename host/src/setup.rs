@@ -36,7 +36,11 @@ pub fn prepare(data_dir: &Path, manifest: &Manifest) -> anyhow::Result<EnvConfig
         if let Err(p) = block_on(onegrid::demo::load(&env, 1)) {
             drop(env);
             forget_database(&config);
-            return Err(anyhow!("loading the demo city: {}: {}", p.title, p.detail));
+            return Err(anyhow!(
+                "loading the demo city: {}: {}",
+                p.title(),
+                p.detail
+            ));
         }
         eprintln!("onegrid: first start: loaded the demo city");
         let password = secrets
@@ -47,7 +51,7 @@ pub fn prepare(data_dir: &Path, manifest: &Manifest) -> anyhow::Result<EnvConfig
         block_on(demo_staff(&env, &password)).map_err(|p| {
             anyhow!(
                 "creating the demo staff accounts: {}: {}",
-                p.title,
+                p.title(),
                 p.detail
             )
         })?;

@@ -48,7 +48,8 @@ fn sweep_once(env: &NativeEnv) {
         Ok(Ok(_)) => {}
         Ok(Err(problem)) => eprintln!(
             "onegrid: sweep failed: {}: {}",
-            problem.title, problem.detail
+            problem.title(),
+            problem.detail
         ),
         Err(_) => eprintln!("onegrid: sweep panicked"),
     }

@@ -103,7 +103,7 @@ pub fn import_grids(file: &Path, data: &Path) -> anyhow::Result<()> {
                 count(errors.len())
             )
         } else {
-            anyhow!("{}: {}", problem.title, problem.detail)
+            anyhow!("{}: {}", problem.title(), problem.detail)
         }
     })?;
     println!(

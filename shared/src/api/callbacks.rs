@@ -16,7 +16,7 @@ use crate::case::store::{self, Actor};
 use crate::case::{Move, MoveInput, Role};
 use crate::db::in_transaction;
 use crate::exchange::inbox::{self, Receipt};
-use crate::http::problem::FieldError;
+use crate::http::problem::{FieldError, ProblemType};
 use crate::http::webhook::{self, VerifyError};
 use crate::{ApiRequest, ApiResponse, Env, Problem, directory, exchange::outbox};
 
@@ -85,7 +85,11 @@ pub(super) fn replay(first: Receipt) -> ApiResponse {
 /// that changed meanwhile) is not stored: the sender retries the same id, and once the earlier
 /// status has arrived the retry applies. Every other refusal is final and stored.
 fn is_final_refusal(problem: &Problem) -> bool {
-    problem.status < 500 && !matches!(problem.slug, "forbidden-move" | "conflict")
+    problem.status < 500
+        && !matches!(
+            problem.kind,
+            ProblemType::ForbiddenMove | ProblemType::Conflict
+        )
 }
 
 async fn callback<E: Env>(

@@ -17,7 +17,7 @@ use crate::case::{MoveInput, Role};
 use crate::db::in_transaction;
 use crate::exchange::inbox;
 use crate::exchange::platforms::{self, Action, Inbound, Platform, PlatformInput};
-use crate::http::problem::FieldError;
+use crate::http::problem::{FieldError, ProblemType};
 use crate::{ApiRequest, ApiResponse, Env, Problem, directory, grid};
 
 /// Answers every route of the `ingest` component.
@@ -256,7 +256,7 @@ async fn update<E: Env>(
                         with["applied"] = json!(true);
                         match crate::app::cases::apply_move(env, &case, mv, &actor, &MoveInput::default(), with, now).await {
                             Ok(done) => Some(done),
-                            Err(p) if p.status < 500 && p.slug != "conflict" => {
+                            Err(p) if p.status < 500 && p.kind != ProblemType::Conflict => {
                                 reason = Some(p.detail.clone());
                                 None
                             }

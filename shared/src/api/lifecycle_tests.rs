@@ -599,3 +599,198 @@ fn a_dispute_is_handled_by_mediation_and_its_outcome_is_the_handle_move() {
     );
     assert_eq!(s, 409, "mediation is for disputes");
 }
+
+fn received_by_category(env: &TestEnv) -> Vec<(String, i64)> {
+    let (s, b) = call(
+        env,
+        request(
+            "GET",
+            "/api/indicators?group_by=category",
+            Some(OPERATOR_TOKEN),
+            None,
+        ),
+    );
+    assert_eq!(s, 200, "{b}");
+    b["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["key"].as_str().unwrap_or("").to_owned(),
+                i["received"].as_i64().unwrap(),
+            )
+        })
+        .filter(|(_, n)| *n != 0)
+        .collect()
+}
+
+#[test]
+fn the_city_centre_corrects_a_cases_category_and_place_and_its_clock_and_counts_follow() {
+    let mut env = city();
+    env.variables.insert(
+        "session_keys".into(),
+        super::access_tests::SESSION_KEY.into(),
+    );
+    // A category with a longer sign-for period than the one the citizen chose.
+    let roads = json!({"name_zh": "道路", "name_en": "roads", "kind": "component", "department": "municipal",
+                       "sign_for_hours": 6.0, "handle_hours": 48.0, "verify_hours": 12.0, "priority": 1});
+    let (s, b) = call(
+        &env,
+        request(
+            "PUT",
+            "/api/admin/categories/roads.pothole",
+            Some(ADMIN_TOKEN),
+            Some(roads),
+        ),
+    );
+    assert_eq!(s, 200, "{b}");
+    let id = report(&env, "landscape.sign", IN_CELL_1)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (s, b) = operator_move(
+        &env,
+        &id,
+        json!({"move": "dispatch", "department": "gardens"}),
+    );
+    assert_eq!(s, 200, "{b}");
+    let dispatched = status_of(&env, &id);
+    let started = dispatched["events"].as_array().unwrap().last().unwrap()["at"].clone();
+    assert_eq!(
+        received_by_category(&env),
+        [("landscape.sign".to_owned(), 1)]
+    );
+
+    // The city centre's service token may correct; the answer lists what the move needs.
+    let moves = dispatched["moves"].as_array().unwrap();
+    let correct = moves
+        .iter()
+        .find(|m| m["move"] == "correct")
+        .expect("correct is offered");
+    assert_eq!(correct["requires"], json!(["reason", "category"]));
+
+    // Nothing to correct, or no reason: refused before anything is written.
+    let (s, b) = operator_move(
+        &env,
+        &id,
+        json!({"move": "correct", "reason": "wrong", "category": "landscape.sign"}),
+    );
+    assert_eq!(
+        (s, b["errors"][0]["field"].as_str()),
+        (422, Some("category")),
+        "{b}"
+    );
+    let (s, b) = operator_move(
+        &env,
+        &id,
+        json!({"move": "correct", "category": "roads.pothole"}),
+    );
+    assert_eq!(
+        (s, b["errors"][0]["field"].as_str()),
+        (422, Some("reason")),
+        "{b}"
+    );
+    let (s, _) = operator_move(
+        &env,
+        &id,
+        json!({"move": "correct", "reason": "x", "category": "no.such"}),
+    );
+    assert_eq!(s, 422);
+
+    // A district operator may see the case but not correct it.
+    let (_, district) = super::access_tests::account(
+        &env,
+        "district.fix",
+        "district_operator",
+        json!({"area_code": "350203"}),
+    );
+    let (s, b) = call(
+        &env,
+        request(
+            "POST",
+            &format!("/api/cases/{id}/moves"),
+            Some(&district),
+            Some(json!({"move": "correct", "reason": "pothole", "category": "roads.pothole"})),
+        ),
+    );
+    assert_eq!(s, 403, "{b}");
+    let (_, seen) = call(
+        &env,
+        request("GET", &format!("/api/cases/{id}"), Some(&district), None),
+    );
+    assert!(
+        seen["allowed_moves"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m != "correct"),
+        "{seen}"
+    );
+
+    let (s, b) = operator_move(
+        &env,
+        &id,
+        json!({"move": "correct", "reason": "it is a pothole, across the street",
+               "category": "roads.pothole", "lat": IN_CELL_2.0, "lng": IN_CELL_2.1}),
+    );
+    assert_eq!(s, 200, "{b}");
+    let after = status_of(&env, &id);
+    let case = &after["case"];
+    assert_eq!(
+        case["status"], "dispatched",
+        "a correction keeps the status"
+    );
+    assert_eq!(case["category"], "roads.pothole");
+    assert_eq!(case["grid_code"], "350203002001001");
+    assert_eq!(case["priority"], 1);
+    // The running sign-for step keeps its start and gets the new category's six hours.
+    let at = |v: &Json| crate::time::parse(v.as_str().unwrap(), 0).unwrap();
+    assert_eq!(at(&case["step_deadline_at"]) - at(&started), 6 * HOUR);
+    let last = after["events"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (
+            last["type"].as_str(),
+            last["from_status"].as_str(),
+            last["status"].as_str()
+        ),
+        (Some("correct"), Some("dispatched"), Some("dispatched"))
+    );
+    assert_eq!(
+        last["details"]["corrected"]["from"]["category"],
+        "landscape.sign"
+    );
+    assert_eq!(
+        last["details"]["corrected"]["to"]["grid"],
+        "350203002001001"
+    );
+    assert_eq!(
+        last["details"]["reason"],
+        "it is a pothole, across the street"
+    );
+    assert_eq!(
+        received_by_category(&env),
+        [("roads.pothole".to_owned(), 1)]
+    );
+    // The trail still replays to the status.
+    let trail: Vec<(crate::case::Move, crate::case::Role, crate::case::MoveInput)> =
+        after["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .skip(1)
+            .filter_map(|e| {
+                let mv = crate::case::Move::parse(e["type"].as_str()?)?;
+                let role: crate::case::Role =
+                    serde_json::from_value(e["actor_role"].clone()).ok()?;
+                let mut input: crate::case::MoveInput =
+                    serde_json::from_value(e["details"].clone()).unwrap_or_default();
+                input.category = input.category.or(Some("c".into()));
+                Some((mv, role, input))
+            })
+            .collect();
+    assert_eq!(
+        crate::case::replay(trail.iter().map(|(m, r, i)| (m, r, i))),
+        Some(crate::case::Status::Dispatched)
+    );
+}

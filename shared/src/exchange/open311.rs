@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json, json};
 
-use crate::http::problem::FieldError;
+use crate::http::problem::{FieldError, ProblemType};
 use crate::{ApiResponse, Database, Problem, StoreError};
 
 /// The two formats of the spec; XML when the resource has no suffix.
@@ -138,7 +138,7 @@ fn escape_into(s: &str, out: &mut String) {
 
 /// The spec's error statuses: 400, 403, 404; 429 and 5xx pass as they are.
 fn open311_status(problem: &Problem) -> u16 {
-    if problem.slug == "outside-jurisdiction" {
+    if problem.kind == ProblemType::OutsideJurisdiction {
         // A point outside the city is a bad request here, not a missing resource.
         return 400;
     }

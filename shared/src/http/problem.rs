@@ -10,12 +10,132 @@ use crate::http::ApiResponse;
 /// docs/problems.md explains each one.
 pub const TYPE_PREFIX: &str = "/problems/";
 
+/// The catalogue: every problem type a caller can see, one variant each. docs/problems.md
+/// explains each one; code matches on these, never on the slug text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProblemType {
+    MalformedJson,
+    ValidationFailed,
+    BadRequest,
+    Unauthorized,
+    BadSignature,
+    StaleTimestamp,
+    Forbidden,
+    NotFound,
+    OutsideJurisdiction,
+    NoSuchRoute,
+    MethodNotAllowed,
+    ForbiddenMove,
+    Conflict,
+    BodyTooLarge,
+    UnsupportedMediaType,
+    RateLimited,
+    Internal,
+    NotConfigured,
+    RequestTimeout,
+}
+
+impl ProblemType {
+    pub const ALL: [ProblemType; 19] = [
+        ProblemType::MalformedJson,
+        ProblemType::ValidationFailed,
+        ProblemType::BadRequest,
+        ProblemType::Unauthorized,
+        ProblemType::BadSignature,
+        ProblemType::StaleTimestamp,
+        ProblemType::Forbidden,
+        ProblemType::NotFound,
+        ProblemType::OutsideJurisdiction,
+        ProblemType::NoSuchRoute,
+        ProblemType::MethodNotAllowed,
+        ProblemType::ForbiddenMove,
+        ProblemType::Conflict,
+        ProblemType::BodyTooLarge,
+        ProblemType::UnsupportedMediaType,
+        ProblemType::RateLimited,
+        ProblemType::Internal,
+        ProblemType::NotConfigured,
+        ProblemType::RequestTimeout,
+    ];
+
+    /// The stable last part of the `type` URI, e.g. `outside-jurisdiction`.
+    pub fn slug(self) -> &'static str {
+        match self {
+            ProblemType::MalformedJson => "malformed-json",
+            ProblemType::ValidationFailed => "validation-failed",
+            ProblemType::BadRequest => "bad-request",
+            ProblemType::Unauthorized => "unauthorized",
+            ProblemType::BadSignature => "bad-signature",
+            ProblemType::StaleTimestamp => "stale-timestamp",
+            ProblemType::Forbidden => "forbidden",
+            ProblemType::NotFound => "not-found",
+            ProblemType::OutsideJurisdiction => "outside-jurisdiction",
+            ProblemType::NoSuchRoute => "no-such-route",
+            ProblemType::MethodNotAllowed => "method-not-allowed",
+            ProblemType::ForbiddenMove => "forbidden-move",
+            ProblemType::Conflict => "conflict",
+            ProblemType::BodyTooLarge => "body-too-large",
+            ProblemType::UnsupportedMediaType => "unsupported-media-type",
+            ProblemType::RateLimited => "rate-limited",
+            ProblemType::Internal => "internal",
+            ProblemType::NotConfigured => "not-configured",
+            ProblemType::RequestTimeout => "request-timeout",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            ProblemType::MalformedJson => "The body is not valid JSON for this request",
+            ProblemType::ValidationFailed => "Some fields are not valid",
+            ProblemType::BadRequest => "The request is not valid",
+            ProblemType::Unauthorized => "Authentication is required",
+            ProblemType::BadSignature => "The webhook signature is missing or wrong",
+            ProblemType::StaleTimestamp => "The webhook timestamp is outside the allowed window",
+            ProblemType::Forbidden => "You may not do this",
+            ProblemType::NotFound => "Not found",
+            ProblemType::OutsideJurisdiction => "The place is outside every grid cell",
+            ProblemType::NoSuchRoute => "No such route",
+            ProblemType::MethodNotAllowed => "Method not allowed",
+            ProblemType::ForbiddenMove => "The case cannot make this move now",
+            ProblemType::Conflict => "The request conflicts with the current state",
+            ProblemType::BodyTooLarge => "The body is too large",
+            ProblemType::UnsupportedMediaType => "Unsupported content type",
+            ProblemType::RateLimited => "Too many requests",
+            ProblemType::Internal => "Internal error",
+            ProblemType::NotConfigured => "The service is not configured",
+            ProblemType::RequestTimeout => "The request took too long",
+        }
+    }
+
+    pub fn status(self) -> u16 {
+        match self {
+            ProblemType::MalformedJson => 400,
+            ProblemType::ValidationFailed => 422,
+            ProblemType::BadRequest => 400,
+            ProblemType::Unauthorized => 401,
+            ProblemType::BadSignature => 401,
+            ProblemType::StaleTimestamp => 401,
+            ProblemType::Forbidden => 403,
+            ProblemType::NotFound => 404,
+            ProblemType::OutsideJurisdiction => 404,
+            ProblemType::NoSuchRoute => 404,
+            ProblemType::MethodNotAllowed => 405,
+            ProblemType::ForbiddenMove => 409,
+            ProblemType::Conflict => 409,
+            ProblemType::BodyTooLarge => 413,
+            ProblemType::UnsupportedMediaType => 415,
+            ProblemType::RateLimited => 429,
+            ProblemType::Internal => 500,
+            ProblemType::NotConfigured => 503,
+            ProblemType::RequestTimeout => 408,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Problem {
     pub status: u16,
-    /// The stable last part of the `type` URI, e.g. `outside-jurisdiction`.
-    pub slug: &'static str,
-    pub title: &'static str,
+    pub kind: ProblemType,
     pub detail: String,
     /// Extension members (RFC 9457 §3.2), e.g. `errors` or `allowed_moves`.
     pub extensions: Map<String, Json>,
@@ -23,16 +143,10 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub fn new(
-        status: u16,
-        slug: &'static str,
-        title: &'static str,
-        detail: impl Into<String>,
-    ) -> Self {
+    pub fn new(kind: ProblemType, detail: impl Into<String>) -> Self {
         Problem {
-            status,
-            slug,
-            title,
+            status: kind.status(),
+            kind,
             detail: detail.into(),
             extensions: Map::new(),
             retry_after_seconds: None,
@@ -44,14 +158,18 @@ impl Problem {
         self
     }
 
+    pub fn title(&self) -> &'static str {
+        self.kind.title()
+    }
+
     pub fn type_uri(&self) -> String {
-        format!("{TYPE_PREFIX}{}", self.slug)
+        format!("{TYPE_PREFIX}{}", self.kind.slug())
     }
 
     pub fn into_response(self) -> ApiResponse {
         let mut body = Map::new();
         body.insert("type".into(), json!(self.type_uri()));
-        body.insert("title".into(), json!(self.title));
+        body.insert("title".into(), json!(self.kind.title()));
         body.insert("status".into(), json!(self.status));
         body.insert("detail".into(), json!(self.detail));
         body.extend(self.extensions);
@@ -65,12 +183,7 @@ impl Problem {
 
     // ---- 400: the request itself is wrong
     pub fn malformed_json(err: &serde_json::Error) -> Self {
-        Problem::new(
-            400,
-            "malformed-json",
-            "The body is not valid JSON for this request",
-            err.to_string(),
-        )
+        Problem::new(ProblemType::MalformedJson, err.to_string())
     }
     /// One or more fields failed validation; `errors` lists each field with its message.
     pub fn validation(errors: Vec<FieldError>) -> Self {
@@ -83,137 +196,87 @@ impl Problem {
             .into_iter()
             .map(|e| json!({"field": e.field, "message": e.message}))
             .collect();
-        Problem::new(
-            422,
-            "validation-failed",
-            "Some fields are not valid",
-            detail,
-        )
-        .with("errors", Json::Array(list))
+        Problem::new(ProblemType::ValidationFailed, detail).with("errors", Json::Array(list))
     }
     pub fn bad_request(detail: impl Into<String>) -> Self {
-        Problem::new(400, "bad-request", "The request is not valid", detail)
+        Problem::new(ProblemType::BadRequest, detail)
     }
 
     // ---- 401 / 403
     pub fn unauthorized(detail: impl Into<String>) -> Self {
-        Problem::new(401, "unauthorized", "Authentication is required", detail)
+        Problem::new(ProblemType::Unauthorized, detail)
     }
     pub fn bad_signature(detail: impl Into<String>) -> Self {
-        Problem::new(
-            401,
-            "bad-signature",
-            "The webhook signature is missing or wrong",
-            detail,
-        )
+        Problem::new(ProblemType::BadSignature, detail)
     }
     pub fn stale_timestamp(detail: impl Into<String>) -> Self {
-        Problem::new(
-            401,
-            "stale-timestamp",
-            "The webhook timestamp is outside the allowed window",
-            detail,
-        )
+        Problem::new(ProblemType::StaleTimestamp, detail)
     }
     pub fn forbidden(detail: impl Into<String>) -> Self {
-        Problem::new(403, "forbidden", "You may not do this", detail)
+        Problem::new(ProblemType::Forbidden, detail)
     }
 
     // ---- 404
     pub fn not_found(what: &str, id: &str) -> Self {
-        Problem::new(404, "not-found", "Not found", format!("no {what} {id}"))
+        Problem::new(ProblemType::NotFound, format!("no {what} {id}"))
     }
     pub fn outside_jurisdiction(detail: impl Into<String>) -> Self {
-        Problem::new(
-            404,
-            "outside-jurisdiction",
-            "The place is outside every grid cell",
-            detail,
-        )
+        Problem::new(ProblemType::OutsideJurisdiction, detail)
     }
     pub fn no_route(method: &str, path: &str) -> Self {
-        Problem::new(
-            404,
-            "no-such-route",
-            "No such route",
-            format!("{method} {path}"),
-        )
+        Problem::new(ProblemType::NoSuchRoute, format!("{method} {path}"))
     }
     pub fn method_not_allowed(method: &str, path: &str, allowed: &[&str]) -> Self {
+        Problem::new(ProblemType::MethodNotAllowed, format!("{method} {path}"))
+            .with("allowed", json!(allowed))
+    }
+
+    pub fn request_timeout() -> Self {
         Problem::new(
-            405,
-            "method-not-allowed",
-            "Method not allowed",
-            format!("{method} {path}"),
+            ProblemType::RequestTimeout,
+            "the request body did not arrive in time",
         )
-        .with("allowed", json!(allowed))
     }
 
     // ---- 409 / 413 / 415
     /// A move the state machine does not allow from the case's current status.
     pub fn forbidden_move(status: &str, attempted: &str, allowed: Vec<String>) -> Self {
         Problem::new(
-            409,
-            "forbidden-move",
-            "The case cannot make this move now",
+            ProblemType::ForbiddenMove,
             format!("a case in status {status} cannot move by {attempted}"),
         )
         .with("status_now", json!(status))
         .with("allowed_moves", json!(allowed))
     }
     pub fn conflict(detail: impl Into<String>) -> Self {
-        Problem::new(
-            409,
-            "conflict",
-            "The request conflicts with the current state",
-            detail,
-        )
+        Problem::new(ProblemType::Conflict, detail)
     }
     pub fn body_too_large(limit: usize) -> Self {
-        Problem::new(
-            413,
-            "body-too-large",
-            "The body is too large",
-            format!("at most {limit} bytes"),
-        )
-        .with("limit_bytes", json!(limit))
+        Problem::new(ProblemType::BodyTooLarge, format!("at most {limit} bytes"))
+            .with("limit_bytes", json!(limit))
     }
     pub fn unsupported_media_type(expected: &str) -> Self {
         Problem::new(
-            415,
-            "unsupported-media-type",
-            "Unsupported content type",
+            ProblemType::UnsupportedMediaType,
             format!("send {expected}"),
         )
     }
 
     // ---- 429 / 5xx
     pub fn rate_limited(retry_after_seconds: u64) -> Self {
-        let mut p = Problem::new(
-            429,
-            "rate-limited",
-            "Too many requests",
-            "slow down and retry later",
-        );
+        let mut p = Problem::new(ProblemType::RateLimited, "slow down and retry later");
         p.retry_after_seconds = Some(retry_after_seconds);
         p
     }
     /// Our fault. The cause is logged by the caller, never shown.
     pub fn internal() -> Self {
         Problem::new(
-            500,
-            "internal",
-            "Internal error",
+            ProblemType::Internal,
             "the request could not be completed; it was not applied",
         )
     }
     pub fn not_configured(what: &str) -> Self {
-        Problem::new(
-            503,
-            "not-configured",
-            "The service is not configured",
-            format!("{what} is not set"),
-        )
+        Problem::new(ProblemType::NotConfigured, format!("{what} is not set"))
     }
 }
 
@@ -248,5 +311,22 @@ impl From<crate::ports::StoreError> for Problem {
     fn from(err: crate::ports::StoreError) -> Self {
         eprintln!("onegrid: storage error: {err}");
         Problem::internal()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_problem_type_is_documented_once_with_its_status() {
+        let docs = include_str!("../../../docs/problems.md");
+        for kind in ProblemType::ALL {
+            let row = format!("| `/problems/{}` | {} |", kind.slug(), kind.status());
+            assert_eq!(docs.matches(&row).count(), 1, "docs/problems.md: {row}");
+        }
+        let slugs: std::collections::BTreeSet<_> =
+            ProblemType::ALL.iter().map(|k| k.slug()).collect();
+        assert_eq!(slugs.len(), ProblemType::ALL.len());
     }
 }
