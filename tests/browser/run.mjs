@@ -311,6 +311,23 @@ try {
   await console_.waitForSelector('#case-status[data-status="dispatched"]');
   await until('the department webhook', () => department.received.find((m) => m.body?.type === 'case.dispatched'));
 
+  // The city centre corrects the category (the sign turned out to be a fallen tree): the panel
+  // asks for the right category and a reason; the case keeps its status and its department, and
+  // its trail says what changed.
+  await console_.click('button[data-move="correct"]');
+  await console_.waitForSelector('#correct-section:not([hidden])');
+  assert.ok(await console_.$eval('#move-reason', (box) => box.required), 'a correction requires a reason');
+  await console_.selectOption('#correct-category', 'landscape.fallen_tree');
+  await console_.fill('#move-reason', '现场是倒伏的树木压坏了标识牌，按树木倒伏处理');
+  await shot(console_, 'console-correct');
+  await console_.click('#move-confirm');
+  await console_.waitForSelector('#case-facts :text("树木倒伏")');
+  await console_.waitForSelector('#audit-trail :text("类别：")');
+  const corrected = await api(app.base, 'GET', `/api/cases/${caseId}`, operator);
+  assert.equal(corrected.data.case.category, 'landscape.fallen_tree');
+  assert.equal(corrected.data.case.status, 'dispatched', 'a correction keeps the status');
+  assert.equal(corrected.data.events.at(-1).type, 'correct');
+
   // ---- the department's desk signs for it
   const desk = await newPage({ viewport: { width: 1024, height: 768 } });
   await signIn(desk, 'gardens');

@@ -191,10 +191,6 @@ async fn service_definition<E: Env>(
     Ok(def.to_node(code).respond(200, "service_definition", format))
 }
 
-const INSERT_REQUEST: &str = "INSERT INTO open311_requests (token, case_id, key_id, service_code, description, \
-     address_string, address_id, attributes, media_urls, device_id, account_id, email, first_name, last_name, phone, \
-     status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-
 /// What a client sent, checked.
 struct Submission {
     token: String,
@@ -441,8 +437,7 @@ async fn submit<E: Env>(env: &E, req: &ApiRequest, format: Format) -> Result<Api
     let account = submission.account_id.clone().map_or(Node::Null, Node::Text);
     let Some(point) = submission.point else {
         // No point: the request waits for an operator to place it; the client gets a token.
-        env.execute(INSERT_REQUEST, &submission.row(None, "pending", now))
-            .await?;
+        open311::insert_request(env, &submission.row(None, "pending", now)).await?;
         let node = Node::List(
             "request",
             vec![Node::Object(vec![
@@ -529,37 +524,27 @@ async fn create_case<E: Env>(
         kind: ReporterKind::Open311,
         id: Some(format!("open311:{}", submission.key_id)),
     };
-    let (case, _) =
-        crate::app::cases::create_with(
-            env,
-            &report,
-            &category,
-            &cell,
-            &reporter,
-            now,
-            async |case_id: String| {
-                let placed = env
-            .execute(
-                "UPDATE open311_requests SET case_id = ?, status = 'created', updated_at = ? \
-                 WHERE token = ? AND status = 'pending' RETURNING token",
-                &[case_id.as_str().into(), now.into(), submission.token.as_str().into()],
-            )
-            .await?;
-                if placed.is_empty() {
-                    let inserted = env
-                        .execute(
-                            INSERT_REQUEST,
-                            &submission.row(Some(&case_id), "created", now),
-                        )
+    let (case, _) = crate::app::cases::create_with(
+        env,
+        &report,
+        &category,
+        &cell,
+        &reporter,
+        now,
+        async |case_id: String| {
+            let placed = open311::place_pending(env, &submission.token, &case_id, now).await?;
+            if !placed {
+                let inserted =
+                    open311::insert_request(env, &submission.row(Some(&case_id), "created", now))
                         .await;
-                    if inserted.is_err() {
-                        return Err(Problem::conflict("this request was placed meanwhile"));
-                    }
+                if inserted.is_err() {
+                    return Err(Problem::conflict("this request was placed meanwhile"));
                 }
-                Ok(())
-            },
-        )
-        .await?;
+            }
+            Ok(())
+        },
+    )
+    .await?;
     Ok(case)
 }
 

@@ -559,6 +559,35 @@ impl Form {
     }
 }
 
+const INSERT_REQUEST: &str = "INSERT INTO open311_requests (token, case_id, key_id, service_code, description, \
+     address_string, address_id, attributes, media_urls, device_id, account_id, email, first_name, last_name, phone, \
+     status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+const PLACE_PENDING: &str = "UPDATE open311_requests SET case_id = ?, status = 'created', updated_at = ? \
+     WHERE token = ? AND status = 'pending' RETURNING token";
+
+/// Stores what a client sent with a request: the row's values in the order of the table's
+/// columns (token, case_id, key_id, service_code, description, address_string, address_id,
+/// attributes, media_urls, device_id, account_id, email, first_name, last_name, phone, status,
+/// created_at, updated_at). Fails on a token stored before.
+pub async fn insert_request<D: Database>(db: &D, row: &[crate::Value]) -> Result<(), StoreError> {
+    db.execute(INSERT_REQUEST, row).await?;
+    Ok(())
+}
+
+/// A pending request (one waiting for an operator to place it) gets its case; `false` when it
+/// was not pending.
+pub async fn place_pending<D: Database>(
+    db: &D,
+    token: &str,
+    case_id: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let rows = db
+        .execute(PLACE_PENDING, &[case_id.into(), now.into(), token.into()])
+        .await?;
+    Ok(!rows.is_empty())
+}
+
 /// What an Open311 client sent about the reporter beside the case.
 const PURGE_REPORTER: &str = "UPDATE open311_requests SET description = ?, email = NULL, first_name = NULL, \
      last_name = NULL, phone = NULL, device_id = NULL, account_id = NULL WHERE case_id = ?";

@@ -5,7 +5,7 @@
 import { t, tOr } from '../i18n.js';
 import { $, el } from '../dom.js';
 import { timeEl } from '../format.js';
-import { departmentName, evidencePhoto } from '../staff-case.js';
+import { categoryName, departmentName, evidencePhoto } from '../staff-case.js';
 import { state } from './state.js';
 import { keyed, statusName, levelName, caseLink, basisText } from './labels.js';
 
@@ -65,6 +65,14 @@ function detailLines(d) {
   const dupIds = take('probable_duplicates');
   if (Array.isArray(dupIds) && dupIds.length) {
     line(t('con.audit.d.duplicates'), ...dupIds.flatMap((id, i) => [i ? '、' : '', caseLink({ id })]));
+  }
+  const corrected = take('corrected');
+  if (corrected) {
+    // What a correction changed, in the trail's words: only the parts that changed.
+    const was = corrected.from || {};
+    const now = corrected.to || {};
+    if (now.category) line(t('con.audit.d.correctedCategory', { from: categoryName(was.category), to: categoryName(now.category) }));
+    if (now.grid) line(t('con.audit.d.correctedPlace', { from: was.grid, to: now.grid }));
   }
   const evidence = take('evidence');
   if (Array.isArray(evidence) && evidence.length) {

@@ -12,7 +12,7 @@ import { statusName, moveName, basisText } from './labels.js';
 import { wireMerge, resetMerge, renderMergeChoices, mergeParentId } from './merge.js';
 
 // The fields of a 422 that concern the move panel.
-const PANEL_FIELDS = ['reason', 'note', 'parent', 'department'];
+const PANEL_FIELDS = ['reason', 'note', 'parent', 'department', 'category', 'lat', 'lng', 'crs'];
 
 let reload = null; // (message) → the case read again and shown with that status line
 
@@ -53,13 +53,26 @@ function openMovePanel(move) {
   resetMerge();
   $('move-reason').value = '';
   showFieldError('move-reason', null);
+  if (requires.includes('category')) resetCorrection();
   renderPanel();
   if (requires.includes('parent')) {
     const checked = document.querySelector('input[name="merge-parent"]:checked');
     (checked?.id === 'merge-choice-other' ? $('merge-other') : checked)?.focus();
+  } else if (requires.includes('category')) {
+    $('correct-category').focus();
   } else {
     $('move-reason').focus();
   }
+}
+
+/** The correction's boxes start from what the case has now. */
+function resetCorrection() {
+  const c = state.current.data.case;
+  const names = [...categories.values()].map((cat) => [cat.code, locale() === 'en' ? cat.name_en : cat.name_zh]);
+  fillSelect($('correct-category'), names, c.category);
+  $('correct-lat').value = '';
+  $('correct-lng').value = '';
+  showFieldError('correct-category', null);
 }
 
 export function closePanel({ refocus = false } = {}) {
@@ -100,6 +113,7 @@ function renderMovePanel({ move, requires }) {
   const merge = requires.includes('parent');
   $('move-title').textContent = moveName(move);
   $('merge-section').hidden = !merge;
+  $('correct-section').hidden = !requires.includes('category');
   const field = textField(requires);
   $('move-reason-label').replaceChildren(t(`con.move.${field.name}`),
     field.required ? '' : el('span', { class: 'optional', text: ` ${t('common.optional')}` }));
@@ -136,6 +150,19 @@ async function submitMove() {
       return;
     }
     body.parent = parent;
+  }
+  if (requires.includes('category')) {
+    const c = state.current.data.case;
+    const category = $('correct-category').value;
+    const [lat, lng] = [$('correct-lat').value, $('correct-lng').value].map((v) => v.trim());
+    if (category && category !== c.category) body.category = category;
+    if (lat || lng) Object.assign(body, { lat: Number(lat), lng: Number(lng), crs: 'wgs84' });
+    if (!body.category && !(lat || lng)) {
+      showFieldError('correct-category', t('con.correct.nothing'));
+      $('correct-category').focus();
+      return;
+    }
+    showFieldError('correct-category', null);
   }
   await makeMove(body, $('move-confirm'));
 }
@@ -178,7 +205,8 @@ function handleMoveProblem(res) {
   // A department error belongs to no box here; otherwise the main case's box before the text's.
   const mine = res.problem.errors.filter((e) => PANEL_FIELDS.includes(e.field));
   if (!mine.length || mine.some((e) => e.field === 'department')) return;
-  const target = mine.some((e) => e.field === 'parent') ? 'merge-other' : 'move-reason';
+  const correction = mine.some((e) => ['category', 'lat', 'lng', 'crs'].includes(e.field));
+  const target = mine.some((e) => e.field === 'parent') ? 'merge-other' : correction ? 'correct-category' : 'move-reason';
   showFieldError(target, mine.map((e) => e.message).join('; '));
   $(target).focus();
 }
