@@ -5,8 +5,9 @@ use serde_json::json;
 
 use super::{ready, respond};
 use crate::access::auth::StaffRole;
+use crate::app::report::Submitted;
 use crate::case::report::{Channel, PHOTOS_MAX, ReportInput, TrackingCode};
-use crate::case::store::{self, Actor, PublicEvent, Reporter, ReporterKind};
+use crate::case::store::{self, Actor, PublicEvent};
 use crate::case::{Move, MoveInput, Rating, Role, Satisfaction};
 use crate::db::in_transaction;
 use crate::http::problem::FieldError;
@@ -65,58 +66,15 @@ async fn submit<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Proble
         }
     };
     let input: ReportInput = req.json()?;
-    let mut report = input.validate().map_err(Problem::validation)?;
+    let report = input.validate().map_err(Problem::validation)?;
     let photos = evidence::prepare_list(&input.photos, "photos", PHOTOS_MAX)?;
     ready(env).await?;
-    let reporter = match &patrol {
-        Some(who) => {
-            report.channel = Channel::Patrol;
-            Reporter {
-                kind: ReporterKind::GridWorker,
-                id: Some(who.id.clone()),
-            }
-        }
-        None => Reporter::citizen(),
-    };
-    let Some(category) = directory::category(env, &report.category).await? else {
-        return Err(Problem::validation(vec![
-            crate::http::problem::FieldError::new(
-                "category",
-                format!("no category {}", report.category),
-            ),
-        ]));
-    };
-    let Some(cell) = grid::locate(env, report.point).await? else {
-        return Err(Problem::outside_jurisdiction(format!(
-            "no grid cell within {} m of {:.6}, {:.6} (WGS-84)",
-            grid::TOLERANCE_M,
-            report.point.lat,
-            report.point.lng
-        )));
-    };
-    if let Some(who) = &patrol
-        && !who.covers(&cell.cell.code)
-    {
-        return Err(Problem::forbidden(format!(
-            "cell {} is not one of this grid worker's cells",
-            cell.cell.code
-        )));
-    }
-    let now = env.now_ms();
-    // The photos are stored in the case's own transaction: a report that got its 201 has them.
-    let (case, secret) = crate::app::cases::create_with(
-        env,
-        &report,
-        &category,
-        &cell,
-        &reporter,
-        now,
-        async |id| {
-            evidence::store(env, &id, 1, evidence::REPORTER, &photos, now).await?;
-            Ok(())
-        },
-    )
-    .await?;
+    let Submitted {
+        case,
+        secret,
+        category,
+        cell,
+    } = crate::app::report::submit(env, report, &photos, patrol.as_ref()).await?;
     let tracking = case.tracking_code.clone();
     let body = json!({
         "id": case.id,

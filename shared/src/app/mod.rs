@@ -5,6 +5,7 @@
 
 pub mod cases;
 pub mod notices;
+pub mod report;
 pub mod schema;
 pub mod staff_move;
 pub mod sweep;

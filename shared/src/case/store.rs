@@ -108,7 +108,8 @@ pub(crate) const CASE_COLUMNS: &str = "c.id, c.tracking_code, c.category, c.desc
 const INSERT_CASE: &str = "INSERT INTO cases (id, tracking_code, secret_hash, category, description, lat, lng, \
      crs_given, address, grid_code, status, channel, asset_id, contact_name, contact_phone, event_count, \
      priority, duplicate_candidates, reporter_kind, reporter_id, created_at, updated_at) \
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)";
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?) \
+     ON CONFLICT (tracking_code) DO NOTHING RETURNING id";
 const INSERT_EVENT: &str = "INSERT INTO case_events (case_id, seq, type, from_status, to_status, actor_role, \
      actor, channel, details, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 const EVENTS_OF: &str = "SELECT seq, type, from_status, to_status, actor_role, actor, channel, details, at \
@@ -314,49 +315,49 @@ pub async fn create_with<D: Database>(
         .map(|c| c.id)
         .collect();
     in_transaction(db, async {
-        // A tracking-code collision (40 random bits) is retried, not surfaced.
-        let mut tracking = TrackingCode::random();
-        for _ in 0..3 {
-            let taken = db
+        // A tracking-code collision (40 random bits) is retried, not surfaced: the insert itself
+        // says whether the code was free, so the transaction holds only writes.
+        let mut inserted = false;
+        for _ in 0..4 {
+            let tracking = TrackingCode::random();
+            let rows = db
                 .execute(
-                    "SELECT 1 AS x FROM cases WHERE tracking_code = ?",
-                    &[tracking.as_str().into()],
+                    INSERT_CASE,
+                    &[
+                        id.as_str().into(),
+                        tracking.as_str().into(),
+                        secret_hash(&secret).into(),
+                        category.code.as_str().into(),
+                        report.description.as_str().into(),
+                        report.point.lat.into(),
+                        report.point.lng.into(),
+                        report.crs_given.as_str().into(),
+                        report.address.clone().into(),
+                        cell.cell.code.as_str().into(),
+                        Status::Collected.as_str().into(),
+                        report.channel.as_str().into(),
+                        report.asset_id.clone().into(),
+                        report.contact_name.clone().into(),
+                        report.contact_phone.clone().into(),
+                        category.priority.into(),
+                        (!duplicates.is_empty())
+                            .then(|| serde_json::to_string(&duplicates).unwrap_or_default())
+                            .into(),
+                        reporter.kind.as_str().into(),
+                        reporter.id.clone().into(),
+                        now.into(),
+                        now.into(),
+                    ],
                 )
                 .await?;
-            if taken.is_empty() {
+            if !rows.is_empty() {
+                inserted = true;
                 break;
             }
-            tracking = TrackingCode::random();
         }
-        db.execute(
-            INSERT_CASE,
-            &[
-                id.as_str().into(),
-                tracking.as_str().into(),
-                secret_hash(&secret).into(),
-                category.code.as_str().into(),
-                report.description.as_str().into(),
-                report.point.lat.into(),
-                report.point.lng.into(),
-                report.crs_given.as_str().into(),
-                report.address.clone().into(),
-                cell.cell.code.as_str().into(),
-                Status::Collected.as_str().into(),
-                report.channel.as_str().into(),
-                report.asset_id.clone().into(),
-                report.contact_name.clone().into(),
-                report.contact_phone.clone().into(),
-                category.priority.into(),
-                (!duplicates.is_empty())
-                    .then(|| serde_json::to_string(&duplicates).unwrap_or_default())
-                    .into(),
-                reporter.kind.as_str().into(),
-                reporter.id.clone().into(),
-                now.into(),
-                now.into(),
-            ],
-        )
-        .await?;
+        if !inserted {
+            return Err(Problem::internal());
+        }
         let details = json!({
             "grid": cell.cell.code, "match": cell.kind, "distance_m": cell.distance_m,
             "probable_duplicates": duplicates,
