@@ -3,6 +3,7 @@
 //! so both run the very same handlers. Bodies are capped before they get here.
 
 pub mod problem;
+pub mod routes;
 pub mod webhook;
 
 use serde::Serialize;
