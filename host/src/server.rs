@@ -1,6 +1,6 @@
 //! The HTTP server: hyper (HTTP/1.1) on a small tokio runtime reads requests, and a fixed pool
 //! of worker threads, each with its own `NativeEnv`, answers them. A request's body is read on
-//! the runtime, capped at `web::body_limit` of its path and within `Timeouts::body`, into an
+//! the runtime, capped at the `body_limit` of its route and within `Timeouts::body`, into an
 //! `ApiRequest` that goes to the pool; a worker routes it as Spin routes it, runs the
 //! component's handler, and the answer goes back. Slow clients only hold a cheap task, never a
 //! worker. One log line per request, without body or query.
@@ -22,7 +22,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use onegrid::http::body_limit;
+use onegrid::api::routes::body_limit;
 use onegrid::{ApiRequest, ApiResponse, Problem, access::limits, api, api::static_files};
 use tokio::sync::oneshot;
 
@@ -216,7 +216,7 @@ async fn answer(
         .headers
         .get(EXPECT)
         .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
-    let limit = body_limit(&path);
+    let limit = body_limit(&method, &path);
     let response = match read_body(body, limit, front.timeouts.body, expects_continue).await {
         Err(problem) => problem.into_response(),
         Ok(body) => {

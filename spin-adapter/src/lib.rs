@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use futures::StreamExt;
-use onegrid::http::body_limit;
+use onegrid::api::routes::body_limit;
 use onegrid::ports::{OutboundRequest, OutboundResponse};
 use onegrid::{
     ApiRequest, ApiResponse, Database, KeyValue, Platform, Problem, Rows, StoreError, Value,
@@ -185,7 +185,7 @@ impl Platform for SpinEnv {
 /// `Content-Length` or found while reading, answers 413 before anything parses it.
 pub async fn read_request(req: spin_sdk::http::Request) -> Result<ApiRequest, ApiResponse> {
     let (parts, incoming) = req.into_parts();
-    let limit = body_limit(parts.uri.path());
+    let limit = body_limit(parts.method.as_str(), parts.uri.path());
     let too_large = || Problem::body_too_large(limit).into_response();
     let declared = parts
         .headers

@@ -4,40 +4,53 @@
 use serde::Deserialize;
 use serde_json::json;
 
+use super::routes::{Access::*, Route};
 use super::{ready, respond};
 use crate::access::accounts::{self, AccountPatch, NewAccount};
 use crate::access::auth::{ADMINS, StaffRole};
 use crate::http::problem::FieldError;
+use crate::http::routes;
 use crate::time::rfc3339;
 use crate::{ApiRequest, ApiResponse, Env, Problem, access::limits, access::sessions};
 
+/// The routes of the `accounts` component.
+#[rustfmt::skip]
+pub const ROUTES: &[Route<Op>] = &[
+    Route::post("/api/session", PublicRateLimited, Op::SignIn),
+    Route::get("/api/session", AnyStaff, Op::WhoAmI),
+    Route::delete("/api/session", Session, Op::SignOut),
+    Route::post("/api/admin/accounts", Staff(ADMINS), Op::Create),
+    Route::get("/api/admin/accounts", Staff(ADMINS), Op::List),
+    Route::get("/api/admin/accounts/{id}", Staff(ADMINS), Op::Read),
+    Route::patch("/api/admin/accounts/{id}", Staff(ADMINS), Op::Update),
+];
+
+/// The operations of [`ROUTES`], one per route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    SignIn,
+    WhoAmI,
+    SignOut,
+    Create,
+    List,
+    Read,
+    Update,
+}
+
 /// Answers every route of the `accounts` component.
 pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
-    let segments = req.segments();
-    respond(match (req.method.as_str(), segments.as_slice()) {
-        ("POST", ["api", "session"]) => sign_in(env, &req).await,
-        ("GET", ["api", "session"]) => who_am_i(env, &req).await,
-        ("DELETE", ["api", "session"]) => sign_out(env, &req).await,
-        ("POST", ["api", "admin", "accounts"]) => create(env, &req).await,
-        ("GET", ["api", "admin", "accounts"]) => list(env, &req).await,
-        ("GET", ["api", "admin", "accounts", id]) => read(env, &req, id).await,
-        ("PATCH", ["api", "admin", "accounts", id]) => update(env, &req, id).await,
-        (_, ["api", "session"]) => Err(Problem::method_not_allowed(
-            &req.method,
-            &req.path,
-            &["POST", "GET", "DELETE"],
-        )),
-        (_, ["api", "admin", "accounts"]) => Err(Problem::method_not_allowed(
-            &req.method,
-            &req.path,
-            &["POST", "GET"],
-        )),
-        (_, ["api", "admin", "accounts", _]) => Err(Problem::method_not_allowed(
-            &req.method,
-            &req.path,
-            &["GET", "PATCH"],
-        )),
-        _ => Err(Problem::no_route(&req.method, &req.path)),
+    let (route, p) = match routes::find(ROUTES, &req) {
+        Ok(found) => found,
+        Err(refused) => return refused.into_response(),
+    };
+    respond(match route.id {
+        Op::SignIn => sign_in(env, &req).await,
+        Op::WhoAmI => who_am_i(env, &req).await,
+        Op::SignOut => sign_out(env, &req).await,
+        Op::Create => create(env, &req).await,
+        Op::List => list(env, &req).await,
+        Op::Read => read(env, &req, &p["id"]).await,
+        Op::Update => update(env, &req, &p["id"]).await,
     })
 }
 

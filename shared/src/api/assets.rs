@@ -3,39 +3,52 @@
 
 use serde_json::{Value as Json, json};
 
+use super::routes::{Access::*, Route};
 use super::{ready, respond};
 use crate::access::auth::ADMINS;
 use crate::assets::{self, AssetInput, SheetEntry};
 use crate::grid::code::GridCode;
 use crate::http::problem::FieldError;
+use crate::http::routes;
 use crate::{ApiRequest, ApiResponse, Env, Problem};
 
 const SVG: &str = "image/svg+xml";
 
+/// The routes of the `assets` component.
+#[rustfmt::skip]
+pub const ROUTES: &[Route<Op>] = &[
+    Route::post("/api/admin/assets", Staff(ADMINS), Op::Register),
+    Route::get("/api/assets", Public, Op::List),
+    Route::get("/api/assets/sheet.svg", Public, Op::Sheet),
+    Route::get("/api/assets/{id}", Public, Op::Detail),
+    Route::get("/api/assets/{id}/qr.svg", Public, Op::Qr),
+    Route::get("/q/{asset_id}", Public, Op::Landing),
+];
+
+/// The operations of [`ROUTES`], one per route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Register,
+    List,
+    Sheet,
+    Detail,
+    Qr,
+    Landing,
+}
+
 /// Answers every route of the `assets` component.
 pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
-    let segments = req.segments();
-    respond(match (req.method.as_str(), segments.as_slice()) {
-        ("POST", ["api", "admin", "assets"]) => register(env, &req).await,
-        ("GET", ["api", "assets"]) => list(env, &req).await,
-        ("GET", ["api", "assets", "sheet.svg"]) => sheet(env, &req).await,
-        ("GET", ["api", "assets", id]) => detail(env, id).await,
-        ("GET", ["api", "assets", id, "qr.svg"]) => qr(env, &req, id).await,
-        ("GET", ["q", id]) => landing(env, id).await,
-        (
-            _,
-            ["api", "assets"] | ["api", "assets", _] | ["api", "assets", _, "qr.svg"] | ["q", _],
-        ) => Err(Problem::method_not_allowed(
-            &req.method,
-            &req.path,
-            &["GET"],
-        )),
-        (_, ["api", "admin", "assets"]) => Err(Problem::method_not_allowed(
-            &req.method,
-            &req.path,
-            &["POST"],
-        )),
-        _ => Err(Problem::no_route(&req.method, &req.path)),
+    let (route, p) = match routes::find(ROUTES, &req) {
+        Ok(found) => found,
+        Err(refused) => return refused.into_response(),
+    };
+    respond(match route.id {
+        Op::Register => register(env, &req).await,
+        Op::List => list(env, &req).await,
+        Op::Sheet => sheet(env, &req).await,
+        Op::Detail => detail(env, &p["id"]).await,
+        Op::Qr => qr(env, &req, &p["id"]).await,
+        Op::Landing => landing(env, &p["asset_id"]).await,
     })
 }
 

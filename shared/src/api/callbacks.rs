@@ -9,6 +9,7 @@
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
 
+use super::routes::{Access::*, Route};
 use super::{ready, respond};
 use crate::case::evidence::{self, EvidenceInput};
 use crate::case::report::Channel;
@@ -18,19 +19,29 @@ use crate::db::in_transaction;
 use crate::exchange::inbox::{self, Receipt};
 use crate::http::problem::{FieldError, ProblemType};
 use crate::http::webhook::{self, VerifyError};
+use crate::http::{MAX_CALLBACK_BODY_BYTES, routes};
 use crate::{ApiRequest, ApiResponse, Env, Problem, directory, exchange::outbox};
+
+/// The routes of the `callbacks` component.
+#[rustfmt::skip]
+pub const ROUTES: &[Route<Op>] = &[
+    Route::post("/api/callbacks/{department}", Signed, Op::Callback).limit(MAX_CALLBACK_BODY_BYTES),
+];
+
+/// The operations of [`ROUTES`], one per route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Callback,
+}
 
 /// Answers every route of the `callbacks` component.
 pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
-    let segments = req.segments();
-    respond(match (req.method.as_str(), segments.as_slice()) {
-        ("POST", ["api", "callbacks", department]) => callback(env, &req, department).await,
-        (_, ["api", "callbacks", _]) => Err(Problem::method_not_allowed(
-            &req.method,
-            &req.path,
-            &["POST"],
-        )),
-        _ => Err(Problem::no_route(&req.method, &req.path)),
+    let (route, p) = match routes::find(ROUTES, &req) {
+        Ok(found) => found,
+        Err(refused) => return refused.into_response(),
+    };
+    respond(match route.id {
+        Op::Callback => callback(env, &req, &p["department"]).await,
     })
 }
 

@@ -6,6 +6,7 @@
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
 
+use super::routes::{Access::*, Route};
 use super::{ready, respond};
 use crate::access::auth::{self, ADMINS, CITY, OPERATORS, StaffRole};
 use crate::app::staff_move::{self, StaffMove, case_in_scope};
@@ -19,77 +20,88 @@ use crate::directory::{self, CategoryInput, DepartmentInput};
 use crate::exchange::outbox;
 use crate::grid::code::{Crs, GridCode, Wgs84Point};
 use crate::http::problem::FieldError;
+use crate::http::{MAX_PHOTO_BODY_BYTES, routes};
 use crate::{
     ApiRequest, ApiResponse, Env, Problem, case::mediation, case::privacy, directory::routing, grid,
 };
 
+/// The routes of the `dispatch` component.
+#[rustfmt::skip]
+pub const ROUTES: &[Route<Op>] = &[
+    Route::get("/api/cases", Staff(auth::CASE_STAFF), Op::List),
+    Route::get("/api/cases/{id}", Staff(auth::CASE_STAFF), Op::Read),
+    // The state machine then checks the move against the caller's role.
+    Route::post("/api/cases/{id}/moves", Staff(auth::CASE_STAFF), Op::Move).limit(MAX_PHOTO_BODY_BYTES),
+    Route::post("/api/cases/{id}/dispatch", Staff(auth::CASE_STAFF), Op::Dispatch),
+    Route::get("/api/cases/{id}/mediation", Staff(auth::CASE_STAFF), Op::MediationRecord),
+    Route::post("/api/cases/{id}/mediation", Staff(auth::CASE_STAFF), Op::AddMediation),
+    Route::get("/api/cases/{id}/evidence/{evidence_id}", Staff(auth::CASE_STAFF), Op::EvidenceFile),
+    Route::get("/api/routing", Staff(ROUTING_READERS), Op::RoutingRules),
+    Route::get("/api/departments", AnyStaff, Op::ListDepartments),
+    Route::post("/api/routing/preview", Staff(OPERATORS), Op::RoutingPreview),
+    Route::put("/api/admin/routing", Staff(ADMINS), Op::PutRouting),
+    Route::get("/api/outbox", Staff(CITY), Op::OutboxList),
+    Route::post("/api/outbox/{id}/resend", Staff(CITY), Op::Resend),
+    Route::post("/api/sweep", Staff(CITY), Op::Sweep),
+    Route::put("/api/admin/departments/{code}", Staff(ADMINS), Op::PutDepartment),
+    Route::put("/api/admin/categories/{code}", Staff(ADMINS), Op::PutCategory),
+    Route::put("/api/admin/categories/{code}/open311", Staff(ADMINS), Op::PutOpen311),
+];
+
+/// Who reads the routing rules: the operators who dispatch, and the administrator who writes them.
+const ROUTING_READERS: &[StaffRole] = &[
+    StaffRole::CityOperator,
+    StaffRole::DistrictOperator,
+    StaffRole::StreetOperator,
+    StaffRole::Admin,
+];
+
+/// The operations of [`ROUTES`], one per route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    List,
+    Read,
+    Move,
+    Dispatch,
+    MediationRecord,
+    AddMediation,
+    EvidenceFile,
+    RoutingRules,
+    ListDepartments,
+    RoutingPreview,
+    PutRouting,
+    OutboxList,
+    Resend,
+    Sweep,
+    PutDepartment,
+    PutCategory,
+    PutOpen311,
+}
+
 /// Answers every route of the `dispatch` component.
 pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
-    let segments = req.segments();
-    respond(match (req.method.as_str(), segments.as_slice()) {
-        ("GET", ["api", "cases"]) => list(env, &req).await,
-        ("GET", ["api", "cases", id]) => read(env, &req, id).await,
-        ("POST", ["api", "cases", id, "moves"]) => move_case(env, &req, id, None).await,
-        ("POST", ["api", "cases", id, "dispatch"]) => {
-            move_case(env, &req, id, Some(Move::Dispatch)).await
-        }
-        ("GET", ["api", "cases", id, "mediation"]) => mediation_record(env, &req, id).await,
-        ("POST", ["api", "cases", id, "mediation"]) => add_mediation(env, &req, id).await,
-        ("GET", ["api", "cases", id, "evidence", evidence_id]) => {
-            evidence_file(env, &req, id, evidence_id).await
-        }
-        ("GET", ["api", "routing"]) => routing_rules(env, &req).await,
-        ("GET", ["api", "departments"]) => list_departments(env, &req).await,
-        ("POST", ["api", "routing", "preview"]) => routing_preview(env, &req).await,
-        ("PUT", ["api", "admin", "routing"]) => put_routing(env, &req).await,
-        ("GET", ["api", "outbox"]) => outbox_list(env, &req).await,
-        ("POST", ["api", "outbox", id, "resend"]) => resend(env, &req, id).await,
-        ("POST", ["api", "sweep"]) => run_sweep(env, &req).await,
-        ("PUT", ["api", "admin", "departments", code]) => put_department(env, &req, code).await,
-        ("PUT", ["api", "admin", "categories", code]) => put_category(env, &req, code).await,
-        ("PUT", ["api", "admin", "categories", code, "open311"]) => {
-            super::open311::put_definition(env, &req, code).await
-        }
-        (
-            _,
-            ["api", "cases"]
-            | ["api", "cases", _]
-            | ["api", "routing"]
-            | ["api", "departments"]
-            | ["api", "outbox"]
-            | ["api", "cases", _, "evidence", _],
-        ) => Err(Problem::method_not_allowed(
-            &req.method,
-            &req.path,
-            &["GET"],
-        )),
-        (_, ["api", "cases", _, "mediation"]) => Err(Problem::method_not_allowed(
-            &req.method,
-            &req.path,
-            &["GET", "POST"],
-        )),
-        (
-            _,
-            ["api", "cases", _, "moves" | "dispatch"]
-            | ["api", "routing", "preview"]
-            | ["api", "outbox", _, "resend"]
-            | ["api", "sweep"],
-        ) => Err(Problem::method_not_allowed(
-            &req.method,
-            &req.path,
-            &["POST"],
-        )),
-        (
-            _,
-            ["api", "admin", "departments" | "categories", _]
-            | ["api", "admin", "routing"]
-            | ["api", "admin", "categories", _, "open311"],
-        ) => Err(Problem::method_not_allowed(
-            &req.method,
-            &req.path,
-            &["PUT"],
-        )),
-        _ => Err(Problem::no_route(&req.method, &req.path)),
+    let (route, p) = match routes::find(ROUTES, &req) {
+        Ok(found) => found,
+        Err(refused) => return refused.into_response(),
+    };
+    respond(match route.id {
+        Op::List => list(env, &req).await,
+        Op::Read => read(env, &req, &p["id"]).await,
+        Op::Move => move_case(env, &req, &p["id"], None).await,
+        Op::Dispatch => move_case(env, &req, &p["id"], Some(Move::Dispatch)).await,
+        Op::MediationRecord => mediation_record(env, &req, &p["id"]).await,
+        Op::AddMediation => add_mediation(env, &req, &p["id"]).await,
+        Op::EvidenceFile => evidence_file(env, &req, &p["id"], &p["evidence_id"]).await,
+        Op::RoutingRules => routing_rules(env, &req).await,
+        Op::ListDepartments => list_departments(env, &req).await,
+        Op::RoutingPreview => routing_preview(env, &req).await,
+        Op::PutRouting => put_routing(env, &req).await,
+        Op::OutboxList => outbox_list(env, &req).await,
+        Op::Resend => resend(env, &req, &p["id"]).await,
+        Op::Sweep => run_sweep(env, &req).await,
+        Op::PutDepartment => put_department(env, &req, &p["code"]).await,
+        Op::PutCategory => put_category(env, &req, &p["code"]).await,
+        Op::PutOpen311 => super::open311::put_definition(env, &req, &p["code"]).await,
     })
 }
 

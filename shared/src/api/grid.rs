@@ -3,44 +3,53 @@
 
 use serde_json::json;
 
+use super::routes::{Access::*, Route};
 use super::{ready, respond};
 use crate::access::auth::{ADMINS, StaffRole};
 use crate::grid::code::{Crs, GridCode, Level, Wgs84Point};
 use crate::grid::upload::{self, Staged};
 use crate::http::problem::FieldError;
+use crate::http::{MAX_MAP_BODY_BYTES, routes};
 use crate::{ApiRequest, ApiResponse, Env, Problem, grid};
 
 const GEOJSON: &str = ".geojson";
 
+/// The routes of the `grid` component.
+#[rustfmt::skip]
+pub const ROUTES: &[Route<Op>] = &[
+    Route::get("/api/grid/lookup", PublicRateLimited, Op::Lookup),
+    Route::get("/api/grids", Public, Op::TopAreas),
+    // `{code}.geojson` is the same route: the cell's shape.
+    Route::get("/api/grids/{code}", Public, Op::Detail),
+    Route::get("/api/grids/{code}/workers", PublicOrStaff(FULL_WORKER_VIEW), Op::Workers),
+    Route::post("/api/admin/grids", Staff(ADMINS), Op::Import).limit(MAX_MAP_BODY_BYTES),
+];
+
+/// The operations of [`ROUTES`], one per route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Lookup,
+    TopAreas,
+    Detail,
+    Workers,
+    Import,
+}
+
 /// Answers every route of the `grid` component.
 pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
-    let segments = req.segments();
-    respond(match (req.method.as_str(), segments.as_slice()) {
-        ("GET", ["api", "grid", "lookup"]) => lookup(env, &req).await,
-        ("GET", ["api", "grids"]) => top_areas(env).await,
-        ("GET", ["api", "grids", file]) if file.ends_with(GEOJSON) => {
-            geojson(env, &file[..file.len() - GEOJSON.len()]).await
-        }
-        ("GET", ["api", "grids", code]) => detail(env, code).await,
-        ("GET", ["api", "grids", code, "workers"]) => workers(env, &req, code).await,
-        ("POST", ["api", "admin", "grids"]) => import(env, &req).await,
-        (
-            _,
-            ["api", "grid", "lookup"]
-            | ["api", "grids"]
-            | ["api", "grids", _]
-            | ["api", "grids", _, "workers"],
-        ) => Err(Problem::method_not_allowed(
-            &req.method,
-            &req.path,
-            &["GET"],
-        )),
-        (_, ["api", "admin", "grids"]) => Err(Problem::method_not_allowed(
-            &req.method,
-            &req.path,
-            &["POST"],
-        )),
-        _ => Err(Problem::no_route(&req.method, &req.path)),
+    let (route, p) = match routes::find(ROUTES, &req) {
+        Ok(found) => found,
+        Err(refused) => return refused.into_response(),
+    };
+    respond(match route.id {
+        Op::Lookup => lookup(env, &req).await,
+        Op::TopAreas => top_areas(env).await,
+        Op::Detail => match p["code"].strip_suffix(GEOJSON) {
+            Some(code) => geojson(env, code).await,
+            None => detail(env, &p["code"]).await,
+        },
+        Op::Workers => workers(env, &req, &p["code"]).await,
+        Op::Import => import(env, &req).await,
     })
 }
 

@@ -4,28 +4,39 @@
 
 use serde::Serialize;
 
+use super::routes::{Access::*, Route};
 use super::{ready, respond};
 use crate::access::auth::{OPERATORS, Principal};
 use crate::directory;
 use crate::grid::code::GridCode;
 use crate::http::problem::FieldError;
+use crate::http::routes;
 use crate::indicators::{self, FIGURE_NAMES, Figures, GroupBy, Query};
 use crate::{ApiRequest, ApiResponse, Env, Problem};
 
 /// The period when none is asked for: the last 30 days, today included.
 const DEFAULT_DAYS: i64 = 30;
 
+/// The routes of the `indicators` component.
+#[rustfmt::skip]
+pub const ROUTES: &[Route<Op>] = &[
+    Route::get("/api/indicators", Staff(OPERATORS), Op::Indicators),
+];
+
+/// The operations of [`ROUTES`], one per route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Indicators,
+}
+
 /// Answers every route of the `indicators` component.
 pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
-    let segments = req.segments();
-    respond(match (req.method.as_str(), segments.as_slice()) {
-        ("GET", ["api", "indicators"]) => indicators(env, &req).await,
-        (_, ["api", "indicators"]) => Err(Problem::method_not_allowed(
-            &req.method,
-            &req.path,
-            &["GET"],
-        )),
-        _ => Err(Problem::no_route(&req.method, &req.path)),
+    let (route, _) = match routes::find(ROUTES, &req) {
+        Ok(found) => found,
+        Err(refused) => return refused.into_response(),
+    };
+    respond(match route.id {
+        Op::Indicators => indicators(env, &req).await,
     })
 }
 

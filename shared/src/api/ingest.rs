@@ -8,6 +8,7 @@ use std::cell::{Cell, RefCell};
 use serde_json::{Value as Json, json};
 
 use super::callbacks::replay;
+use super::routes::{Access::*, Route};
 use super::{ready, respond};
 use crate::access::auth::ADMINS;
 use crate::access::keys::{self, NewKey};
@@ -18,45 +19,47 @@ use crate::db::in_transaction;
 use crate::exchange::inbox;
 use crate::exchange::platforms::{self, Action, Inbound, Platform, PlatformInput};
 use crate::http::problem::{FieldError, ProblemType};
+use crate::http::routes;
 use crate::{ApiRequest, ApiResponse, Env, Problem, directory, grid};
+
+/// The routes of the `ingest` component.
+#[rustfmt::skip]
+pub const ROUTES: &[Route<Op>] = &[
+    Route::post("/api/ingest/{platform}", ApiKey, Op::Ingest),
+    Route::get("/api/admin/platforms", Staff(ADMINS), Op::ListPlatforms),
+    Route::get("/api/admin/platforms/{code}", Staff(ADMINS), Op::ReadPlatform),
+    Route::put("/api/admin/platforms/{code}", Staff(ADMINS), Op::PutPlatform),
+    Route::get("/api/admin/keys", Staff(ADMINS), Op::ListKeys),
+    Route::post("/api/admin/keys", Staff(ADMINS), Op::CreateKey),
+    Route::delete("/api/admin/keys/{id}", Staff(ADMINS), Op::RevokeKey),
+];
+
+/// The operations of [`ROUTES`], one per route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Ingest,
+    ListPlatforms,
+    ReadPlatform,
+    PutPlatform,
+    ListKeys,
+    CreateKey,
+    RevokeKey,
+}
 
 /// Answers every route of the `ingest` component.
 pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
-    let segments = req.segments();
-    respond(match (req.method.as_str(), segments.as_slice()) {
-        ("POST", ["api", "ingest", platform]) => ingest(env, &req, platform).await,
-        ("GET", ["api", "admin", "platforms"]) => list_platforms(env, &req).await,
-        ("GET", ["api", "admin", "platforms", code]) => read_platform(env, &req, code).await,
-        ("PUT", ["api", "admin", "platforms", code]) => put_platform(env, &req, code).await,
-        ("GET", ["api", "admin", "keys"]) => list_keys(env, &req).await,
-        ("POST", ["api", "admin", "keys"]) => create_key(env, &req).await,
-        ("DELETE", ["api", "admin", "keys", id]) => revoke_key(env, &req, id).await,
-        (_, ["api", "ingest", _]) => Err(Problem::method_not_allowed(
-            &req.method,
-            &req.path,
-            &["POST"],
-        )),
-        (_, ["api", "admin", "platforms"]) => Err(Problem::method_not_allowed(
-            &req.method,
-            &req.path,
-            &["GET"],
-        )),
-        (_, ["api", "admin", "platforms", _]) => Err(Problem::method_not_allowed(
-            &req.method,
-            &req.path,
-            &["GET", "PUT"],
-        )),
-        (_, ["api", "admin", "keys"]) => Err(Problem::method_not_allowed(
-            &req.method,
-            &req.path,
-            &["GET", "POST"],
-        )),
-        (_, ["api", "admin", "keys", _]) => Err(Problem::method_not_allowed(
-            &req.method,
-            &req.path,
-            &["DELETE"],
-        )),
-        _ => Err(Problem::no_route(&req.method, &req.path)),
+    let (route, p) = match routes::find(ROUTES, &req) {
+        Ok(found) => found,
+        Err(refused) => return refused.into_response(),
+    };
+    respond(match route.id {
+        Op::Ingest => ingest(env, &req, &p["platform"]).await,
+        Op::ListPlatforms => list_platforms(env, &req).await,
+        Op::ReadPlatform => read_platform(env, &req, &p["code"]).await,
+        Op::PutPlatform => put_platform(env, &req, &p["code"]).await,
+        Op::ListKeys => list_keys(env, &req).await,
+        Op::CreateKey => create_key(env, &req).await,
+        Op::RevokeKey => revoke_key(env, &req, &p["id"]).await,
     })
 }
 

@@ -3,6 +3,7 @@
 
 use serde_json::json;
 
+use super::routes::{Access::*, Route};
 use super::{ready, respond};
 use crate::access::auth::StaffRole;
 use crate::app::report::Submitted;
@@ -11,38 +12,51 @@ use crate::case::store::{self, Actor, PublicEvent};
 use crate::case::{Move, MoveInput, Rating, Role, Satisfaction};
 use crate::db::in_transaction;
 use crate::http::problem::FieldError;
+use crate::http::{MAX_PHOTO_BODY_BYTES, routes};
 use crate::{
     ApiRequest, ApiResponse, Env, Problem, access::limits, case::evidence, case::privacy,
     directory, grid,
 };
 
+/// The routes of the `intake` component.
+#[rustfmt::skip]
+pub const ROUTES: &[Route<Op>] = &[
+    // Citizens are counted per address; a grid worker's session makes it a patrol report.
+    Route::post("/api/reports", PublicOrStaff(&[StaffRole::GridWorker]), Op::Submit).limit(MAX_PHOTO_BODY_BYTES),
+    Route::get("/api/reports/{tracking_code}", PublicRateLimited, Op::Track),
+    Route::post("/api/reports/{tracking_code}/rating", Reporter, Op::Rate),
+    Route::get("/api/reports/{tracking_code}/photos/{id}", PublicRateLimited, Op::Photo),
+    Route::get("/api/categories", Public, Op::Categories),
+    Route::get("/api/health", Public, Op::Health),
+    Route::get("/api/openapi.json", Public, Op::OpenApi),
+];
+
+/// The operations of [`ROUTES`], one per route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Submit,
+    Track,
+    Rate,
+    Photo,
+    Categories,
+    Health,
+    OpenApi,
+}
+
 /// Answers every route of the `intake` component.
 pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
-    let segments = req.segments();
-    respond(match (req.method.as_str(), segments.as_slice()) {
-        ("POST", ["api", "reports"]) => submit(env, &req).await,
-        ("GET", ["api", "reports", code]) => track(env, &req, code).await,
-        ("POST", ["api", "reports", code, "rating"]) => rate(env, &req, code).await,
-        ("GET", ["api", "reports", code, "photos", id]) => photo(env, &req, code, id).await,
-        ("GET", ["api", "categories"]) => categories(env).await,
-        ("GET", ["api", "health"]) => health(env).await,
-        ("GET", ["api", "openapi.json"]) => Ok(openapi()),
-        (_, ["api", "reports"] | ["api", "reports", _, "rating"]) => Err(
-            Problem::method_not_allowed(&req.method, &req.path, &["POST"]),
-        ),
-        (
-            _,
-            ["api", "reports", _]
-            | ["api", "reports", _, "photos", _]
-            | ["api", "categories"]
-            | ["api", "health"]
-            | ["api", "openapi.json"],
-        ) => Err(Problem::method_not_allowed(
-            &req.method,
-            &req.path,
-            &["GET"],
-        )),
-        _ => Err(Problem::no_route(&req.method, &req.path)),
+    let (route, p) = match routes::find(ROUTES, &req) {
+        Ok(found) => found,
+        Err(refused) => return refused.into_response(),
+    };
+    respond(match route.id {
+        Op::Submit => submit(env, &req).await,
+        Op::Track => track(env, &req, &p["tracking_code"]).await,
+        Op::Rate => rate(env, &req, &p["tracking_code"]).await,
+        Op::Photo => photo(env, &req, &p["tracking_code"], &p["id"]).await,
+        Op::Categories => categories(env).await,
+        Op::Health => health(env).await,
+        Op::OpenApi => Ok(openapi()),
     })
 }
 

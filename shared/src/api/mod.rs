@@ -1,5 +1,7 @@
 //! The handlers of every HTTP route, one module per Spin component. Each takes the request
 //! already read into memory and answers; the components and the native host only convert.
+//! Each module opens with its route table (`ROUTES`, see [`routes`]) and the `handle` that
+//! matches a request against it.
 
 pub mod accounts;
 pub mod assets;
@@ -10,6 +12,7 @@ pub mod indicators;
 pub mod ingest;
 pub mod intake;
 pub mod open311;
+pub mod routes;
 pub mod static_files;
 
 use crate::access::auth::{self, Principal, StaffRole};
@@ -61,6 +64,8 @@ mod lifecycle_tests;
 mod open311_tests;
 #[cfg(test)]
 mod openapi_tests;
+#[cfg(test)]
+mod routes_tests;
 #[cfg(test)]
 mod staff_tests;
 #[cfg(test)]

@@ -6,6 +6,7 @@
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
 
+use super::routes::{Access::*, Route};
 use super::{ready, respond};
 use crate::access::auth::OPERATORS;
 use crate::access::keys;
@@ -13,6 +14,7 @@ use crate::case::report::{Channel, ReportInput, TrackingCode};
 use crate::case::store::{self, Reporter, ReporterKind};
 use crate::exchange::open311::{self, Definition, Form, Format, Node};
 use crate::http::problem::FieldError;
+use crate::http::routes;
 use crate::time;
 use crate::{ApiRequest, ApiResponse, Database, Env, Problem, StoreError, directory, grid};
 
@@ -26,61 +28,60 @@ const MAX_MEDIA_URLS: usize = 10;
 /// When this version of the interface last changed (discovery's `changeset`).
 const CHANGESET: &str = "2026-11-27T00:00:00Z";
 
+/// The routes of the `open311` component. The spec's resources take `.xml` or `.json` (XML when
+/// left out).
+#[rustfmt::skip]
+pub const ROUTES: &[Route<Op>] = &[
+    Route::get("/open311/v2/discovery.{format}", Public, Op::Discovery),
+    Route::get("/open311/v2/services.{format}", Public, Op::Services),
+    Route::get("/open311/v2/services/{service_code}.{format}", Public, Op::ServiceDefinition),
+    Route::get("/open311/v2/requests.{format}", Public, Op::List),
+    Route::post("/open311/v2/requests.{format}", ApiKey, Op::Submit),
+    Route::get("/open311/v2/requests/{service_request_id}.{format}", Public, Op::One),
+    Route::get("/open311/v2/tokens/{token}.{format}", Public, Op::Token),
+    Route::get("/open311/v2/servicerequestupdates.{format}", Public, Op::Updates),
+    Route::get("/api/open311/pending", Staff(OPERATORS), Op::Pending),
+    Route::post("/api/open311/pending/{token}/place", Staff(OPERATORS), Op::Place),
+];
+
+/// The operations of [`ROUTES`], one per route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Discovery,
+    Services,
+    ServiceDefinition,
+    List,
+    Submit,
+    One,
+    Token,
+    Updates,
+    Pending,
+    Place,
+}
+
 /// Answers every route of the `open311` component.
 pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
-    let segments = req.segments();
-    if segments.first() == Some(&"api") {
-        return respond(match (req.method.as_str(), segments.as_slice()) {
-            ("GET", ["api", "open311", "pending"]) => pending(env, &req).await,
-            ("POST", ["api", "open311", "pending", token, "place"]) => {
-                place(env, &req, token).await
-            }
-            (_, ["api", "open311", "pending"]) => Err(Problem::method_not_allowed(
-                &req.method,
-                &req.path,
-                &["GET"],
-            )),
-            (_, ["api", "open311", "pending", _, "place"]) => Err(Problem::method_not_allowed(
-                &req.method,
-                &req.path,
-                &["POST"],
-            )),
-            _ => Err(Problem::no_route(&req.method, &req.path)),
-        });
-    }
-    // The format is the last segment's suffix; the routes match on the names without it.
-    let (last, format) = segments
-        .last()
-        .map_or(("", Format::Xml), |s| open311::split_format(s));
-    let mut path = segments.clone();
-    if let Some(l) = path.last_mut() {
-        *l = last;
-    }
-    let result = match (req.method.as_str(), path.as_slice()) {
-        ("GET", ["open311", "v2", "discovery"]) => Ok(discovery(&req, format)),
-        ("GET", ["open311", "v2", "services"]) => services(env, &req, format).await,
-        ("GET", ["open311", "v2", "services", code]) => service_definition(env, code, format).await,
-        ("POST", ["open311", "v2", "requests"]) => submit(env, &req, format).await,
-        ("GET", ["open311", "v2", "requests"]) => list(env, &req, format).await,
-        ("GET", ["open311", "v2", "requests", id]) => one(env, id, format).await,
-        ("GET", ["open311", "v2", "tokens", id]) => token(env, id, format).await,
-        ("GET", ["open311", "v2", "servicerequestupdates"]) => updates(env, &req, format).await,
-        (_, ["open311", "v2", "requests"]) => {
-            return Problem::method_not_allowed(&req.method, &req.path, &["GET", "POST"])
-                .into_response();
-        }
-        (
-            _,
-            [
-                "open311",
-                "v2",
-                "discovery" | "services" | "servicerequestupdates",
-            ]
-            | ["open311", "v2", "services" | "requests" | "tokens", _],
-        ) => {
-            return Problem::method_not_allowed(&req.method, &req.path, &["GET"]).into_response();
-        }
-        _ => return Problem::no_route(&req.method, &req.path).into_response(),
+    // An unknown path or method is a problem, not an Open311 error.
+    let (route, p) = match routes::find(ROUTES, &req) {
+        Ok(found) => found,
+        Err(refused) => return refused.into_response(),
+    };
+    let format = match p.get("format") {
+        Some("json") => Format::Json,
+        _ => Format::Xml,
+    };
+    let result = match route.id {
+        Op::Discovery => Ok(discovery(&req, format)),
+        Op::Services => services(env, &req, format).await,
+        Op::ServiceDefinition => service_definition(env, &p["service_code"], format).await,
+        Op::List => list(env, &req, format).await,
+        Op::Submit => submit(env, &req, format).await,
+        Op::One => one(env, &p["service_request_id"], format).await,
+        Op::Token => token(env, &p["token"], format).await,
+        Op::Updates => updates(env, &req, format).await,
+        // The operators' side answers problem details, as the rest of `/api/`.
+        Op::Pending => return respond(pending(env, &req).await),
+        Op::Place => return respond(place(env, &req, &p["token"]).await),
     };
     result.unwrap_or_else(|p| open311::error_response(&p, format))
 }

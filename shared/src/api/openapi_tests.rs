@@ -1,35 +1,22 @@
-//! docs/openapi.json cannot drift: every operation it documents is an arm of a handler's route
-//! table and answers on TestEnv through the component spin.toml routes it to; every arm of
-//! every route table and every route of spin.toml is documented.
+//! docs/openapi.json cannot drift: every operation it documents is a route of a component's
+//! table (same method, same path) and answers on TestEnv through the component spin.toml routes
+//! it to; every route of every table is documented, with the security and rate limit its
+//! `Access` says, and lies under a spin.toml route of its own component; every route of
+//! spin.toml is documented.
 
 use std::collections::BTreeSet;
 
 use serde_json::Value as Json;
 
-use super::testkit::{call, spin_routes};
+use super::routes::{Access, every_route};
+use super::routes_tests::example;
+use super::testkit::{call, component_for, spin_routes};
 use crate::ApiRequest;
+use crate::access::auth::StaffRole;
 use crate::grid::testenv::TestEnv;
 
 fn document() -> Json {
     serde_json::from_str(super::intake::OPENAPI).expect("docs/openapi.json is JSON")
-}
-
-/// A path's segments with every parameter as `{}`; Open311's `.{format}` suffix is dropped
-/// (the handler matches on the name without it).
-fn normalize(path: &str) -> String {
-    let segments: Vec<String> = path
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .map(|s| s.strip_suffix(".{format}").unwrap_or(s))
-        .map(|s| {
-            if s.contains('{') {
-                "{}".to_owned()
-            } else {
-                s.to_owned()
-            }
-        })
-        .collect();
-    format!("/{}", segments.join("/"))
 }
 
 fn documented() -> BTreeSet<(String, String)> {
@@ -37,66 +24,26 @@ fn documented() -> BTreeSet<(String, String)> {
     let mut out = BTreeSet::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for method in item.as_object().unwrap().keys() {
-            out.insert((method.to_uppercase(), normalize(path)));
+            out.insert((method.to_uppercase(), path.clone()));
         }
     }
     out
 }
 
-/// The arms `("METHOD", ["api", "cases", id, …])` of the handlers' route tables, read from
-/// their source: a literal is a segment, a binding is a parameter.
-fn handler_routes() -> BTreeSet<(String, String)> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/api");
-    let mut out = BTreeSet::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        if !name.ends_with(".rs")
-            || name.contains("test")
-            || name == "mod.rs"
-            || name == "testkit.rs"
-        {
-            continue;
-        }
-        let source = std::fs::read_to_string(&path).unwrap();
-        let mut rest = source.as_str();
-        while let Some(at) = rest.find("(\"") {
-            rest = &rest[at + 2..];
-            let Some(end) = rest.find('"') else { break };
-            let method = &rest[..end];
-            let after = &rest[end + 1..];
-            if method.is_empty()
-                || !method.bytes().all(|b| b.is_ascii_uppercase())
-                || !after.starts_with(", [")
-            {
-                continue;
-            }
-            let Some(close) = after.find(']') else { break };
-            let segments: Vec<String> = after[3..close]
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(|s| {
-                    if s.starts_with('"') {
-                        s.trim_matches('"').to_owned()
-                    } else {
-                        "{}".to_owned()
-                    }
-                })
-                .collect();
-            out.insert((method.to_owned(), format!("/{}", segments.join("/"))));
-        }
-    }
-    out
+fn table_routes() -> BTreeSet<(String, String)> {
+    every_route()
+        .iter()
+        .map(|r| (r.method.as_str().to_owned(), r.path.to_owned()))
+        .collect()
 }
 
 #[test]
 fn every_documented_operation_is_a_handler_route_and_every_handler_route_is_documented() {
     let documented = documented();
-    let handlers = handler_routes();
+    let handlers = table_routes();
     assert!(
         handlers.len() > 40,
-        "the scan found the route tables: {handlers:?}"
+        "the route tables are all listed: {handlers:?}"
     );
     let undocumented: Vec<_> = handlers.difference(&documented).collect();
     let unknown: Vec<_> = documented.difference(&handlers).collect();
@@ -108,6 +55,87 @@ fn every_documented_operation_is_a_handler_route_and_every_handler_route_is_docu
         unknown.is_empty(),
         "documented operations no handler answers: {unknown:?}"
     );
+}
+
+#[test]
+fn every_table_route_is_under_a_spin_route_of_its_own_component() {
+    for route in every_route() {
+        let path = example(&route);
+        assert_eq!(
+            component_for(&path).as_deref(),
+            Some(route.component),
+            "{} {} is in the table of {}, but spin.toml sends {path} elsewhere",
+            route.method.as_str(),
+            route.path,
+            route.component
+        );
+    }
+}
+
+/// The security requirements an operation documents, by scheme name (`{}` is "none needed").
+fn security(operation: &Json) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for requirement in operation["security"].as_array().into_iter().flatten() {
+        let names: Vec<&String> = requirement.as_object().unwrap().keys().collect();
+        match names.as_slice() {
+            [] => out.insert("{}".to_owned()),
+            [one] => out.insert((*one).clone()),
+            more => panic!("one scheme per requirement: {more:?}"),
+        };
+    }
+    out
+}
+
+/// What docs/openapi.json must say of a route with this access: its security requirements, and
+/// whether it answers 429.
+fn expected_security(access: Access) -> (Vec<&'static str>, bool) {
+    // The two service tokens act as a city operator and as the administrator.
+    let staff = |roles: &[StaffRole]| {
+        let mut schemes = vec!["session"];
+        if roles.contains(&StaffRole::CityOperator) {
+            schemes.push("operatorToken");
+        }
+        if roles.contains(&StaffRole::Admin) {
+            schemes.push("adminToken");
+        }
+        schemes
+    };
+    match access {
+        Access::Public => (vec![], false),
+        Access::PublicRateLimited | Access::Reporter => (vec![], true),
+        Access::PublicOrStaff(roles) => ([vec!["{}"], staff(roles)].concat(), false),
+        Access::Staff(roles) => (staff(roles), false),
+        Access::AnyStaff => (vec!["session", "operatorToken", "adminToken"], false),
+        Access::Session => (vec!["session"], false),
+        Access::Signed => (vec!["webhookSignature"], false),
+        Access::ApiKey => (vec!["apiKey", "apiKeyHeader"], true),
+    }
+}
+
+#[test]
+fn every_operation_documents_the_access_of_its_table_route() {
+    let doc = document();
+    for route in every_route() {
+        let method = route.method.as_str();
+        let operation = &doc["paths"][route.path][method.to_lowercase()];
+        let (schemes, limited) = expected_security(route.access);
+        let schemes: BTreeSet<String> = schemes.into_iter().map(str::to_owned).collect();
+        assert_eq!(
+            security(operation),
+            schemes,
+            "{method} {}: the security of {:?}",
+            route.path,
+            route.access
+        );
+        if limited {
+            assert!(
+                operation["responses"].get("429").is_some(),
+                "{method} {} is rate-limited ({:?}) but documents no 429",
+                route.path,
+                route.access
+            );
+        }
+    }
 }
 
 #[test]

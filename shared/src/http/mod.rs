@@ -3,6 +3,7 @@
 //! so both run the very same handlers. Bodies are capped before they get here.
 
 pub mod problem;
+pub mod routes;
 pub mod webhook;
 
 use serde::Serialize;
@@ -10,6 +11,7 @@ use serde::Serialize;
 use problem::Problem;
 
 /// Largest request body of ordinary routes; the adapters refuse more with 413 before parsing.
+/// A route's own limit is in its component's route table ([`routes::Route`]).
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 /// The map import takes a whole city: Xiamen's 4,103 cells are about 2 MB of GeoJSON.
 pub const MAX_MAP_BODY_BYTES: usize = 32 * 1024 * 1024;
@@ -20,21 +22,6 @@ pub const MAX_CALLBACK_BODY_BYTES: usize = 12 * 1024 * 1024;
 /// Routes that take photos in their JSON (citizens' reports, a desk's moves): up to three or
 /// four pictures, each downscaled in the browser to well under 1 MiB, in base64.
 pub const MAX_PHOTO_BODY_BYTES: usize = 6 * 1024 * 1024;
-
-/// The body limit of a route, by its path; the adapters call this before reading a body.
-pub fn body_limit(path: &str) -> usize {
-    if path == "/api/admin/grids" {
-        MAX_MAP_BODY_BYTES
-    } else if path.starts_with("/api/callbacks/") {
-        MAX_CALLBACK_BODY_BYTES
-    } else if path == "/api/reports"
-        || (path.starts_with("/api/cases/") && path.ends_with("/moves"))
-    {
-        MAX_PHOTO_BODY_BYTES
-    } else {
-        MAX_BODY_BYTES
-    }
-}
 
 #[derive(Debug, Clone, Default)]
 pub struct ApiRequest {
@@ -207,24 +194,5 @@ mod tests {
         req.headers
             .push(("authorization".into(), "bearer  abc ".into()));
         assert_eq!(req.bearer(), Some("abc"));
-    }
-
-    #[test]
-    fn routes_with_photos_get_room_for_them_and_no_other_does() {
-        assert_eq!(body_limit("/api/reports"), MAX_PHOTO_BODY_BYTES);
-        assert_eq!(body_limit("/api/cases/01ABC/moves"), MAX_PHOTO_BODY_BYTES);
-        assert_eq!(
-            body_limit("/api/callbacks/gardens"),
-            MAX_CALLBACK_BODY_BYTES
-        );
-        assert_eq!(body_limit("/api/admin/grids"), MAX_MAP_BODY_BYTES);
-        for path in [
-            "/api/reports/K7QM-4XPT/rating",
-            "/api/cases/01ABC/dispatch",
-            "/api/session",
-            "/api/cases/01ABC/moves/x",
-        ] {
-            assert_eq!(body_limit(path), MAX_BODY_BYTES, "{path}");
-        }
     }
 }

@@ -167,6 +167,17 @@ impl Problem {
     }
 
     pub fn into_response(self) -> ApiResponse {
+        // A 405 must say which methods the path has (RFC 9110 §15.5.6): those of `allowed`.
+        let allow = match (self.status, self.extensions.get("allowed")) {
+            (405, Some(Json::Array(methods))) => Some(
+                methods
+                    .iter()
+                    .filter_map(Json::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            _ => None,
+        };
         let mut body = Map::new();
         body.insert("type".into(), json!(self.type_uri()));
         body.insert("title".into(), json!(self.kind.title()));
@@ -174,11 +185,14 @@ impl Problem {
         body.insert("detail".into(), json!(self.detail));
         body.extend(self.extensions);
         let bytes = serde_json::to_vec(&Json::Object(body)).unwrap_or_default();
-        let response = ApiResponse::new(self.status, "application/problem+json", bytes);
-        match self.retry_after_seconds {
-            Some(s) => response.with_header("retry-after", s.to_string()),
-            None => response,
+        let mut response = ApiResponse::new(self.status, "application/problem+json", bytes);
+        if let Some(s) = self.retry_after_seconds {
+            response = response.with_header("retry-after", s.to_string());
         }
+        if let Some(methods) = allow {
+            response = response.with_header("allow", methods);
+        }
+        response
     }
 
     // ---- 400: the request itself is wrong

@@ -1,0 +1,145 @@
+//! The route tables through the component handlers: a 405 names the path's methods in `Allow`
+//! and in `allowed`, and each route refuses or serves a caller as its `Access` says.
+
+use serde_json::Value as Json;
+
+use super::routes::{Access, Entry, every_route};
+use super::testkit::{call, city, request};
+use crate::ApiRequest;
+use crate::access::auth::StaffRole;
+use crate::grid::testenv::{ADMIN_TOKEN, OPERATOR_TOKEN, TestEnv};
+
+/// The `Allow` header of a 405, checked against the problem's `allowed`.
+fn allow(env: &TestEnv, method: &str, path: &str) -> String {
+    let response = call(env, ApiRequest::new(method, path));
+    let body: Json = serde_json::from_slice(&response.body).unwrap_or(Json::Null);
+    assert_eq!(
+        (response.status, body["type"].as_str()),
+        (405, Some("/problems/method-not-allowed")),
+        "{method} {path}: {body}"
+    );
+    let header = response.header("allow").unwrap_or_default().to_owned();
+    let listed: Vec<&str> = body["allowed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    assert_eq!(header, listed.join(", "), "{method} {path}");
+    header
+}
+
+#[test]
+fn a_405_of_any_component_lists_the_methods_of_its_path_in_allow() {
+    let env = TestEnv::new();
+    for (method, path, methods) in [
+        ("DELETE", "/api/reports", "POST"),
+        ("PUT", "/api/session", "POST, GET, DELETE"),
+        ("PATCH", "/api/cases/01ABC/mediation", "GET, POST"),
+        ("GET", "/api/callbacks/gardens", "POST"),
+        ("DELETE", "/open311/v2/requests.json", "GET, POST"),
+        ("POST", "/api/grids/350203.geojson", "GET"),
+        ("POST", "/track.html", "GET, HEAD"),
+    ] {
+        assert_eq!(allow(&env, method, path), methods, "{method} {path}");
+    }
+}
+
+/// A path of the route with its parameters filled in: `.json` for a format, a department and
+/// a platform that the test city has, `x` for the rest.
+pub(super) fn example(route: &Entry) -> String {
+    let mut out = route
+        .path
+        .replace(".{format}", ".json")
+        .replace("{department}", "gardens")
+        .replace("{platform}", "12345");
+    while let (Some(open), Some(close)) = (out.find('{'), out.find('}')) {
+        out.replace_range(open..=close, "x");
+    }
+    out
+}
+
+#[test]
+fn every_path_of_every_table_answers_another_method_with_exactly_its_methods() {
+    let env = TestEnv::new();
+    let all = every_route();
+    let mut seen = Vec::new();
+    for route in &all {
+        if seen.contains(&route.path) {
+            continue;
+        }
+        seen.push(route.path);
+        let methods: Vec<&str> = all
+            .iter()
+            .filter(|r| r.path == route.path)
+            .map(|r| r.method.as_str())
+            .collect();
+        assert_eq!(
+            allow(&env, "OPTIONS", &example(route)),
+            methods.join(", "),
+            "{}",
+            route.path
+        );
+    }
+}
+
+fn status(env: &TestEnv, route: &Entry, token: Option<&str>) -> u16 {
+    call(
+        env,
+        request(route.method.as_str(), &example(route), token, None),
+    )
+    .status
+}
+
+#[test]
+fn every_route_refuses_or_serves_callers_as_its_access_says() {
+    let env = city();
+    for route in every_route() {
+        let what = format!(
+            "{} {} ({:?})",
+            route.method.as_str(),
+            route.path,
+            route.access
+        );
+        let anonymous = status(&env, &route, None);
+        match route.access {
+            Access::Staff(_) | Access::AnyStaff | Access::Session => {
+                assert_eq!(anonymous, 401, "{what} without a token")
+            }
+            Access::Signed | Access::ApiKey => assert!(
+                matches!(anonymous, 401 | 403),
+                "{what} without credentials: {anonymous}"
+            ),
+            Access::Public
+            | Access::PublicRateLimited
+            | Access::Reporter
+            | Access::PublicOrStaff(_) => assert!(
+                !matches!(anonymous, 401 | 403),
+                "{what} without a token: {anonymous}"
+            ),
+        }
+        // The service tokens act as a city operator and as the administrator.
+        for (token, role) in [
+            (OPERATOR_TOKEN, StaffRole::CityOperator),
+            (ADMIN_TOKEN, StaffRole::Admin),
+        ] {
+            let with_token = status(&env, &route, Some(token));
+            let what = format!("{what} as {}: {with_token}", role.as_str());
+            match route.access {
+                Access::Staff(roles) | Access::PublicOrStaff(roles) if !roles.contains(&role) => {
+                    assert_eq!(with_token, 403, "{what}")
+                }
+                Access::Staff(_) | Access::PublicOrStaff(_) | Access::AnyStaff => {
+                    assert!(!matches!(with_token, 401 | 403), "{what}")
+                }
+                // A service token is no session to sign out of.
+                Access::Session => assert!((400..500).contains(&with_token), "{what}"),
+                Access::Public
+                | Access::PublicRateLimited
+                | Access::Reporter
+                | Access::Signed
+                | Access::ApiKey => {}
+            }
+        }
+    }
+}
