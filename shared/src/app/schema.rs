@@ -343,3 +343,80 @@ pub async fn migrate<D: Database>(db: &D) -> Result<i64, StoreError> {
 pub async fn ensure<D: Database>(db: &D) -> Result<i64, StoreError> {
     db::ensure(db, MIGRATIONS).await
 }
+
+#[cfg(test)]
+mod tests {
+    use futures::executor::block_on;
+
+    use super::*;
+    use crate::Value;
+    use crate::grid::testenv::TestEnv;
+
+    /// What `sqlite_master` says of a database, one entry per object, in name order.
+    fn schema_of(env: &TestEnv) -> String {
+        let rows = block_on(env.execute(
+            "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name",
+            &[],
+        ))
+        .unwrap();
+        let text = |v: &Value| match v {
+            Value::Text(s) => s.clone(),
+            Value::Null => "(none)".to_owned(),
+            other => panic!("unexpected value in sqlite_master: {other:?}"),
+        };
+        rows.rows
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} {} on {}\n{}\n\n",
+                    text(&r[0]),
+                    text(&r[1]),
+                    text(&r[2]),
+                    text(&r[3])
+                )
+            })
+            .collect()
+    }
+
+    /// The version `schema_fixture.txt` was taken at, from the statements of the Rust arrays
+    /// that held the migrations before the `.sql` files: versions up to it must never change.
+    const FIXTURE_VERSION: i64 = 6;
+
+    #[test]
+    fn a_fresh_database_gets_exactly_the_schema_of_the_fixture() {
+        let env = TestEnv::new();
+        let known = MIGRATIONS
+            .iter()
+            .filter(|(v, _)| *v <= FIXTURE_VERSION)
+            .count();
+        let version = block_on(db::migrate(&env, &MIGRATIONS[..known])).unwrap();
+        assert_eq!(version, FIXTURE_VERSION);
+        let got = schema_of(&env);
+        let want = include_str!("schema_fixture.txt");
+        // Point at the first differing line: the whole schema is too long to read in a diff.
+        if let Some((n, (g, w))) = got
+            .lines()
+            .zip(want.lines())
+            .enumerate()
+            .find(|(_, (g, w))| g != w)
+        {
+            panic!("schema_fixture.txt line {}: got {g:?}, want {w:?}", n + 1);
+        }
+        assert_eq!(got.lines().count(), want.lines().count(), "number of lines");
+    }
+
+    #[test]
+    fn the_newest_schema_version_is_6() {
+        assert_eq!(latest(), 6);
+    }
+
+    #[test]
+    fn migrating_a_current_database_again_changes_nothing() {
+        let env = TestEnv::new();
+        assert_eq!(block_on(migrate(&env)).unwrap(), latest());
+        let before = schema_of(&env);
+        assert_eq!(block_on(migrate(&env)).unwrap(), latest());
+        assert_eq!(block_on(ensure(&env)).unwrap(), latest());
+        assert_eq!(schema_of(&env), before);
+    }
+}
