@@ -6,3 +6,8 @@ pub mod auth;
 pub mod keys;
 pub mod limits;
 pub mod sessions;
+
+/// Access's part of schema version 3 (accounts, sessions) and version 5 (API keys), as
+/// `app::schema` applies them.
+pub const MIGRATION_3: &str = include_str!("sql/003_accounts.sql");
+pub const MIGRATION_5: &str = include_str!("sql/005_api_keys.sql");
