@@ -7,3 +7,8 @@ pub mod keys;
 pub mod limits;
 pub mod principal;
 pub mod sessions;
+
+/// Access's part of schema version 3 (accounts, sessions) and version 5 (API keys), as
+/// `app::schema` applies them.
+pub const MIGRATION_3: &str = include_str!("sql/003_accounts.sql");
+pub const MIGRATION_5: &str = include_str!("sql/005_api_keys.sql");

@@ -274,21 +274,8 @@ pub async fn register<E: Env>(env: &E, inputs: &[AssetInput]) -> Result<Vec<Asse
     Ok(assets)
 }
 
-/// The migration of the registry (schema version 6). `grid_code` is the cell at registration;
-/// sheets read the assets of an area as a range of `assets_by_grid`.
-pub const MIGRATION: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS assets (
-    id TEXT PRIMARY KEY,
-    kind TEXT NOT NULL,
-    name TEXT NOT NULL,
-    lat REAL NOT NULL,
-    lng REAL NOT NULL,
-    grid_code TEXT NOT NULL,
-    department TEXT NOT NULL REFERENCES departments (code),
-    created_at INTEGER NOT NULL,
-    updated_at INTEGER NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS assets_by_grid ON assets (grid_code, id)",
-];
+/// The registry's migration (schema version 6), as `app::schema` applies it.
+pub const MIGRATION_6: &str = include_str!("sql/006_assets.sql");
 
 const UPSERT: &str = "INSERT INTO assets (id, kind, name, lat, lng, grid_code, department, created_at, updated_at) \
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, \

@@ -10,6 +10,12 @@ pub mod privacy;
 pub mod report;
 pub mod store;
 
+/// The cases' part of schema versions 1, 3 (retention) and 5 (evidence), as `app::schema`
+/// applies them.
+pub const MIGRATION_1: &str = include_str!("sql/001_cases.sql");
+pub const MIGRATION_3: &str = include_str!("sql/003_retention.sql");
+pub const MIGRATION_5: &str = include_str!("sql/005_cases.sql");
+
 pub use machine::{
     MAX_EXTENSION_HOURS, Move, MoveError, MoveInput, Rating, Requirement, Role, Rule, Satisfaction,
     Status, Target, replay,

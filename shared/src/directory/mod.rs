@@ -4,6 +4,11 @@
 
 pub mod routing;
 
+/// The directory's part of schema version 1 (departments, categories, routing) and version 5
+/// (secret rotation), as `app::schema` applies them.
+pub const MIGRATION_1: &str = include_str!("sql/001_directory.sql");
+pub const MIGRATION_5: &str = include_str!("sql/005_secret_rotation.sql");
+
 use serde::{Deserialize, Serialize};
 
 use crate::http::problem::FieldError;

@@ -22,6 +22,11 @@ pub use index::{CellMatch, MatchKind, TOLERANCE_M};
 pub use validate::validate;
 pub use workers::GridWorker;
 
+/// The grid's part of schema version 1 (maps, cells, tiles) and version 2 (workers, upload
+/// parts), as `app::schema` applies them.
+pub const MIGRATION_1: &str = include_str!("sql/001_grid.sql");
+pub const MIGRATION_2: &str = include_str!("sql/002_grid.sql");
+
 /// One area or cell of an imported map.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GridFeature {

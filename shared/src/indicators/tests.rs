@@ -653,7 +653,7 @@ fn the_backfill_and_an_adopted_case_count_as_the_write_path_does() {
                 .await
                 .unwrap();
         }
-        for statement in MIGRATION.iter().filter(|s| s.starts_with("INSERT")) {
+        for statement in crate::db::statements(MIGRATION_4).filter(|s| s.starts_with("INSERT")) {
             env.execute(statement, &[]).await.unwrap();
         }
     });
