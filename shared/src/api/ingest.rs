@@ -1,26 +1,16 @@
 //! Routes of the `ingest` component: other platforms push their events in, each with its own
-//! API key, and administrators configure the platforms and the keys. The first event of an
-//! external id creates a case (the link and the case in one transaction, under a unique key);
-//! every later one becomes an event of that case or a move through the one state machine.
-
-use std::cell::{Cell, RefCell};
+//! API key (the command `app::ingest` applies them), and administrators configure the platforms
+//! and the keys.
 
 use serde_json::{Value as Json, json};
 
-use super::callbacks::replay;
 use super::routes::{Access::*, Route};
 use super::{ready, respond};
 use crate::access::auth::ADMINS;
 use crate::access::keys::{self, NewKey};
-use crate::case::report::Channel;
-use crate::case::store::{self, Actor, Reporter, ReporterKind};
-use crate::case::{MoveInput, Role};
-use crate::db::in_transaction;
-use crate::exchange::inbox;
-use crate::exchange::platforms::{self, Action, Inbound, Platform, PlatformInput};
-use crate::http::problem::{FieldError, ProblemType};
+use crate::exchange::platforms::{self, PlatformInput};
 use crate::http::routes;
-use crate::{ApiRequest, ApiResponse, Env, Problem, directory, grid};
+use crate::{ApiRequest, ApiResponse, Env, Problem};
 
 /// The routes of the `ingest` component.
 #[rustfmt::skip]
@@ -53,7 +43,7 @@ pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
         Err(refused) => return refused.into_response(),
     };
     respond(match route.id {
-        Op::Ingest => ingest(env, &req, &p["platform"]).await,
+        Op::Ingest => crate::app::ingest::receive(env, &req, &p["platform"]).await,
         Op::ListPlatforms => list_platforms(env, &req).await,
         Op::ReadPlatform => read_platform(env, &req, &p["code"]).await,
         Op::PutPlatform => put_platform(env, &req, &p["code"]).await,
@@ -61,238 +51,6 @@ pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
         Op::CreateKey => create_key(env, &req).await,
         Op::RevokeKey => revoke_key(env, &req, &p["id"]).await,
     })
-}
-
-/// What became of an event whose external id was not linked yet.
-enum Created {
-    Answer(ApiResponse),
-    /// A concurrent request linked the id first: the event is an update of its case.
-    LinkedMeanwhile,
-    /// A concurrent delivery of this very message answered first.
-    Replayed,
-}
-
-async fn ingest<E: Env>(env: &E, req: &ApiRequest, code: &str) -> Result<ApiResponse, Problem> {
-    ready(env).await?;
-    let platform = platforms::config(env, code)
-        .await?
-        .ok_or_else(|| Problem::not_found("platform", code))?;
-    keys::authorize(env, keys::presented(req), keys::ACTION_INGEST, Some(code))
-        .await?
-        .map_err(Problem::from)?;
-    let payload: Json = req.json()?;
-    let event = platform.mapping.read(&payload)?;
-    let source = platforms::actor_id(code);
-    // A message is known by its event id, or by its bytes: a re-sent body is the same message.
-    let message = match &event.event_id {
-        Some(id) => format!("event:{id}"),
-        None => format!(
-            "sha256:{}",
-            crate::crypto::secret_hash(&String::from_utf8_lossy(&req.body))
-        ),
-    };
-    if let Some(first) = inbox::receipt(env, &source, &message).await? {
-        return Ok(replay(first));
-    }
-    let now = env.now_ms();
-    let linked = match platforms::linked_case(env, code, &event.external_id).await? {
-        Some(case_id) => case_id,
-        None => match create(env, &platform, &event, &message, now).await? {
-            Created::Answer(answer) => return Ok(answer),
-            Created::Replayed => {
-                let first = inbox::receipt(env, &source, &message).await?;
-                return Ok(replay(first.ok_or_else(Problem::internal)?));
-            }
-            Created::LinkedMeanwhile => platforms::linked_case(env, code, &event.external_id)
-                .await?
-                .ok_or_else(Problem::internal)?,
-        },
-    };
-    match update(env, &platform, &event, &linked, &message, now).await? {
-        Some(answer) => {
-            crate::exchange::outbox::deliver_new_for_case(env, &linked, now).await;
-            Ok(answer)
-        }
-        None => {
-            let first = inbox::receipt(env, &source, &message).await?;
-            Ok(replay(first.ok_or_else(Problem::internal)?))
-        }
-    }
-}
-
-fn event_details(platform: &Platform, event: &Inbound, message: &str) -> Json {
-    // The platform's own note stays out of `note`: the public timeline shows `note`, and a
-    // hotline's remark may name the caller.
-    json!({
-        "platform": platform.code, "external_id": event.external_id, "message": message,
-        "platform_status": event.status, "platform_note": event.note,
-        "occurred_at": event.occurred_at.map(crate::time::rfc3339),
-    })
-}
-
-/// The first event of an external id: a case, its link and the message's receipt, at once.
-async fn create<E: Env>(
-    env: &E,
-    platform: &Platform,
-    event: &Inbound,
-    message: &str,
-    now: i64,
-) -> Result<Created, Problem> {
-    let input = event.report_input(&platform.mapping)?;
-    let mut report = input.validate().map_err(Problem::validation)?;
-    report.channel = Channel::Platform;
-    let category = directory::category(env, &report.category)
-        .await?
-        .ok_or_else(|| {
-            Problem::validation(vec![FieldError::new(
-                "category",
-                format!("no category {}", report.category),
-            )])
-        })?;
-    let cell = grid::locate(env, report.point).await?.ok_or_else(|| {
-        Problem::outside_jurisdiction(format!(
-            "no grid cell within {} m of {:.6}, {:.6} (WGS-84)",
-            grid::TOLERANCE_M,
-            report.point.lat,
-            report.point.lng
-        ))
-    })?;
-    let source = platforms::actor_id(&platform.code);
-    let reporter = Reporter {
-        kind: ReporterKind::Platform,
-        id: Some(source.clone()),
-    };
-    let lost = Cell::new(None::<Created>);
-    let answer = RefCell::new(None::<ApiResponse>);
-    let result = crate::app::cases::create_with(env, &report, &category, &cell, &reporter, now, async |case_id: String| {
-        if !inbox::claim(env, &source, message, now).await? {
-            lost.set(Some(Created::Replayed));
-            return Err(Problem::conflict("the message is being applied by another request"));
-        }
-        let link = [
-            platform.code.as_str().into(),
-            event.external_id.as_str().into(),
-            case_id.as_str().into(),
-            now.into(),
-        ];
-        if env.execute(platforms::INSERT_LINK, &link).await?.is_empty() {
-            lost.set(Some(Created::LinkedMeanwhile));
-            return Err(Problem::conflict("the external id was linked by another request"));
-        }
-        let mut case = store::by_id(env, &case_id).await?.ok_or_else(Problem::internal)?;
-        let mut details = event_details(platform, event, message);
-        store::record_event(env, &case, "platform_link", &platform_actor(&platform.code), details.clone(), now).await?;
-        case = store::by_id(env, &case_id).await?.ok_or_else(Problem::internal)?;
-        // A platform may send a case already past its first step (a case file registered as
-        // it is sent): the machine decides whether that move can be made.
-        let mut applied = false;
-        if let Action::Move(mv) = platform.mapping.action(event.status.as_deref()) {
-            details["applied"] = json!(true);
-            match crate::app::cases::apply_move(env, &case, mv, &platform_actor(&platform.code), &MoveInput::default(), details, now).await {
-                Ok((moved, _)) => {
-                    case = moved;
-                    applied = true;
-                }
-                // Refused by the machine before anything was written: the case stays collected.
-                Err(p) if p.status < 500 => {}
-                Err(p) => return Err(p),
-            }
-        }
-        let body = json!({
-            "platform": platform.code, "external_id": event.external_id, "created": true, "applied": applied,
-            "case_id": case.id, "tracking_code": case.tracking_code, "status": case.status,
-            "event_seq": case.event_count, "probable_duplicate": !case.duplicate_candidates.is_empty(),
-        });
-        inbox::answer(env, &source, message, 201, &body.to_string()).await?;
-        answer.replace(Some(
-            ApiResponse::json(201, &body).with_header("location", format!("/api/reports/{}", case.tracking_code)),
-        ));
-        Ok(())
-    })
-    .await;
-    match (result, lost.take(), answer.take()) {
-        (Ok(_), _, Some(answer)) => Ok(Created::Answer(answer)),
-        (Err(_), Some(lost), _) => Ok(lost),
-        (Err(p), None, _) => Err(p),
-        (Ok(_), _, None) => Err(Problem::internal()),
-    }
-}
-
-fn platform_actor(code: &str) -> Actor {
-    Actor {
-        role: Role::System,
-        id: platforms::actor_id(code),
-        channel: Channel::Platform,
-    }
-}
-
-/// A later event of a linked external id: a move if its status asks for one the machine allows
-/// and it is not older than the case's last change; otherwise an event of the case.
-/// `None`: another delivery of the same message answered first.
-async fn update<E: Env>(
-    env: &E,
-    platform: &Platform,
-    event: &Inbound,
-    case_id: &str,
-    message: &str,
-    now: i64,
-) -> Result<Option<ApiResponse>, Problem> {
-    let source = platforms::actor_id(&platform.code);
-    in_transaction(env, async {
-        if !inbox::claim(env, &source, message, now).await? {
-            return Ok(None);
-        }
-        let case = store::by_id(env, case_id).await?.ok_or_else(Problem::internal)?;
-        let actor = platform_actor(&platform.code);
-        let mut details = event_details(platform, event, message);
-        let mut reason = None;
-        let moved = match platform.mapping.action(event.status.as_deref()) {
-            Action::Move(mv) => {
-                let last = store::status_changed_at(env, case_id).await?;
-                match (event.occurred_at, last) {
-                    (Some(at), Some(last)) if at < last => {
-                        reason = Some("an older status than the case's last change".to_owned());
-                        None
-                    }
-                    _ => {
-                        let mut with = details.clone();
-                        with["applied"] = json!(true);
-                        match crate::app::cases::apply_move(env, &case, mv, &actor, &MoveInput::default(), with, now).await {
-                            Ok(done) => Some(done),
-                            Err(p) if p.status < 500 && p.kind != ProblemType::Conflict => {
-                                reason = Some(p.detail.clone());
-                                None
-                            }
-                            Err(p) => return Err(p),
-                        }
-                    }
-                }
-            }
-            Action::Create | Action::Note => None,
-        };
-        let applied = moved.is_some();
-        let (case, seq) = match moved {
-            Some(done) => done,
-            None => {
-                details["applied"] = json!(false);
-                if let Some(r) = &reason {
-                    details["not_applied_because"] = json!(r);
-                }
-                let seq = store::record_event(env, &case, "platform_update", &actor, details, now).await?;
-                (store::by_id(env, case_id).await?.ok_or_else(Problem::internal)?, seq)
-            }
-        };
-        let mut body = json!({
-            "platform": platform.code, "external_id": event.external_id, "created": false, "applied": applied,
-            "case_id": case.id, "tracking_code": case.tracking_code, "status": case.status, "event_seq": seq,
-        });
-        if let Some(r) = reason {
-            body["reason"] = json!(r);
-        }
-        inbox::answer(env, &source, message, 200, &body.to_string()).await?;
-        Ok(Some(ApiResponse::json(200, &body)))
-    })
-    .await
 }
 
 async fn list_platforms<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem> {

@@ -3,7 +3,9 @@
 //! (indicators, notices to platforms, webhooks) that a change brings. Handlers in `api`
 //! decode, call a command and encode; they never write.
 
+pub mod callback;
 pub mod cases;
+pub mod ingest;
 pub mod notices;
 pub mod report;
 pub mod schema;

@@ -192,23 +192,30 @@ const UPSERT_CATEGORY: &str = "INSERT INTO categories (code, name_zh, name_en, k
 const CATEGORY_COLUMNS: &str = "code, name_zh, name_en, kind, department, major, priority, sign_for_hours, \
      handle_hours, verify_hours, duplicate_radius_m, duplicate_window_hours";
 
-pub fn validate_department(code: &str, input: &DepartmentInput) -> Result<(), Problem> {
-    let mut errors = Vec::new();
+/// What every party with a webhook endpoint must keep (a department, another platform): a code,
+/// a name, an http(s) URL and a `whsec_` secret, each where given. Errors are added to `errors`.
+pub fn check_endpoint(
+    code: &str,
+    name: &str,
+    webhook_url: Option<&str>,
+    secret: Option<&str>,
+    errors: &mut Vec<FieldError>,
+) {
     if !valid_code(code) {
         errors.push(FieldError::new(
             "code",
             "1-64 characters of a-z, 0-9, . _ -",
         ));
     }
-    if input.name.trim().is_empty() || input.name.chars().count() > 100 {
+    if name.trim().is_empty() || name.chars().count() > 100 {
         errors.push(FieldError::new("name", "1 to 100 characters"));
     }
-    if let Some(url) = &input.webhook_url
+    if let Some(url) = webhook_url
         && !(url.starts_with("http://") || url.starts_with("https://"))
     {
         errors.push(FieldError::new("webhook_url", "an http or https URL"));
     }
-    if let Some(secret) = &input.secret
+    if let Some(secret) = secret
         && (!secret.starts_with("whsec_") || crate::http::webhook::secret_key(secret).is_err())
     {
         errors.push(FieldError::new(
@@ -216,6 +223,17 @@ pub fn validate_department(code: &str, input: &DepartmentInput) -> Result<(), Pr
             "a whsec_ secret: whsec_ followed by base64",
         ));
     }
+}
+
+pub fn validate_department(code: &str, input: &DepartmentInput) -> Result<(), Problem> {
+    let mut errors = Vec::new();
+    check_endpoint(
+        code,
+        &input.name,
+        input.webhook_url.as_deref(),
+        input.secret.as_deref(),
+        &mut errors,
+    );
     if let Some(area) = &input.area_code
         && (area.len() != 9 || crate::grid::code::GridCode::parse(area).is_err())
     {

@@ -531,28 +531,13 @@ pub async fn upsert<D: Database>(
     now: i64,
 ) -> Result<(), Problem> {
     let mut errors = Vec::new();
-    if !crate::directory::valid_code(code) {
-        errors.push(FieldError::new(
-            "code",
-            "1-64 characters of a-z, 0-9, . _ -",
-        ));
-    }
-    if input.name.trim().is_empty() || input.name.chars().count() > 100 {
-        errors.push(FieldError::new("name", "1 to 100 characters"));
-    }
-    if let Some(url) = &input.webhook_url
-        && !(url.starts_with("http://") || url.starts_with("https://"))
-    {
-        errors.push(FieldError::new("webhook_url", "an http or https URL"));
-    }
-    if let Some(secret) = &input.secret
-        && (!secret.starts_with("whsec_") || crate::http::webhook::secret_key(secret).is_err())
-    {
-        errors.push(FieldError::new(
-            "secret",
-            "a whsec_ secret: whsec_ followed by base64",
-        ));
-    }
+    crate::directory::check_endpoint(
+        code,
+        &input.name,
+        input.webhook_url.as_deref(),
+        input.secret.as_deref(),
+        &mut errors,
+    );
     if input.mapping.is_none() && built_in_mapping(code).is_none() {
         errors.push(FieldError::new(
             "mapping",
