@@ -8,7 +8,7 @@ use serde_json::Value as Json;
 
 use super::testkit::{call, spin_routes};
 use crate::ApiRequest;
-use crate::grid::testenv::TestEnv;
+use crate::native::testenv::TestEnv;
 
 fn document() -> Json {
     serde_json::from_str(super::intake::OPENAPI).expect("docs/openapi.json is JSON")
