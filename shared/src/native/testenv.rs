@@ -44,6 +44,12 @@ impl TestEnv {
     }
 }
 
+impl Default for TestEnv {
+    fn default() -> TestEnv {
+        TestEnv::new()
+    }
+}
+
 /// The tests read and set the fake platform as the env's own fields (`env.now.set(…)`,
 /// `env.sent.borrow()`): they are the test's knobs, beside the ports.
 impl Deref for TestEnv {

@@ -155,3 +155,37 @@ fn the_platform_is_the_callers() {
     };
     assert!(block_on(env.send(request)).is_err());
 }
+
+/// The adapter is beside the layers, never under them: outside `native/`, only test code
+/// (test files, and what follows a `#[cfg(test)]` at the start of a line) may name it.
+#[test]
+fn no_module_of_the_layers_imports_the_adapter() {
+    fn visit(dir: &std::path::Path, found: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                if !path.ends_with("native") {
+                    visit(&path, found);
+                }
+                continue;
+            }
+            let name = path.file_stem().unwrap().to_string_lossy();
+            let test_file = name == "tests" || name.ends_with("_tests") || name == "testkit";
+            if test_file || path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let code = text.split("\n#[cfg(test)]").next().unwrap_or_default();
+            if code.contains("crate::native") || code.contains("super::native") {
+                found.push(path.display().to_string());
+            }
+        }
+    }
+    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut found = Vec::new();
+    visit(&src, &mut found);
+    assert!(
+        found.is_empty(),
+        "the native adapter is imported by {found:?}"
+    );
+}
