@@ -252,7 +252,7 @@ async fn answer(
     let path = head.uri.path().to_owned();
     let component = front.app.router.route(&path);
     let span = request_span(&method, component, &path);
-    let response = respond(front, head, body, peer, component, &span)
+    let response = respond(front, head, body, peer, component)
         .instrument(span.clone())
         .await;
     let _in_request = span.enter();
@@ -264,14 +264,13 @@ async fn answer(
     to_hyper(response)
 }
 
-/// Reads the body, then hands the request to a worker.
+/// Reads the body, then hands the request to a worker; runs in the request's span.
 async fn respond(
     front: &Front,
     head: hyper::http::request::Parts,
     body: Incoming,
     peer: SocketAddr,
     component: Option<Component>,
-    span: &Span,
 ) -> ApiResponse {
     let method = head.method.as_str().to_ascii_uppercase();
     let path = head.uri.path().to_owned();
@@ -302,7 +301,7 @@ async fn respond(
                 headers,
                 body,
             };
-            front.run(request, component, span.clone()).await
+            front.run(request, component, Span::current()).await
         }
     }
 }
