@@ -1,138 +1,100 @@
-//! Command-line parsing, by hand: a few subcommands with a few `--flag value` (or
-//! `--flag=value`) options each. `onegrid` alone, or with only flags, means `serve`.
+//! The command line, on clap: a few subcommands with a few `--flag value` (or `--flag=value`)
+//! options each, and `--help` on every one. `onegrid` alone, or with only flags, means `serve`.
+//! A flag given twice takes its last value.
 
-#[cfg(test)]
-use std::path::Path;
+use std::ffi::OsString;
 use std::path::PathBuf;
 
-pub const USAGE: &str = "\
-usage:
-  onegrid [serve] [--listen 127.0.0.1:3000] [--data .onegrid] [--static DIR]
-  onegrid demo-city [--seed N]
-  onegrid import grids FILE [--data .onegrid]   (FILE: GeoJSON FeatureCollection, - for stdin)
-  onegrid sign-webhook --secret whsec_... --body '<json>' [--id msg_...]";
+use clap::{Args, Parser, Subcommand};
 
-#[derive(Debug, PartialEq)]
-pub enum Command {
-    Serve(ServeArgs),
-    DemoCity {
-        seed: u64,
-    },
-    ImportGrids {
-        file: PathBuf,
-        data: PathBuf,
-    },
-    SignWebhook {
-        secret: String,
-        body: String,
-        id: Option<String>,
-    },
-    Help,
+#[derive(Debug, Parser)]
+#[command(
+    name = "onegrid",
+    about = "OneGrid without Spin: every route of spin.toml in one process, on SQLite",
+    args_conflicts_with_subcommands = true,
+    args_override_self = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// Without a command: `serve`, with these options.
+    #[command(flatten)]
+    serve: ServeArgs,
 }
 
-#[derive(Debug, PartialEq)]
+#[derive(Debug, PartialEq, Subcommand)]
+pub enum Command {
+    /// Serve the citizen and staff pages and every API route (the default command).
+    Serve(ServeArgs),
+    /// Print the demo city's map as a GeoJSON FeatureCollection.
+    DemoCity {
+        /// The seed of the generated city: the same seed, the same map.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Import into a data directory.
+    #[command(subcommand)]
+    Import(Import),
+    /// Print Standard Webhooks headers for a department's callback, as curl flags.
+    SignWebhook {
+        /// The department's webhook secret.
+        #[arg(long, value_name = "whsec_...")]
+        secret: String,
+        /// The exact body that will be sent.
+        #[arg(long, value_name = "JSON")]
+        body: String,
+        /// The message id (default: a new random one).
+        #[arg(long, value_name = "msg_...")]
+        id: Option<String>,
+    },
+}
+
+#[derive(Debug, PartialEq, Subcommand)]
+pub enum Import {
+    /// A map of grids, checked as the HTTP import checks it, as a new map version.
+    Grids {
+        /// A GeoJSON FeatureCollection; `-` for stdin.
+        file: PathBuf,
+        /// The data directory.
+        #[arg(long, value_name = "DIR", default_value = ".onegrid")]
+        data: PathBuf,
+    },
+}
+
+#[derive(Debug, PartialEq, Args)]
 pub struct ServeArgs {
+    /// The address to listen on (port 0: any free one).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:3000")]
     pub listen: String,
+    /// The data directory: the database, the key-value store and secrets.json.
+    #[arg(long, value_name = "DIR", default_value = ".onegrid")]
     pub data: PathBuf,
-    /// `None`: the workspace's `static/`.
+    /// The pages to serve (default: the workspace's static/).
+    #[arg(long = "static", value_name = "DIR")]
     pub static_dir: Option<PathBuf>,
 }
 
-/// `--name value` pairs, in order.
-fn flags(args: &[String], known: &[&str]) -> Result<Vec<(String, String)>, String> {
-    let mut out = Vec::new();
-    let mut rest = args.iter();
-    while let Some(arg) = rest.next() {
-        let Some(flag) = arg.strip_prefix("--") else {
-            return Err(format!("unexpected argument {arg:?}"));
-        };
-        let (name, value) = match flag.split_once('=') {
-            Some((name, value)) => (name, value.to_owned()),
-            None => (
-                flag,
-                rest.next()
-                    .ok_or(format!("--{flag} needs a value"))?
-                    .clone(),
-            ),
-        };
-        if !known.contains(&name) {
-            return Err(format!("unknown option --{name}"));
-        }
-        out.push((name.to_owned(), value));
-    }
-    Ok(out)
-}
-
-fn last(flags: &[(String, String)], name: &str) -> Option<String> {
-    flags
-        .iter()
-        .rev()
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| v.clone())
-}
-
-pub fn parse(args: &[String]) -> Result<Command, String> {
-    if args.first().is_some_and(|a| a == "help") || args.iter().any(|a| a == "-h" || a == "--help")
-    {
-        return Ok(Command::Help);
-    }
-    let (command, rest) = match args.first() {
-        Some(first) if !first.starts_with("--") => (first.as_str(), &args[1..]),
-        _ => ("serve", args),
-    };
-    match command {
-        "serve" => {
-            let f = flags(rest, &["listen", "data", "static"])?;
-            Ok(Command::Serve(ServeArgs {
-                listen: last(&f, "listen").unwrap_or_else(|| "127.0.0.1:3000".into()),
-                data: last(&f, "data").unwrap_or_else(|| ".onegrid".into()).into(),
-                static_dir: last(&f, "static").map(PathBuf::from),
-            }))
-        }
-        "demo-city" => {
-            let f = flags(rest, &["seed"])?;
-            let seed = match last(&f, "seed") {
-                Some(s) => s
-                    .parse()
-                    .map_err(|_| format!("--seed must be a whole number, not {s:?}"))?,
-                None => 1,
-            };
-            Ok(Command::DemoCity { seed })
-        }
-        "import" => {
-            let (Some(what), Some(file)) = (rest.first(), rest.get(1)) else {
-                return Err("usage: onegrid import grids FILE [--data DIR]".into());
-            };
-            if what != "grids" {
-                return Err(format!("import knows only grids, not {what:?}"));
-            }
-            if file.starts_with("--") {
-                return Err("import grids needs a FILE before its options".into());
-            }
-            let f = flags(&rest[2..], &["data"])?;
-            Ok(Command::ImportGrids {
-                file: file.into(),
-                data: last(&f, "data").unwrap_or_else(|| ".onegrid".into()).into(),
-            })
-        }
-        "sign-webhook" => {
-            let f = flags(rest, &["secret", "body", "id"])?;
-            Ok(Command::SignWebhook {
-                secret: last(&f, "secret").ok_or("sign-webhook needs --secret")?,
-                body: last(&f, "body").ok_or("sign-webhook needs --body")?,
-                id: last(&f, "id"),
-            })
-        }
-        other => Err(format!("unknown command {other:?}")),
-    }
+/// The command the arguments (program name first) ask for; `serve` when none is named.
+/// A request for help or a mistake is an `Err` that prints itself (`clap::Error::exit`).
+pub fn parse<I, T>(args: I) -> Result<Command, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = Cli::try_parse_from(args)?;
+    Ok(cli.command.unwrap_or(Command::Serve(cli.serve)))
 }
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
+    use clap::error::ErrorKind;
+
     use super::*;
 
-    fn p(args: &[&str]) -> Result<Command, String> {
-        parse(&args.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+    fn p(args: &[&str]) -> Result<Command, ErrorKind> {
+        parse(std::iter::once("onegrid").chain(args.iter().copied())).map_err(|e| e.kind())
     }
 
     #[test]
@@ -160,6 +122,10 @@ mod tests {
         assert!(
             matches!(p(&["serve", "--data", "d"]), Ok(Command::Serve(a)) if a.data == Path::new("d"))
         );
+        assert!(
+            matches!(p(&["--data", "a", "--data", "b"]), Ok(Command::Serve(a)) if a.data == Path::new("b")),
+            "the last value wins"
+        );
     }
 
     #[test]
@@ -181,23 +147,64 @@ mod tests {
         assert!(p(&["--listen"]).is_err());
         assert!(p(&["--port", "1"]).is_err());
         assert!(p(&["frobnicate"]).is_err());
+        assert!(p(&["demo-city", "--listen", "x"]).is_err(), "not its flag");
         assert_eq!(
             p(&["import", "grids", "city.geojson"]),
-            Ok(Command::ImportGrids {
+            Ok(Command::Import(Import::Grids {
                 file: "city.geojson".into(),
                 data: ".onegrid".into()
-            })
+            }))
         );
         assert_eq!(
             p(&["import", "grids", "-", "--data", "/tmp/d"]),
-            Ok(Command::ImportGrids {
+            Ok(Command::Import(Import::Grids {
                 file: "-".into(),
                 data: "/tmp/d".into()
-            })
+            }))
         );
         assert!(p(&["import", "grids"]).is_err());
         assert!(p(&["import", "assets", "a.json"]).is_err());
         assert!(p(&["import", "grids", "--data", "d"]).is_err());
-        assert_eq!(p(&["serve", "--help"]), Ok(Command::Help));
+    }
+
+    #[test]
+    fn every_command_has_its_help() {
+        for args in [
+            &["--help"][..],
+            &["help"],
+            &["-h"],
+            &["serve", "--help"],
+            &["demo-city", "--help"],
+            &["import", "--help"],
+            &["import", "grids", "--help"],
+            &["sign-webhook", "--help"],
+            &["help", "sign-webhook"],
+        ] {
+            assert_eq!(p(args), Err(ErrorKind::DisplayHelp), "{args:?}");
+        }
+        let help = |args: &[&str]| {
+            let args = std::iter::once("onegrid").chain(args.iter().copied());
+            parse(args).unwrap_err().render().to_string()
+        };
+        let top = help(&["--help"]);
+        for word in ["serve", "demo-city", "import", "sign-webhook", "--listen"] {
+            assert!(top.contains(word), "{word} in\n{top}");
+        }
+        let serve = help(&["serve", "--help"]);
+        for flag in [
+            "--listen",
+            "--data",
+            "--static",
+            "127.0.0.1:3000",
+            ".onegrid",
+        ] {
+            assert!(serve.contains(flag), "{flag} in\n{serve}");
+        }
+        assert!(help(&["demo-city", "--help"]).contains("--seed"));
+        assert!(help(&["import", "grids", "--help"]).contains("<FILE>"));
+        let sign = help(&["sign-webhook", "--help"]);
+        for flag in ["--secret", "--body", "--id"] {
+            assert!(sign.contains(flag), "{flag} in\n{sign}");
+        }
     }
 }

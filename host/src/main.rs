@@ -4,10 +4,9 @@
 //! (`import grids FILE`).
 
 mod cli;
-mod manifest;
+mod logging;
 mod native;
 mod outbound;
-mod router;
 mod secrets;
 mod server;
 mod setup;
@@ -19,29 +18,21 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use cli::{Command, ServeArgs};
+use cli::{Command, Import, ServeArgs};
+use onegrid::native::router::{Manifest, Router};
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let command = match cli::parse(&args) {
-        Ok(command) => command,
-        Err(message) => {
-            eprintln!("onegrid: {message}\n{}", cli::USAGE);
-            return ExitCode::from(2);
-        }
-    };
+    // Help goes to stdout and exits 0; a mistake goes to stderr with usage and exits 2.
+    let command = cli::parse(std::env::args_os()).unwrap_or_else(|e| e.exit());
+    logging::init();
     let outcome = match command {
-        Command::Help => {
-            println!("{}", cli::USAGE);
-            Ok(())
-        }
         Command::Serve(args) => serve(args),
         Command::DemoCity { seed } => {
             tools::demo_city(seed);
             Ok(())
         }
         Command::SignWebhook { secret, body, id } => tools::sign_webhook(&secret, &body, id),
-        Command::ImportGrids { file, data } => tools::import_grids(&file, &data),
+        Command::Import(Import::Grids { file, data }) => tools::import_grids(&file, &data),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -59,14 +50,11 @@ fn default_static_dir() -> PathBuf {
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let manifest = manifest::Manifest::embedded()?;
-    let router = router::Router::from_manifest(&manifest)?;
+    let manifest = Manifest::embedded()?;
+    let router = Router::from_manifest(&manifest)?;
     let static_dir = args.static_dir.unwrap_or_else(default_static_dir);
     if !static_dir.is_dir() {
-        eprintln!(
-            "onegrid: warning: no static directory at {}",
-            static_dir.display()
-        );
+        tracing::warn!(dir = %static_dir.display(), "no static directory");
     }
     let config = setup::prepare(&args.data, &manifest)?;
     let app = Arc::new(server::App { router, static_dir });

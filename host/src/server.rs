@@ -3,13 +3,17 @@
 //! the runtime, capped at the `body_limit` of its route and within `Timeouts::body`, into an
 //! `ApiRequest` that goes to the pool; a worker routes it as Spin routes it, runs the
 //! component's handler, and the answer goes back. Slow clients only hold a cheap task, never a
-//! worker. One log line per request, without body or query.
+//! worker. Each request runs in a `request` span (its id, method and component, and a keyed
+//! hash of its path: paths carry tracking codes and ids); its status and time are logged at the
+//! end. Nothing of the path in clear, the query, the headers or the body is ever logged.
 
 use std::convert::Infallible;
+use std::hash::{BuildHasher, RandomState};
 use std::net::SocketAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Component as PathPart, Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError, mpsc};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, mpsc};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -23,11 +27,12 @@ use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use onegrid::api::routes::body_limit;
+use onegrid::native::router::{Component, Router};
 use onegrid::{ApiRequest, ApiResponse, Problem, access::limits, api, api::static_files};
 use tokio::sync::oneshot;
+use tracing::{Instrument, Span};
 
 use crate::native::{EnvConfig, NativeEnv};
-use crate::router::{Component, Router};
 
 pub const WORKERS: usize = 8;
 /// Threads of the tokio runtime; they only move bytes, the handlers run on the workers.
@@ -64,14 +69,19 @@ impl Default for Timeouts {
     }
 }
 
-/// A request read in full, and where its answer goes.
+/// A request read in full, the component it goes to, and where its answer goes.
 struct Job {
     request: ApiRequest,
+    component: Option<Component>,
+    /// The request's span, entered on the worker too, so that the handler's events are the
+    /// request's.
+    span: Span,
     reply: oneshot::Sender<ApiResponse>,
 }
 
 /// What every connection task shares.
 struct Front {
+    app: Arc<App>,
     jobs: mpsc::Sender<Job>,
     timeouts: Timeouts,
 }
@@ -142,6 +152,7 @@ pub fn start_with(
         .build()
         .context("starting the HTTP runtime")?;
     let front = Arc::new(Front {
+        app,
         jobs: jobs_tx,
         timeouts,
     });
@@ -160,11 +171,20 @@ fn work(env: &NativeEnv, app: &App, jobs: &Mutex<mpsc::Receiver<Job>>) {
     loop {
         // The lock is held only while waiting, never while a handler runs.
         let next = jobs.lock().unwrap_or_else(PoisonError::into_inner).recv();
-        let Ok(Job { request, reply }) = next else {
+        let Ok(Job {
+            request,
+            component,
+            span,
+            reply,
+        }) = next
+        else {
             return;
         };
-        let response = guarded(|| app.call(env, request));
-        env.end_request();
+        let _in_request = span.enter();
+        let response = guarded(|| app.call(env, component, request));
+        if env.end_request() {
+            tracing::warn!("the handler left a transaction open; rolled back");
+        }
         // The client may have gone away; its answer is dropped.
         let _ = reply.send(response);
     }
@@ -173,14 +193,14 @@ fn work(env: &NativeEnv, app: &App, jobs: &Mutex<mpsc::Receiver<Job>>) {
 async fn accept(listener: std::net::TcpListener, front: Arc<Front>) {
     let listener = match tokio::net::TcpListener::from_std(listener) {
         Ok(listener) => listener,
-        Err(e) => return eprintln!("onegrid: cannot serve: {e}"),
+        Err(e) => return tracing::error!(error = %e, "cannot serve"),
     };
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
             Err(e) => {
                 // Out of file descriptors, say: wait a little rather than spin.
-                eprintln!("onegrid: accepting a connection failed: {e}");
+                tracing::error!(error = %e, "accepting a connection failed");
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 continue;
             }
@@ -203,6 +223,24 @@ async fn accept(listener: std::net::TcpListener, front: Arc<Front>) {
     }
 }
 
+/// Request ids, in the order the requests came, from 1 at every start.
+static REQUEST_IDS: AtomicU64 = AtomicU64::new(1);
+
+/// The span of one request: its id, its method, the component spin.toml routes it to, and
+/// its path as a short hash keyed anew at every start (so that a log line tells two requests
+/// for the same path apart from others, but no tracking code or id can be read back from it).
+fn request_span(method: &str, component: Option<Component>, path: &str) -> Span {
+    static PATH_KEY: OnceLock<RandomState> = OnceLock::new();
+    let hash = PATH_KEY.get_or_init(RandomState::new).hash_one(path);
+    tracing::info_span!(
+        "request",
+        id = REQUEST_IDS.fetch_add(1, Ordering::Relaxed),
+        method = %method,
+        component = %component.map_or("none", Component::name),
+        path = format_args!("{:08x}", hash >> 32),
+    )
+}
+
 async fn answer(
     front: &Front,
     request: Request<Incoming>,
@@ -212,12 +250,36 @@ async fn answer(
     let (head, body) = request.into_parts();
     let method = head.method.as_str().to_ascii_uppercase();
     let path = head.uri.path().to_owned();
+    let component = front.app.router.route(&path);
+    let span = request_span(&method, component, &path);
+    let response = respond(front, head, body, peer, component)
+        .instrument(span.clone())
+        .await;
+    let _in_request = span.enter();
+    tracing::info!(
+        status = response.status,
+        ms = started.elapsed().as_millis() as u64,
+        "answered"
+    );
+    to_hyper(response)
+}
+
+/// Reads the body, then hands the request to a worker; runs in the request's span.
+async fn respond(
+    front: &Front,
+    head: hyper::http::request::Parts,
+    body: Incoming,
+    peer: SocketAddr,
+    component: Option<Component>,
+) -> ApiResponse {
+    let method = head.method.as_str().to_ascii_uppercase();
+    let path = head.uri.path().to_owned();
     let expects_continue = head
         .headers
         .get(EXPECT)
         .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
     let limit = body_limit(&method, &path);
-    let response = match read_body(body, limit, front.timeouts.body, expects_continue).await {
+    match read_body(body, limit, front.timeouts.body, expects_continue).await {
         Err(problem) => problem.into_response(),
         Ok(body) => {
             // The client's address as Spin gives it (rate limits key on it); a client's own
@@ -233,27 +295,34 @@ async fn answer(
                 .collect();
             headers.push((limits::CLIENT_ADDR_HEADER.to_owned(), peer.to_string()));
             let request = ApiRequest {
-                method: method.clone(),
-                path: path.clone(),
+                method,
+                path,
                 query: head.uri.query().unwrap_or("").to_owned(),
                 headers,
                 body,
             };
-            front.run(request).await
+            front.run(request, component, Span::current()).await
         }
-    };
-    let status = response.status;
-    let ms = started.elapsed().as_millis();
-    eprintln!("{method} {} {status} {ms}ms", path.escape_debug());
-    to_hyper(response)
+    }
 }
 
 impl Front {
     /// The answer of a worker; 500 if none is left to give one.
-    async fn run(&self, request: ApiRequest) -> ApiResponse {
+    async fn run(
+        &self,
+        request: ApiRequest,
+        component: Option<Component>,
+        span: Span,
+    ) -> ApiResponse {
         let (reply, answer) = oneshot::channel();
-        if self.jobs.send(Job { request, reply }).is_err() {
-            eprintln!("onegrid: no worker is left to answer");
+        let job = Job {
+            request,
+            component,
+            span,
+            reply,
+        };
+        if self.jobs.send(job).is_err() {
+            tracing::error!("no worker is left to answer");
             return Problem::internal().into_response();
         }
         answer
@@ -333,14 +402,19 @@ async fn drain(body: &mut Incoming, max: u64, timeout: Duration) {
 /// A panicking handler answers 500 and leaves the worker alive.
 pub fn guarded(handler: impl FnOnce() -> ApiResponse) -> ApiResponse {
     catch_unwind(AssertUnwindSafe(handler)).unwrap_or_else(|_| {
-        eprintln!("onegrid: a handler panicked; answered 500");
+        tracing::error!("a handler panicked; answered 500");
         Problem::internal().into_response()
     })
 }
 
 impl App {
-    fn call(&self, env: &NativeEnv, request: ApiRequest) -> ApiResponse {
-        match self.router.route(&request.path) {
+    fn call(
+        &self,
+        env: &NativeEnv,
+        component: Option<Component>,
+        request: ApiRequest,
+    ) -> ApiResponse {
+        match component {
             Some(Component::Intake) => block_on(api::intake::handle(env, request)),
             Some(Component::Grid) => block_on(api::grid::handle(env, request)),
             Some(Component::Assets) => block_on(api::assets::handle(env, request)),
@@ -394,7 +468,7 @@ fn to_hyper(response: ApiResponse) -> Response<Full<Bytes>> {
             (Ok(name), Ok(value)) => {
                 out.headers_mut().append(name, value);
             }
-            _ => eprintln!("onegrid: dropped an invalid response header {name:?}"),
+            _ => tracing::warn!(header = name, "dropped an invalid response header"),
         }
     }
     out

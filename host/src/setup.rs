@@ -9,9 +9,9 @@ use std::sync::Arc;
 use anyhow::{Context, anyhow};
 use futures::executor::block_on;
 
-use crate::manifest::Manifest;
 use crate::native::EnvConfig;
 use crate::secrets;
+use onegrid::native::router::Manifest;
 
 pub fn prepare(data_dir: &Path, manifest: &Manifest) -> anyhow::Result<EnvConfig> {
     fs::create_dir_all(data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
@@ -28,10 +28,7 @@ pub fn prepare(data_dir: &Path, manifest: &Manifest) -> anyhow::Result<EnvConfig
     let env = config.open()?;
     let version = block_on(onegrid::app::schema::migrate(&env))
         .map_err(|e| anyhow!("migrating the schema: {e}"))?;
-    eprintln!(
-        "onegrid: {} at schema version {version}",
-        config.db_path().display()
-    );
+    tracing::info!(db = %config.db_path().display(), version, "schema up to date");
     if first_start {
         if let Err(p) = block_on(onegrid::demo::load(&env, 1)) {
             drop(env);
@@ -42,7 +39,7 @@ pub fn prepare(data_dir: &Path, manifest: &Manifest) -> anyhow::Result<EnvConfig
                 p.detail
             ));
         }
-        eprintln!("onegrid: first start: loaded the demo city");
+        tracing::info!("first start: loaded the demo city");
         let password = secrets
             .get("demo_staff_password")
             .cloned()

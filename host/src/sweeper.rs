@@ -21,7 +21,7 @@ pub fn spawn(config: EnvConfig) -> std::io::Result<thread::JoinHandle<()>> {
                 if env.is_none() {
                     env = config
                         .open()
-                        .map_err(|e| eprintln!("onegrid: sweep: cannot open the stores: {e:#}"))
+                        .map_err(|e| tracing::error!("sweep: cannot open the stores: {e:#}"))
                         .ok();
                 }
                 if let Some(env) = &env {
@@ -37,20 +37,20 @@ fn sweep_once(env: &NativeEnv) {
     env.end_request();
     match outcome {
         Ok(Ok(report)) if report.webhooks.attempted > 0 || report.deadlines.escalated > 0 => {
-            eprintln!(
-                "onegrid: sweep: webhooks {} attempted, {} delivered, {} failed; {} cases escalated",
-                report.webhooks.attempted,
-                report.webhooks.delivered,
-                report.webhooks.failed,
-                report.deadlines.escalated
+            tracing::info!(
+                attempted = report.webhooks.attempted,
+                delivered = report.webhooks.delivered,
+                failed = report.webhooks.failed,
+                escalated = report.deadlines.escalated,
+                "sweep: webhooks retried, cases escalated"
             )
         }
         Ok(Ok(_)) => {}
-        Ok(Err(problem)) => eprintln!(
-            "onegrid: sweep failed: {}: {}",
-            problem.title(),
-            problem.detail
+        Ok(Err(problem)) => tracing::error!(
+            title = problem.title(),
+            detail = %problem.detail,
+            "sweep failed"
         ),
-        Err(_) => eprintln!("onegrid: sweep panicked"),
+        Err(_) => tracing::error!("sweep panicked"),
     }
 }

@@ -81,7 +81,7 @@ pub fn import_grids(file: &Path, data: &Path) -> anyhow::Result<()> {
         )
     })?;
     drop(bytes);
-    let manifest = crate::manifest::Manifest::embedded()?;
+    let manifest = onegrid::native::router::Manifest::embedded()?;
     let config = crate::setup::prepare(data, &manifest)?;
     let env = config.open()?;
     let mut bar = ProgressBar::new();

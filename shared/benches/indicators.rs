@@ -16,10 +16,9 @@
 //! Also: the p90 read from the histogram against the exact p90 of the generated samples, and
 //! the cost a move pays for the indicators (`record_move`) beside the whole move (`apply_move`).
 //!
-//! `cargo bench -p onegrid-shared --bench indicators`
+//! `cargo bench -p onegrid-shared --features native --bench indicators`
 //! (`ONEGRID_BENCH_CASES=100000` for a smaller run, `ONEGRID_BENCH_RUNS=…` per query.)
 
-use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -33,9 +32,9 @@ use onegrid::directory::{self, Category, CategoryInput, DepartmentInput};
 use onegrid::grid::code::Level;
 use onegrid::grid::{CellMatch, GridRef, MatchKind};
 use onegrid::indicators::{self, Batch, CaseKey, Changes, Counts, MoveFacts, Tracker};
-use onegrid::ports::{Database, KeyValue, OutboundRequest, OutboundResponse, Platform};
-use onegrid::{ApiRequest, Rows, StoreError, Value, demo};
-use rusqlite::types::{ToSqlOutput, ValueRef};
+use onegrid::native::{NativeEnv, Sqlite, SqliteKv};
+use onegrid::ports::{Database, OutboundRequest, OutboundResponse, Platform};
+use onegrid::{ApiRequest, StoreError, demo};
 
 const TOKEN: &str = "bench-operator-token";
 const HOUR: i64 = 3_600_000;
@@ -43,77 +42,25 @@ const DAY: i64 = 86_400_000;
 /// Bumped when the generator changes, so that an old file is not reused.
 const GENERATOR: i64 = 3;
 
-// ---- an Env on one rusqlite connection
+// ---- the native adapter, with the benchmark's platform
 
-struct BenchEnv {
-    db: rusqlite::Connection,
-    kv: RefCell<HashMap<String, Vec<u8>>>,
+/// A fixed clock, the operator's token and no network.
+struct BenchPlatform {
     now: i64,
 }
 
-impl BenchEnv {
-    fn open(path: &Path, now: i64) -> BenchEnv {
-        let db = rusqlite::Connection::open(path).unwrap();
-        db.busy_timeout(std::time::Duration::from_secs(5)).unwrap();
-        BenchEnv {
-            db,
-            kv: RefCell::new(HashMap::new()),
-            now,
-        }
+type BenchEnv = NativeEnv<BenchPlatform>;
+
+/// A fresh connection to the file, as each Spin request gets; the key-value store in memory.
+fn open_env(path: &Path, now: i64) -> BenchEnv {
+    NativeEnv {
+        db: Sqlite::open(path).unwrap(),
+        kv: SqliteKv::in_memory().unwrap(),
+        platform: BenchPlatform { now },
     }
 }
 
-impl Database for BenchEnv {
-    async fn execute(&self, statement: &str, params: &[Value]) -> Result<Rows, StoreError> {
-        let err = |e: rusqlite::Error| StoreError(e.to_string());
-        let mut stmt = self.db.prepare_cached(statement).map_err(err)?;
-        let bound = rusqlite::params_from_iter(params.iter().map(|v| {
-            ToSqlOutput::Borrowed(match v {
-                Value::Integer(v) => ValueRef::Integer(*v),
-                Value::Real(v) => ValueRef::Real(*v),
-                Value::Text(v) => ValueRef::Text(v.as_bytes()),
-                Value::Blob(v) => ValueRef::Blob(v),
-                Value::Null => ValueRef::Null,
-            })
-        }));
-        let columns: Vec<String> = stmt.column_names().into_iter().map(String::from).collect();
-        let mut cursor = stmt.query(bound).map_err(err)?;
-        let mut rows = Vec::new();
-        while let Some(row) = cursor.next().map_err(err)? {
-            let mut values = Vec::with_capacity(columns.len());
-            for i in 0..columns.len() {
-                values.push(match row.get_ref(i).map_err(err)? {
-                    ValueRef::Integer(v) => Value::Integer(v),
-                    ValueRef::Real(v) => Value::Real(v),
-                    ValueRef::Text(v) => Value::Text(String::from_utf8_lossy(v).into_owned()),
-                    ValueRef::Blob(v) => Value::Blob(v.to_vec()),
-                    ValueRef::Null => Value::Null,
-                });
-            }
-            rows.push(values);
-        }
-        Ok(Rows { columns, rows })
-    }
-}
-
-impl KeyValue for BenchEnv {
-    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.kv.borrow().get(key).cloned())
-    }
-    async fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
-        self.kv.borrow_mut().insert(key.to_owned(), value.to_vec());
-        Ok(())
-    }
-    async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        self.kv.borrow_mut().remove(key);
-        Ok(())
-    }
-    async fn exists(&self, key: &str) -> Result<bool, StoreError> {
-        Ok(self.kv.borrow().contains_key(key))
-    }
-}
-
-impl Platform for BenchEnv {
+impl Platform for BenchPlatform {
     async fn variable(&self, name: &str) -> Result<Option<String>, StoreError> {
         Ok((name == "operator_token").then(|| TOKEN.to_owned()))
     }
@@ -356,12 +303,15 @@ const INSERT_CASE: &str = "INSERT INTO cases (id, tracking_code, secret_hash, ca
 
 fn generate(path: &Path, n: i64, year_start: i64, year_end: i64) -> Truth {
     let _ = std::fs::remove_file(path);
-    let env = BenchEnv::open(path, year_end);
+    let env = open_env(path, year_end);
     let mut truth = Truth::default();
     let started = Instant::now();
     block_on(async {
         onegrid::app::schema::migrate(&env).await.unwrap();
-        env.db.pragma_update(None, "synchronous", "OFF").unwrap();
+        env.db
+            .connection()
+            .pragma_update(None, "synchronous", "OFF")
+            .unwrap();
         let departments = departments();
         for code in &departments {
             let input: DepartmentInput =
@@ -655,7 +605,7 @@ fn main() {
     let call = |query: &str| -> (f64, serde_json::Value) {
         let t = Instant::now();
         // A fresh connection per request, as each Spin request gets.
-        let env = BenchEnv::open(&path, now);
+        let env = open_env(&path, now);
         let mut req = ApiRequest::new("GET", &format!("/api/indicators?{query}"));
         req.headers
             .push(("authorization".into(), format!("Bearer {TOKEN}")));
@@ -806,7 +756,7 @@ fn main() {
 
 fn time_csv(path: &Path, now: i64, query: &str) -> f64 {
     let t = Instant::now();
-    let env = BenchEnv::open(path, now);
+    let env = open_env(path, now);
     let mut req = ApiRequest::new("GET", &format!("/api/indicators?{query}"));
     req.headers
         .push(("authorization".into(), format!("Bearer {TOKEN}")));
@@ -821,8 +771,11 @@ fn time_csv(path: &Path, now: i64, query: &str) -> f64 {
 fn write_path(path: &Path, now: i64) {
     let copy = path.with_extension("scratch.db");
     std::fs::copy(path, &copy).unwrap();
-    let env = BenchEnv::open(&copy, now);
-    env.db.pragma_update(None, "synchronous", "FULL").unwrap();
+    let env = open_env(&copy, now);
+    env.db
+        .connection()
+        .pragma_update(None, "synchronous", "FULL")
+        .unwrap();
     let (mut record, mut whole) = (Vec::new(), Vec::new());
     block_on(async {
         let category = directory::category(&env, "roads.pothole")

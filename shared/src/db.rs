@@ -225,7 +225,7 @@ mod tests {
 
     use super::*;
     use crate::Value;
-    use crate::grid::testenv::TestEnv;
+    use crate::native::testenv::TestEnv;
 
     fn split(sql: &str) -> Vec<&str> {
         statements(sql).collect()

@@ -11,6 +11,10 @@
 //!    and in, other platforms, Open311), [`indicators`];
 //! 3. [`app`]: one command per use case, which runs its transaction and calls the side effects;
 //! 4. [`demo`], the demo city; [`api`]: one module per Spin component, route table → command.
+//!
+//! Beside the layers, an adapter: `native` (feature `native`, always in unit tests) implements
+//! [`ports`] on rusqlite and routes as spin.toml does, for the native host, the tests and the
+//! benches. It depends on `ports` only, and no module of the layers may import it (tests do).
 
 pub mod crypto;
 pub mod db;
@@ -34,6 +38,9 @@ pub mod api;
 #[cfg(test)]
 mod architecture_tests;
 pub mod demo;
+
+#[cfg(any(test, feature = "native"))]
+pub mod native;
 
 pub use http::problem::Problem;
 pub use http::{ApiRequest, ApiResponse};

@@ -2,6 +2,7 @@
 //! [`SpinEnv`] implements [`Database`], [`KeyValue`] and [`Platform`] on spin-sdk 6, and
 //! [`read_request`] / [`write_response`] convert between Spin's HTTP types and the plain
 //! [`ApiRequest`] / [`ApiResponse`] every handler speaks. The move to spin-sdk 7 happens here.
+//! [`read_request`], the first call of every component, also installs the log (stderr).
 
 use std::cell::OnceCell;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -181,9 +182,22 @@ impl Platform for SpinEnv {
     }
 }
 
+/// The domain's `tracing` events as lines on stderr, which Spin keeps per component (`spin up`
+/// prints them, or writes them under `.spin/logs/`). Info and above: a component has no
+/// `RUST_LOG`. Once per instance; a second call (a reused instance) changes nothing.
+pub fn init_logging() {
+    let _already_set = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .try_init();
+}
+
 /// Reads a Spin request into memory. A body over the route's [`body_limit`], announced by
 /// `Content-Length` or found while reading, answers 413 before anything parses it.
+/// Installs the log first ([`init_logging`]).
 pub async fn read_request(req: spin_sdk::http::Request) -> Result<ApiRequest, ApiResponse> {
+    init_logging();
     let (parts, incoming) = req.into_parts();
     let limit = body_limit(parts.method.as_str(), parts.uri.path());
     let too_large = || Problem::body_too_large(limit).into_response();

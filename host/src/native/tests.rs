@@ -1,4 +1,5 @@
-//! The stores on temporary files: every kind of statement, transactions, key-value, variables.
+//! The host's platform on temporary files: variables from the environment, then the file.
+//! (The stores themselves are tested with the adapter, in `onegrid::native`.)
 
 use super::*;
 use futures::executor::block_on;
@@ -15,74 +16,21 @@ fn temp_config(tag: &str) -> EnvConfig {
 }
 
 #[test]
-fn statements_of_every_kind_run() {
-    let env = temp_config("db").open().unwrap();
-    let exec = |sql: &str, params: &[Value]| block_on(env.execute(sql, params));
-    exec(
-        "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, score REAL, data BLOB)",
-        &[],
-    )
-    .unwrap();
-    assert_eq!(
-        exec("PRAGMA foreign_keys", &[]).unwrap().rows,
-        vec![vec![Value::Integer(1)]]
-    );
-    exec("BEGIN IMMEDIATE", &[]).unwrap();
-    let params = [Value::from("a"), Value::Real(1.5), Value::Blob(vec![1, 2])];
-    let rows = exec(
-        "INSERT INTO t (name, score, data) VALUES (?, ?, ?) RETURNING id, name",
-        &params,
-    )
-    .unwrap();
-    assert_eq!(rows.columns, vec!["id", "name"]);
-    assert_eq!(rows.first().unwrap().i64("id").unwrap(), 1);
-    exec("COMMIT", &[]).unwrap();
-    exec("BEGIN IMMEDIATE", &[]).unwrap();
-    exec("INSERT INTO t (name) VALUES (?)", &[Value::Null]).unwrap();
-    exec("ROLLBACK", &[]).unwrap();
-    let all = exec("SELECT id, name, score, data FROM t ORDER BY id", &[]).unwrap();
-    assert_eq!(
-        all.rows,
-        vec![vec![
-            Value::Integer(1),
-            "a".into(),
-            Value::Real(1.5),
-            Value::Blob(vec![1, 2])
-        ]]
-    );
-    let err = exec("SELECT * FROM missing", &[]).unwrap_err();
-    assert!(err.0.contains("missing"), "{err}");
-    assert!(
-        exec("SELECT 1; SELECT 2", &[]).is_err(),
-        "one statement per call"
-    );
-}
-
-#[test]
-fn a_transaction_left_open_is_rolled_back() {
-    let env = temp_config("tx").open().unwrap();
+fn the_stores_are_files_in_the_data_directory() {
+    use onegrid::ports::{Database, KeyValue};
+    let config = temp_config("files");
+    let env = config.open().unwrap();
     block_on(env.execute("CREATE TABLE t (x INTEGER)", &[])).unwrap();
-    block_on(env.execute("BEGIN IMMEDIATE", &[])).unwrap();
-    block_on(env.execute("INSERT INTO t VALUES (1)", &[])).unwrap();
-    assert!(env.end_request());
-    assert!(!env.end_request());
-    let rows = block_on(env.execute("SELECT count(*) AS n FROM t", &[])).unwrap();
-    assert_eq!(rows.first().unwrap().i64("n").unwrap(), 0);
-}
-
-#[test]
-fn key_value_round_trips() {
-    let env = temp_config("kv").open().unwrap();
-    assert_eq!(block_on(env.get("k")).unwrap(), None);
-    block_on(env.set("k", b"one")).unwrap();
-    block_on(env.set("k", b"two")).unwrap();
+    block_on(env.set("k", b"v")).unwrap();
+    drop(env);
+    assert!(config.db_path().is_file());
+    assert!(config.data_dir.join("kv.db").is_file());
+    let again = config.open().unwrap();
     assert_eq!(
-        block_on(env.get("k")).unwrap().as_deref(),
-        Some(&b"two"[..])
+        block_on(again.get("k")).unwrap().as_deref(),
+        Some(&b"v"[..])
     );
-    assert!(block_on(env.exists("k")).unwrap());
-    block_on(env.delete("k")).unwrap();
-    assert!(!block_on(env.exists("k")).unwrap());
+    assert!(block_on(again.execute("SELECT x FROM t", &[])).is_ok());
 }
 
 #[test]

@@ -7,7 +7,6 @@ use std::net::TcpStream;
 use onegrid::http::{MAX_BODY_BYTES, MAX_MAP_BODY_BYTES};
 
 use super::*;
-use crate::manifest::Manifest;
 
 fn running(tag: &str) -> SocketAddr {
     running_with(tag, Timeouts::default())
@@ -25,7 +24,7 @@ fn running_with(tag: &str, timeouts: Timeouts) -> SocketAddr {
             "test-admin-token".to_owned(),
         )])),
     };
-    let router = Router::from_manifest(&Manifest::embedded().unwrap()).unwrap();
+    let router = Router::embedded().unwrap();
     let app = Arc::new(App {
         router,
         static_dir: dir,

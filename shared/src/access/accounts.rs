@@ -55,7 +55,7 @@ pub fn hash_password(password: &str) -> Result<String, Problem> {
         .hash_password_with_salt(password.as_bytes(), &salt)
         .map(|h| h.to_string())
         .map_err(|e| {
-            eprintln!("onegrid: hashing a password failed: {e}");
+            tracing::error!(error = %e, "hashing a password failed");
             Problem::internal()
         })
 }

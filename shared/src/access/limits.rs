@@ -227,7 +227,7 @@ pub async fn check_client<E: Env>(env: &E, req: &ApiRequest, limit: Limit) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::grid::testenv::TestEnv;
+    use crate::native::testenv::TestEnv;
     use futures::executor::block_on;
 
     fn from(addr: &str) -> ApiRequest {
@@ -317,6 +317,6 @@ mod tests {
         for _ in 0..5 {
             block_on(check(&env, limit, "x")).unwrap();
         }
-        assert!(env.kv.borrow().is_empty());
+        assert!(env.kv.keys().unwrap().is_empty());
     }
 }

@@ -4,11 +4,10 @@
 //! (district 350203, street 350203001), cell B (same district, street 350203002), cell C
 //! (district 350206).
 
-use futures::executor::block_on;
 use serde_json::{Value as Json, json};
 
-use crate::grid::testenv::{ADMIN_TOKEN, OPERATOR_TOKEN, TestEnv};
-use crate::{ApiRequest, ApiResponse, api};
+use crate::native::testenv::{ADMIN_TOKEN, OPERATOR_TOKEN, TestEnv};
+use crate::{ApiRequest, ApiResponse};
 
 pub(super) const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 pub(super) const SESSION_KEY: &str = "k1-0123456789abcdef0123456789abcdef";
@@ -22,20 +21,7 @@ pub(super) const IN_C: (f64, f64) = (24.4505, 118.1005);
 
 /// Routes a request to its component's handler, as spin.toml does.
 pub(super) fn respond(env: &TestEnv, req: ApiRequest) -> ApiResponse {
-    let path = req.path.clone();
-    let parts: Vec<&str> = path.split('/').collect();
-    match (parts.get(2).copied(), parts.get(3).copied()) {
-        (Some("reports" | "categories" | "health"), _) => block_on(api::intake::handle(env, req)),
-        (Some("grid" | "grids"), _) | (Some("admin"), Some("grids")) => {
-            block_on(api::grid::handle(env, req))
-        }
-        (Some("callbacks"), _) => block_on(api::callbacks::handle(env, req)),
-        (Some("session"), _) | (Some("admin"), Some("accounts")) => {
-            block_on(api::accounts::handle(env, req))
-        }
-        (Some("indicators"), _) => block_on(api::indicators::handle(env, req)),
-        _ => block_on(api::dispatch::handle(env, req)),
-    }
+    super::testkit::call(env, req)
 }
 
 pub(super) fn call(env: &TestEnv, req: ApiRequest) -> (u16, Json) {

@@ -6,7 +6,7 @@ use serde_json::{Value as Json, json};
 
 use super::testkit::{IN_CELL_1, IN_CELL_2, call, call_json, city, request};
 use crate::ApiRequest;
-use crate::grid::testenv::{ADMIN_TOKEN, TestEnv};
+use crate::native::testenv::{ADMIN_TOKEN, TestEnv};
 
 fn register(env: &TestEnv, body: Json) -> (u16, Json) {
     call_json(

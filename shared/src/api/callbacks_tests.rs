@@ -5,8 +5,8 @@ use base64::{Engine, engine::general_purpose::STANDARD};
 use serde_json::json;
 
 use super::testkit::*;
-use crate::grid::testenv::{ADMIN_TOKEN, OPERATOR_TOKEN, TestEnv};
 use crate::http::webhook;
+use crate::native::testenv::{ADMIN_TOKEN, OPERATOR_TOKEN, TestEnv};
 
 fn dispatched(env: &TestEnv, category: &str) -> String {
     let id = report(env, category, IN_CELL_2)["id"]

@@ -11,7 +11,7 @@ use serde_json::json;
 use super::access_tests::{self, IN_A, SECRET, account, callback};
 use super::testkit::{area, call_json, component_for, request, square};
 use crate::Database;
-use crate::grid::testenv::{ADMIN_TOKEN, OPERATOR_TOKEN, TestEnv};
+use crate::native::testenv::{ADMIN_TOKEN, OPERATOR_TOKEN, TestEnv};
 
 // ---- GET /api/departments
 

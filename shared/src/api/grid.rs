@@ -222,7 +222,7 @@ async fn import<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Proble
 mod tests {
     use super::*;
     use crate::Database;
-    use crate::grid::testenv::{ADMIN_TOKEN, OPERATOR_TOKEN, TestEnv};
+    use crate::native::testenv::{ADMIN_TOKEN, OPERATOR_TOKEN, TestEnv};
     use futures::executor::block_on;
     use serde_json::Value as Json;
 
@@ -429,7 +429,7 @@ mod tests {
                 .contains(" m²"),
             "{problem}"
         );
-        assert!(env.kv.borrow().is_empty(), "nothing written");
+        assert!(env.kv.keys().unwrap().is_empty(), "nothing written");
     }
 
     /// The map cut into `n` FeatureCollections.
@@ -465,7 +465,7 @@ mod tests {
         assert_eq!(status, 202);
         assert_eq!(waiting["missing"], json!([2]));
         assert!(
-            env.kv.borrow().is_empty(),
+            env.kv.keys().unwrap().is_empty(),
             "nothing is imported before the last part"
         );
         // A part that disagrees on the count is refused.

@@ -5,7 +5,7 @@
 use serde_json::{Value as Json, json};
 
 use super::testkit::*;
-use crate::grid::testenv::{ADMIN_TOKEN, OPERATOR_TOKEN, TestEnv};
+use crate::native::testenv::{ADMIN_TOKEN, OPERATOR_TOKEN, TestEnv};
 use crate::{ApiRequest, http::webhook};
 
 /// Where the samples happen: inside the test map's second cell (WGS-84).

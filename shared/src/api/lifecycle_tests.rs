@@ -9,7 +9,7 @@ use super::testkit::{
     HOUR, IN_CELL_1, IN_CELL_2, SECRET, area, call_json as call, request, square,
 };
 use crate::Database;
-use crate::grid::testenv::{ADMIN_TOKEN, OPERATOR_TOKEN, TestEnv};
+use crate::native::testenv::{ADMIN_TOKEN, OPERATOR_TOKEN, TestEnv};
 
 /// A two-street map, two departments with webhooks, a street office, and three categories.
 fn city() -> TestEnv {

@@ -7,7 +7,7 @@ use serde_json::{Value as Json, json};
 
 use super::testkit::*;
 use crate::ApiRequest;
-use crate::grid::testenv::{ADMIN_TOKEN, OPERATOR_TOKEN, TestEnv};
+use crate::native::testenv::{ADMIN_TOKEN, OPERATOR_TOKEN, TestEnv};
 
 const XML_DECL: &str = "<?xml version=\"1.0\" encoding=\"utf-8\"?>";
 

@@ -13,7 +13,7 @@ use super::routes_tests::example;
 use super::testkit::{call, component_for, spin_routes};
 use crate::ApiRequest;
 use crate::access::auth::StaffRole;
-use crate::grid::testenv::TestEnv;
+use crate::native::testenv::TestEnv;
 
 fn document() -> Json {
     serde_json::from_str(super::intake::OPENAPI).expect("docs/openapi.json is JSON")

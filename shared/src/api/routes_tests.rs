@@ -7,7 +7,7 @@ use super::routes::{Access, Entry, every_route};
 use super::testkit::{call, city, request};
 use crate::ApiRequest;
 use crate::access::auth::StaffRole;
-use crate::grid::testenv::{ADMIN_TOKEN, OPERATOR_TOKEN, TestEnv};
+use crate::native::testenv::{ADMIN_TOKEN, OPERATOR_TOKEN, TestEnv};
 
 /// The `Allow` header of a 405, checked against the problem's `allowed`.
 fn allow(env: &TestEnv, method: &str, path: &str) -> String {

@@ -9,7 +9,7 @@ use super::access_tests::{
     CELL_A, IN_A, PASSWORD, SESSION_KEY, account, call, city, report, request, respond, sign_in,
 };
 use crate::access::sessions::SESSION_MS;
-use crate::grid::testenv::{ADMIN_TOKEN, OPERATOR_TOKEN, TestEnv};
+use crate::native::testenv::{ADMIN_TOKEN, OPERATOR_TOKEN, TestEnv};
 use crate::{ApiRequest, Database};
 
 const MINUTE: i64 = 60_000;
@@ -101,10 +101,10 @@ fn the_revocation_record_is_one_key_and_the_sweep_forgets_it_once_the_session_ex
     call(&env, request("DELETE", "/api/session", Some(&token), None));
     let revoked: Vec<String> = env
         .kv
-        .borrow()
         .keys()
+        .unwrap()
+        .into_iter()
         .filter(|k| k.starts_with("session_revoked_"))
-        .cloned()
         .collect();
     assert_eq!(revoked.len(), 1);
     let sweep = |env: &TestEnv| {
@@ -121,7 +121,7 @@ fn the_revocation_record_is_one_key_and_the_sweep_forgets_it_once_the_session_ex
     );
     env.now.set(env.now.get() + SESSION_MS);
     assert_eq!(sweep(&env)["expired_revocations"], 1);
-    assert!(!env.kv.borrow().contains_key(&revoked[0]));
+    assert!(!env.kv.keys().unwrap().contains(&revoked[0]));
     assert_eq!(
         me(&env, &token).0,
         401,

@@ -1,14 +1,16 @@
-//! What the interop tests share: requests routed to handlers the way Spin routes them (from the
-//! real spin.toml), a small city on TestEnv with the categories the built-in platform mappings
-//! name, and signed callbacks.
+//! What the interop tests share: requests routed to handlers the way Spin routes them (the
+//! native router on the real spin.toml), a small city on TestEnv with the categories the
+//! built-in platform mappings name, and signed callbacks.
+
+use std::sync::OnceLock;
 
 use futures::executor::block_on;
 use serde_json::{Value as Json, json};
 
-use crate::grid::testenv::{ADMIN_TOKEN, TestEnv};
+use crate::native::router::{Component, Manifest, Router};
+use crate::native::testenv::{ADMIN_TOKEN, TestEnv};
 use crate::{ApiRequest, ApiResponse, api, http::webhook};
 
-pub const SPIN_TOML: &str = include_str!("../../../spin.toml");
 pub const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 pub const HOUR: i64 = 3_600_000;
 /// Inside the test map's first cell (street 350203001) and its second (street 350203002).
@@ -17,73 +19,41 @@ pub const IN_CELL_2: (f64, f64) = (24.4505, 118.0905);
 
 /// The `[[trigger.http]]` routes of spin.toml: (route, component).
 pub fn spin_routes() -> Vec<(String, String)> {
-    let mut routes = Vec::new();
-    let mut route = None;
-    for line in SPIN_TOML.lines().map(str::trim) {
-        let value = |l: &str| {
-            l.split_once('=')
-                .map(|(_, v)| v.trim().trim_matches('"').to_owned())
-        };
-        if line.starts_with("route") {
-            route = value(line);
-        } else if line.starts_with("component")
-            && !line.starts_with("component.")
-            && let (Some(r), Some(c)) = (route.take(), value(line))
-        {
-            routes.push((r, c));
-        }
-    }
-    routes
+    let manifest = Manifest::embedded().expect("spin.toml reads");
+    let triggers = manifest.trigger.http.into_iter();
+    triggers.map(|t| (t.route, t.component)).collect()
 }
 
-/// The component Spin picks for a path: an exact route beats a wildcard, the longest prefix wins.
+/// The component Spin picks for a path, by the host's own router.
 pub fn component_for(path: &str) -> Option<String> {
-    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    let mut best: Option<((bool, usize), String)> = None;
-    for (route, component) in spin_routes() {
-        let (prefix, wildcard) = match route.strip_suffix("/...") {
-            Some(p) => (p.to_owned(), true),
-            None => (route.clone(), false),
-        };
-        let want: Vec<&str> = prefix.split('/').filter(|s| !s.is_empty()).collect();
-        let fits = if wildcard {
-            segments.len() >= want.len()
-        } else {
-            segments.len() == want.len()
-        };
-        if !fits || !segments.iter().zip(&want).all(|(a, b)| a == b) {
-            continue;
-        }
-        let rank = (!wildcard, want.len());
-        if best.as_ref().is_none_or(|(r, _)| rank >= *r) {
-            best = Some((rank, component));
-        }
-    }
-    best.map(|(_, c)| c)
+    router().route(path).map(|c| c.name().to_owned())
+}
+
+fn router() -> &'static Router {
+    static ROUTER: OnceLock<Router> = OnceLock::new();
+    ROUTER.get_or_init(|| Router::embedded().expect("spin.toml routes"))
 }
 
 /// Runs a request through the component spin.toml routes it to.
 pub fn call(env: &TestEnv, req: ApiRequest) -> ApiResponse {
-    let component = component_for(&req.path).unwrap_or_default();
+    let Some(component) = router().route(&req.path) else {
+        return crate::Problem::no_route(&req.method, &req.path).into_response();
+    };
     block_on(async {
-        match component.as_str() {
-            "intake" => api::intake::handle(env, req).await,
-            "grid" => api::grid::handle(env, req).await,
-            "assets" => api::assets::handle(env, req).await,
-            "dispatch" => api::dispatch::handle(env, req).await,
-            "callbacks" => api::callbacks::handle(env, req).await,
-            "ingest" => api::ingest::handle(env, req).await,
-            "open311" => api::open311::handle(env, req).await,
-            "accounts" => api::accounts::handle(env, req).await,
-            "indicators" => api::indicators::handle(env, req).await,
-            "static-files" => crate::api::static_files::serve(
+        match component {
+            Component::Intake => api::intake::handle(env, req).await,
+            Component::Grid => api::grid::handle(env, req).await,
+            Component::Assets => api::assets::handle(env, req).await,
+            Component::Dispatch => api::dispatch::handle(env, req).await,
+            Component::Callbacks => api::callbacks::handle(env, req).await,
+            Component::Ingest => api::ingest::handle(env, req).await,
+            Component::Open311 => api::open311::handle(env, req).await,
+            Component::Accounts => api::accounts::handle(env, req).await,
+            Component::Indicators => api::indicators::handle(env, req).await,
+            Component::StaticFiles => crate::api::static_files::serve(
                 &req,
                 &crate::api::static_files::MapConfig::default(),
                 |_| None,
-            ),
-            other => panic!(
-                "spin.toml names a component the tests do not know: {other:?} for {}",
-                req.path
             ),
         }
     })

@@ -55,7 +55,7 @@ mod tests {
 
     use super::*;
     use crate::Value;
-    use crate::grid::testenv::TestEnv;
+    use crate::native::testenv::TestEnv;
 
     /// What `sqlite_master` says of a database, one entry per object, in name order.
     fn schema_of(env: &TestEnv) -> String {

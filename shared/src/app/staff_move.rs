@@ -302,7 +302,7 @@ pub async fn make<E: Env>(
     let mut deliveries = Vec::new();
     for id in &messages {
         let outcome = outbox::deliver(env, id).await.unwrap_or_else(|e| {
-            eprintln!("onegrid: delivery of {id} failed to run: {e}");
+            tracing::error!(message_id = %id, error = %e, "a delivery failed to run");
             Delivery::Pending
         });
         deliveries.push(json!({"message_id": id, "status": outcome}));

@@ -432,7 +432,8 @@ const EC: EcLevel = EcLevel::M;
 
 fn qr(url: &str) -> Result<QrCode, Problem> {
     QrCode::with_error_correction_level(url, EC).map_err(|e| {
-        eprintln!("onegrid: qr code of {url}: {e}");
+        // The URL is the sign's public address, but its length is what makes this fail.
+        tracing::error!(url_len = url.len(), error = %e, "the QR code of an asset sign failed");
         Problem::internal()
     })
 }

@@ -95,8 +95,8 @@ pub async fn retention_days<P: Platform>(env: &P) -> Result<i64, StoreError> {
         Some(v) => match v.trim().parse::<i64>() {
             Ok(days) if days >= 1 => days,
             _ => {
-                eprintln!(
-                    "onegrid: retention_days must be a whole number of days, at least 1; using {DEFAULT_RETENTION_DAYS}"
+                tracing::warn!(
+                    "retention_days must be a whole number of days, at least 1; using {DEFAULT_RETENTION_DAYS}"
                 );
                 DEFAULT_RETENTION_DAYS
             }

@@ -247,13 +247,13 @@ pub async fn deliver_new_for_case<E: Env>(env: &E, case_id: &str, since: i64) {
     let ids: Vec<String> = match due {
         Ok(rows) => rows.iter().filter_map(|r| r.text("id").ok()).collect(),
         Err(e) => {
-            eprintln!("onegrid: could not read the new messages of case {case_id}: {e}");
+            tracing::error!(case_id, error = %e, "could not read the new messages of a case");
             return;
         }
     };
     for id in ids {
         if let Err(e) = deliver(env, &id).await {
-            eprintln!("onegrid: delivery of {id} failed to run: {e}");
+            tracing::error!(message_id = %id, error = %e, "a delivery failed to run");
         }
     }
 }

@@ -693,9 +693,6 @@ pub async fn cell_workers<D: Database>(
 }
 
 #[cfg(test)]
-pub(crate) mod testenv;
-
-#[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;

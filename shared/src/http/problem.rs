@@ -323,7 +323,7 @@ impl FieldError {
 /// A storage failure as seen by a caller: logged with its cause, answered as `internal`.
 impl From<crate::ports::StoreError> for Problem {
     fn from(err: crate::ports::StoreError) -> Self {
-        eprintln!("onegrid: storage error: {err}");
+        tracing::error!(error = %err, "storage error");
         Problem::internal()
     }
 }

@@ -14,8 +14,8 @@ use crate::case::store::{self, Actor, Reporter};
 use crate::db::in_transaction;
 use crate::directory::{self, CategoryInput, DepartmentInput};
 use crate::grid::code::Level;
-use crate::grid::testenv::{OPERATOR_TOKEN, TestEnv};
 use crate::grid::{CellMatch, GridRef, MatchKind};
+use crate::native::testenv::{OPERATOR_TOKEN, TestEnv};
 
 const HOUR: i64 = 3_600_000;
 const A: &str = "350203001001001"; // district 350203, street 350203001

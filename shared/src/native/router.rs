@@ -1,14 +1,66 @@
-//! Routing as Spin does it, from the `[[trigger.http]]` tables of spin.toml: an exact route
-//! beats any wildcard, `/prefix/...` matches `/prefix` and everything under it, the longest
-//! wildcard prefix wins, `/...` is the catch-all, and of two equal routes the last one wins.
+//! Routing as Spin does it, from the `[[trigger.http]]` tables of the workspace's spin.toml
+//! (compiled in, so that the host, the tests and `spin up` read the very same manifest): an
+//! exact route beats any wildcard, `/prefix/...` matches `/prefix` and everything under it, the
+//! longest wildcard prefix wins, `/...` is the catch-all, and of two equal routes the last one
+//! wins. It names the components; calling their handlers is the caller's business.
 
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
-use anyhow::bail;
+use serde::Deserialize;
 
-use crate::manifest::Manifest;
+pub const SPIN_TOML: &str = include_str!("../../../spin.toml");
 
-/// The components the host can run, by their name in spin.toml.
+/// A manifest the host cannot run: unreadable, or naming a component or route it does not know.
+#[derive(Debug, thiserror::Error)]
+#[error("spin.toml: {0}")]
+pub struct ManifestError(String);
+
+/// What of spin.toml the native runners read.
+#[derive(Debug, Deserialize)]
+pub struct Manifest {
+    #[serde(default)]
+    pub variables: BTreeMap<String, Variable>,
+    pub trigger: Triggers,
+    #[serde(default)]
+    pub component: BTreeMap<String, toml::Table>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Variable {
+    pub default: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Triggers {
+    pub http: Vec<HttpTrigger>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct HttpTrigger {
+    pub route: String,
+    pub component: String,
+}
+
+impl Manifest {
+    pub fn parse(text: &str) -> Result<Manifest, ManifestError> {
+        toml::from_str(text).map_err(|e| ManifestError(e.to_string()))
+    }
+
+    pub fn embedded() -> Result<Manifest, ManifestError> {
+        Manifest::parse(SPIN_TOML)
+    }
+
+    /// The variables that have a default in `[variables]`, as Spin resolves them.
+    pub fn variable_defaults(&self) -> HashMap<String, String> {
+        self.variables
+            .iter()
+            .filter_map(|(name, v)| Some((name.clone(), v.default.clone()?)))
+            .collect()
+    }
+}
+
+/// The components the native runners can run, by their name in spin.toml.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Component {
     Intake,
@@ -24,26 +76,22 @@ pub enum Component {
 }
 
 impl Component {
-    fn from_name(name: &str) -> Option<Component> {
-        Some(match name {
-            "intake" => Component::Intake,
-            "grid" => Component::Grid,
-            "assets" => Component::Assets,
-            "dispatch" => Component::Dispatch,
-            "callbacks" => Component::Callbacks,
-            "indicators" => Component::Indicators,
-            "accounts" => Component::Accounts,
-            "ingest" => Component::Ingest,
-            "open311" => Component::Open311,
-            "static-files" => Component::StaticFiles,
-            _ => return None,
-        })
-    }
-}
+    pub const ALL: [Component; 10] = [
+        Component::Intake,
+        Component::Grid,
+        Component::Assets,
+        Component::Dispatch,
+        Component::Callbacks,
+        Component::Indicators,
+        Component::Accounts,
+        Component::Ingest,
+        Component::Open311,
+        Component::StaticFiles,
+    ];
 
-impl fmt::Display for Component {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+    /// Its name in spin.toml.
+    pub fn name(self) -> &'static str {
+        match self {
             Component::Intake => "intake",
             Component::Grid => "grid",
             Component::Assets => "assets",
@@ -54,7 +102,17 @@ impl fmt::Display for Component {
             Component::Ingest => "ingest",
             Component::Open311 => "open311",
             Component::StaticFiles => "static-files",
-        })
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Component> {
+        Component::ALL.into_iter().find(|c| c.name() == name)
+    }
+}
+
+impl fmt::Display for Component {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -76,29 +134,31 @@ fn segments(path: &str) -> impl Iterator<Item = &str> {
 }
 
 impl Router {
-    /// Fails on a component the host does not know or a trigger naming no component.
-    pub fn from_manifest(manifest: &Manifest) -> anyhow::Result<Router> {
+    /// Fails on a component the runners do not know or a trigger naming no component.
+    pub fn from_manifest(manifest: &Manifest) -> Result<Router, ManifestError> {
         let mut routes = Vec::new();
         for trigger in &manifest.trigger.http {
             let name = trigger.component.as_str();
             let Some(component) = Component::from_name(name) else {
-                bail!("spin.toml: the host has no handler for component {name:?}");
+                return Err(ManifestError(format!(
+                    "the host has no handler for component {name:?}"
+                )));
             };
             if !manifest.component.contains_key(name) {
-                bail!(
-                    "spin.toml: route {} names the undeclared component {name:?}",
+                return Err(ManifestError(format!(
+                    "route {} names the undeclared component {name:?}",
                     trigger.route
-                );
+                )));
             }
             let (prefix, wildcard) = match trigger.route.strip_suffix("/...") {
                 Some(prefix) => (prefix, true),
                 None => (trigger.route.as_str(), false),
             };
             if segments(prefix).any(|s| s.starts_with(':') || s == "*" || s == "...") {
-                bail!(
-                    "spin.toml: the host does not support the route {}",
+                return Err(ManifestError(format!(
+                    "the host does not support the route {}",
                     trigger.route
-                );
+                )));
             }
             let segments = segments(prefix).map(str::to_owned).collect();
             routes.push(Route {
@@ -108,6 +168,11 @@ impl Router {
             });
         }
         Ok(Router { routes })
+    }
+
+    /// The router of the workspace's spin.toml.
+    pub fn embedded() -> Result<Router, ManifestError> {
+        Router::from_manifest(&Manifest::embedded()?)
     }
 
     /// The component for a path (without its query string).
@@ -138,13 +203,9 @@ mod tests {
     use super::Component::*;
     use super::*;
 
-    fn real() -> Router {
-        Router::from_manifest(&Manifest::embedded().unwrap()).unwrap()
-    }
-
     #[test]
     fn the_real_manifest_routes_like_spin() {
-        let router = real();
+        let router = Router::embedded().unwrap();
         let cases = [
             ("/api/reports", Intake),
             ("/api/reports/", Intake),
@@ -221,9 +282,31 @@ mod tests {
     }
 
     #[test]
+    fn of_two_equal_routes_the_last_wins() {
+        let m = manifest(&[("/a/...", "intake"), ("/a/...", "grid")]);
+        assert_eq!(Router::from_manifest(&m).unwrap().route("/a/b"), Some(Grid));
+    }
+
+    #[test]
     fn unknown_components_fail_at_start() {
         let m = manifest(&[("/x", "weather")]);
         let err = Router::from_manifest(&m).unwrap_err().to_string();
         assert!(err.contains("weather"), "{err}");
+        let m = manifest(&[("/x", "assets")]);
+        let err = Router::from_manifest(&m).unwrap_err().to_string();
+        assert!(err.contains("undeclared"), "{err}");
+        let m = manifest(&[("/x/:id", "intake")]);
+        assert!(Router::from_manifest(&m).is_err(), "no route parameters");
+    }
+
+    #[test]
+    fn every_component_has_its_spin_name() {
+        for c in Component::ALL {
+            assert_eq!(Component::from_name(c.name()), Some(c));
+        }
+        let m = Manifest::embedded().unwrap();
+        for name in m.component.keys() {
+            assert!(Component::from_name(name).is_some(), "{name}");
+        }
     }
 }

@@ -1,0 +1,203 @@
+//! [`Database`] and [`KeyValue`] on rusqlite. The key-value store is a SQLite table laid out as
+//! Spin's local store keeps it (`spin_key_value`), so a data directory reads the same to both.
+//! Nothing here knows what the tables mean.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::ports::{Database, KeyValue};
+use crate::{Rows, StoreError, Value};
+
+/// How long a statement waits for another connection's write lock before it fails.
+const BUSY_TIMEOUT: Duration = Duration::from_millis(5000);
+/// Statements kept prepared per connection: the handlers use fewer distinct ones than this.
+const STATEMENT_CACHE: usize = 128;
+
+fn store_error(e: rusqlite::Error) -> StoreError {
+    StoreError(e.to_string())
+}
+
+fn opening(what: &str) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+    move |e| StoreError(format!("opening {what}: {e}"))
+}
+
+/// The app database on one connection.
+pub struct Sqlite {
+    conn: Connection,
+}
+
+impl Sqlite {
+    /// A database file (created if missing).
+    pub fn open(path: &Path) -> Result<Sqlite, StoreError> {
+        let name = path.display().to_string();
+        let conn = Connection::open(path).map_err(opening(&name))?;
+        Sqlite::set_up(conn).map_err(opening(&name))
+    }
+
+    /// A private database in memory, set up as a file is (tests).
+    pub fn in_memory() -> Result<Sqlite, StoreError> {
+        let conn = Connection::open_in_memory().map_err(opening("a database in memory"))?;
+        Sqlite::set_up(conn).map_err(opening("a database in memory"))
+    }
+
+    fn set_up(conn: Connection) -> rusqlite::Result<Sqlite> {
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        // A 2xx answer promises the write is on disk.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        Ok(Sqlite { conn })
+    }
+
+    /// The connection itself, for what the port does not cover (a benchmark's pragmas).
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Rolls back whatever transaction is open; true if one was. See `NativeEnv::end_request`.
+    pub fn end_request(&self) -> bool {
+        if self.conn.is_autocommit() {
+            return false;
+        }
+        if let Err(e) = self.conn.execute_batch("ROLLBACK") {
+            tracing::error!(error = %e, "rolling back a transaction left open failed");
+        }
+        true
+    }
+
+    fn run(&self, statement: &str, params: &[Value]) -> rusqlite::Result<Rows> {
+        let mut stmt = self.conn.prepare_cached(statement)?;
+        let bound = rusqlite::params_from_iter(params.iter().map(to_sql));
+        let columns: Vec<String> = stmt.column_names().into_iter().map(String::from).collect();
+        if columns.is_empty() {
+            stmt.execute(bound)?;
+            return Ok(Rows::default());
+        }
+        let mut rows = Vec::new();
+        let mut cursor = stmt.query(bound)?;
+        while let Some(row) = cursor.next()? {
+            let values = (0..columns.len())
+                .map(|i| row.get_ref(i).map(from_sql))
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            rows.push(values);
+        }
+        Ok(Rows { columns, rows })
+    }
+}
+
+fn to_sql(value: &Value) -> ToSqlOutput<'_> {
+    ToSqlOutput::Borrowed(match value {
+        Value::Integer(v) => ValueRef::Integer(*v),
+        Value::Real(v) => ValueRef::Real(*v),
+        Value::Text(v) => ValueRef::Text(v.as_bytes()),
+        Value::Blob(v) => ValueRef::Blob(v),
+        Value::Null => ValueRef::Null,
+    })
+}
+
+fn from_sql(value: ValueRef<'_>) -> Value {
+    match value {
+        ValueRef::Integer(v) => Value::Integer(v),
+        ValueRef::Real(v) => Value::Real(v),
+        ValueRef::Text(v) => Value::Text(String::from_utf8_lossy(v).into_owned()),
+        ValueRef::Blob(v) => Value::Blob(v.to_vec()),
+        ValueRef::Null => Value::Null,
+    }
+}
+
+impl Database for Sqlite {
+    async fn execute(&self, statement: &str, params: &[Value]) -> Result<Rows, StoreError> {
+        self.run(statement, params).map_err(store_error)
+    }
+}
+
+/// The key-value store on its own connection (its own file, as Spin keeps it apart).
+pub struct SqliteKv {
+    conn: Connection,
+}
+
+impl SqliteKv {
+    /// A store file (created if missing).
+    pub fn open(path: &Path) -> Result<SqliteKv, StoreError> {
+        let name = path.display().to_string();
+        let conn = Connection::open(path).map_err(opening(&name))?;
+        SqliteKv::set_up(conn, true).map_err(opening(&name))
+    }
+
+    /// A private store in memory (tests, benchmarks).
+    pub fn in_memory() -> Result<SqliteKv, StoreError> {
+        let conn = Connection::open_in_memory().map_err(opening("a key-value store in memory"))?;
+        SqliteKv::set_up(conn, false).map_err(opening("a key-value store in memory"))
+    }
+
+    fn set_up(conn: Connection, file: bool) -> rusqlite::Result<SqliteKv> {
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        if file {
+            // Every worker has a connection to the file; WAL lets them read while one writes.
+            let _mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+        }
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS spin_key_value (key TEXT PRIMARY KEY, value BLOB NOT NULL)",
+            [],
+        )?;
+        Ok(SqliteKv { conn })
+    }
+
+    /// Every key, in order: for tests and tools, never on a request path (the port lists nothing).
+    pub fn keys(&self) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT key FROM spin_key_value ORDER BY key")
+            .map_err(store_error)?;
+        let keys = stmt
+            .query_map([], |r| r.get(0))
+            .map_err(store_error)?
+            .collect::<rusqlite::Result<Vec<String>>>();
+        keys.map_err(store_error)
+    }
+}
+
+impl KeyValue for SqliteKv {
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT value FROM spin_key_value WHERE key = ?1")
+            .map_err(store_error)?;
+        stmt.query_row(params![key], |r| r.get(0))
+            .optional()
+            .map_err(store_error)
+    }
+
+    async fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        let sql = "INSERT INTO spin_key_value (key, value) VALUES (?1, ?2) \
+                   ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+        let mut stmt = self.conn.prepare_cached(sql).map_err(store_error)?;
+        stmt.execute(params![key, value]).map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("DELETE FROM spin_key_value WHERE key = ?1")
+            .map_err(store_error)?;
+        stmt.execute(params![key]).map_err(store_error)?;
+        Ok(())
+    }
+
+    async fn exists(&self, key: &str) -> Result<bool, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT 1 FROM spin_key_value WHERE key = ?1")
+            .map_err(store_error)?;
+        let found: Option<i64> = stmt
+            .query_row(params![key], |r| r.get(0))
+            .optional()
+            .map_err(store_error)?;
+        Ok(found.is_some())
+    }
+}

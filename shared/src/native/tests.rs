@@ -1,0 +1,191 @@
+//! The adapter on temporary files and in memory: every kind of statement, transactions,
+//! key-value, and the platform handed through.
+
+use std::path::PathBuf;
+
+use futures::executor::block_on;
+
+use super::*;
+
+/// A fresh directory under the system's temporary one, for this process and `tag`.
+fn temp_dir(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("onegrid-native-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A platform that only tells the time.
+struct Clock(i64);
+
+impl Platform for Clock {
+    async fn variable(&self, name: &str) -> Result<Option<String>, StoreError> {
+        Ok((name == "known").then(|| "yes".to_owned()))
+    }
+    fn now_ms(&self) -> i64 {
+        self.0
+    }
+    async fn send(&self, _: OutboundRequest) -> Result<OutboundResponse, String> {
+        Err("no network".into())
+    }
+}
+
+fn on_files(tag: &str) -> NativeEnv<Clock> {
+    let dir = temp_dir(tag);
+    NativeEnv {
+        db: Sqlite::open(&dir.join("onegrid.db")).unwrap(),
+        kv: SqliteKv::open(&dir.join("kv.db")).unwrap(),
+        platform: Clock(42),
+    }
+}
+
+#[test]
+fn statements_of_every_kind_run() {
+    let env = on_files("db");
+    let exec = |sql: &str, params: &[Value]| block_on(env.execute(sql, params));
+    exec(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, score REAL, data BLOB)",
+        &[],
+    )
+    .unwrap();
+    assert_eq!(
+        exec("PRAGMA foreign_keys", &[]).unwrap().rows,
+        vec![vec![Value::Integer(1)]]
+    );
+    exec("BEGIN IMMEDIATE", &[]).unwrap();
+    let params = [Value::from("a"), Value::Real(1.5), Value::Blob(vec![1, 2])];
+    let rows = exec(
+        "INSERT INTO t (name, score, data) VALUES (?, ?, ?) RETURNING id, name",
+        &params,
+    )
+    .unwrap();
+    assert_eq!(rows.columns, vec!["id", "name"]);
+    assert_eq!(rows.first().unwrap().i64("id").unwrap(), 1);
+    exec("COMMIT", &[]).unwrap();
+    exec("BEGIN IMMEDIATE", &[]).unwrap();
+    exec("INSERT INTO t (name) VALUES (?)", &[Value::Null]).unwrap();
+    exec("ROLLBACK", &[]).unwrap();
+    let all = exec("SELECT id, name, score, data FROM t ORDER BY id", &[]).unwrap();
+    assert_eq!(
+        all.rows,
+        vec![vec![
+            Value::Integer(1),
+            "a".into(),
+            Value::Real(1.5),
+            Value::Blob(vec![1, 2])
+        ]]
+    );
+    let err = exec("SELECT * FROM missing", &[]).unwrap_err();
+    assert!(err.0.contains("missing"), "{err}");
+    assert!(
+        exec("SELECT 1; SELECT 2", &[]).is_err(),
+        "one statement per call"
+    );
+}
+
+#[test]
+fn a_database_in_memory_is_set_up_as_a_file_is() {
+    let db = Sqlite::in_memory().unwrap();
+    let rows = block_on(db.execute("PRAGMA foreign_keys", &[])).unwrap();
+    assert_eq!(rows.rows, vec![vec![Value::Integer(1)]]);
+}
+
+#[test]
+fn a_transaction_left_open_is_rolled_back() {
+    let env = on_files("tx");
+    block_on(env.execute("CREATE TABLE t (x INTEGER)", &[])).unwrap();
+    block_on(env.execute("BEGIN IMMEDIATE", &[])).unwrap();
+    block_on(env.execute("INSERT INTO t VALUES (1)", &[])).unwrap();
+    assert!(env.end_request());
+    assert!(!env.end_request());
+    let rows = block_on(env.execute("SELECT count(*) AS n FROM t", &[])).unwrap();
+    assert_eq!(rows.first().unwrap().i64("n").unwrap(), 0);
+}
+
+#[test]
+fn key_value_round_trips_on_a_file_and_in_memory() {
+    let on_file = on_files("kv");
+    let in_memory = NativeEnv {
+        db: Sqlite::in_memory().unwrap(),
+        kv: SqliteKv::in_memory().unwrap(),
+        platform: Clock(0),
+    };
+    for env in [&on_file, &in_memory] {
+        assert_eq!(block_on(env.get("k")).unwrap(), None);
+        block_on(env.set("k", b"one")).unwrap();
+        block_on(env.set("k", b"two")).unwrap();
+        block_on(env.set("a", b"")).unwrap();
+        assert_eq!(
+            block_on(env.get("k")).unwrap().as_deref(),
+            Some(&b"two"[..])
+        );
+        assert!(block_on(env.exists("k")).unwrap());
+        assert_eq!(env.kv.keys().unwrap(), vec!["a", "k"]);
+        block_on(env.delete("k")).unwrap();
+        assert!(!block_on(env.exists("k")).unwrap());
+        assert_eq!(env.kv.keys().unwrap(), vec!["a"]);
+    }
+}
+
+#[test]
+fn the_key_value_file_is_shared_between_connections() {
+    let dir = temp_dir("kv-shared");
+    let (one, two) = (
+        SqliteKv::open(&dir.join("kv.db")).unwrap(),
+        SqliteKv::open(&dir.join("kv.db")).unwrap(),
+    );
+    block_on(one.set("k", b"v")).unwrap();
+    assert_eq!(block_on(two.get("k")).unwrap().as_deref(), Some(&b"v"[..]));
+}
+
+#[test]
+fn the_platform_is_the_callers() {
+    let env = on_files("platform");
+    assert_eq!(env.now_ms(), 42);
+    assert_eq!(
+        block_on(env.variable("known")).unwrap().as_deref(),
+        Some("yes")
+    );
+    assert_eq!(block_on(env.variable("unknown")).unwrap(), None);
+    let request = OutboundRequest {
+        method: "POST".into(),
+        url: "http://127.0.0.1:9/".into(),
+        headers: Vec::new(),
+        body: Vec::new(),
+    };
+    assert!(block_on(env.send(request)).is_err());
+}
+
+/// The adapter is beside the layers, never under them: outside `native/`, only test code
+/// (test files, and what follows a `#[cfg(test)]` at the start of a line) may name it.
+#[test]
+fn no_module_of_the_layers_imports_the_adapter() {
+    fn visit(dir: &std::path::Path, found: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                if !path.ends_with("native") {
+                    visit(&path, found);
+                }
+                continue;
+            }
+            let name = path.file_stem().unwrap().to_string_lossy();
+            let test_file = name == "tests" || name.ends_with("_tests") || name == "testkit";
+            if test_file || path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let code = text.split("\n#[cfg(test)]").next().unwrap_or_default();
+            if code.contains("crate::native") || code.contains("super::native") {
+                found.push(path.display().to_string());
+            }
+        }
+    }
+    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut found = Vec::new();
+    visit(&src, &mut found);
+    assert!(
+        found.is_empty(),
+        "the native adapter is imported by {found:?}"
+    );
+}
