@@ -281,7 +281,21 @@ pub async fn make<E: Env>(
             Move::VerifyFail => Some("case.rework"),
             Move::ApproveExtension => Some("case.extension_approved"),
             Move::RefuseExtension => Some("case.extension_refused"),
-            _ => None,
+            // A dispatch's notices went out above; the department makes the other moves itself.
+            Move::Accept
+            | Move::Reject
+            | Move::Merge
+            | Move::Dispatch
+            | Move::SignFor
+            | Move::Return
+            | Move::Start
+            | Move::RequestExtension
+            | Move::Handle
+            | Move::VerifyPass
+            | Move::SelfHandle
+            | Move::Close
+            | Move::Evaluate
+            | Move::Correct => None,
         };
         if let (Some(event), Some(d)) = (notice, case.department.clone()) {
             messages.extend(

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json, json};
 
+use crate::case::Status;
 use crate::http::problem::{FieldError, ProblemType};
 use crate::{ApiResponse, Database, Problem, StoreError};
 
@@ -192,18 +193,35 @@ pub fn error_response(problem: &Problem, format: Format) -> ApiResponse {
 
 /// The base spec's two statuses.
 pub fn base_status(status: &str) -> &'static str {
-    match status {
-        "rejected" | "merged" | "closed" | "evaluated" => "closed",
-        _ => "open",
+    use Status as S;
+    match Status::parse(status) {
+        Some(S::Rejected | S::Merged | S::Closed | S::Evaluated) => "closed",
+        Some(
+            S::Collected
+            | S::Accepted
+            | S::Dispatched
+            | S::SignedFor
+            | S::Returned
+            | S::InProgress
+            | S::ExtensionRequested
+            | S::Handled
+            | S::Verified
+            | S::Rework,
+        )
+        | None => "open",
     }
 }
 
 /// The extended statuses of the service request updates extension, from ours. A rejection
 /// whose reason says the matter is not the city's is `not_councils_responsibility`.
 pub fn extended_status(status: &str, reason: Option<&str>) -> &'static str {
+    use Status as S;
+    let Some(status) = Status::parse(status) else {
+        return "closed";
+    };
     match status {
-        "collected" | "accepted" => "open",
-        "rejected" => {
+        S::Collected | S::Accepted => "open",
+        S::Rejected => {
             let r = reason.unwrap_or("").to_lowercase();
             let not_ours = [
                 "scope",
@@ -219,13 +237,13 @@ pub fn extended_status(status: &str, reason: Option<&str>) -> &'static str {
                 "no_further_action"
             }
         }
-        "merged" => "duplicate",
-        "dispatched" | "returned" => "internal_referral",
-        "signed_for" => "action_scheduled",
-        "in_progress" | "extension_requested" => "in_progress",
-        "handled" | "verified" => "fixed",
-        "rework" => "reopen",
-        _ => "closed",
+        S::Merged => "duplicate",
+        S::Dispatched | S::Returned => "internal_referral",
+        S::SignedFor => "action_scheduled",
+        S::InProgress | S::ExtensionRequested => "in_progress",
+        S::Handled | S::Verified => "fixed",
+        S::Rework => "reopen",
+        S::Closed | S::Evaluated => "closed",
     }
 }
 

@@ -243,7 +243,15 @@ pub fn holder_for(status: Status, department: Option<&str>) -> Option<String> {
     match status {
         Status::Collected | Status::Rejected | Status::Merged => None,
         Status::Accepted | Status::Returned => Some(String::new()),
-        _ => Some(department.unwrap_or_default().to_owned()),
+        Status::Dispatched
+        | Status::SignedFor
+        | Status::InProgress
+        | Status::ExtensionRequested
+        | Status::Handled
+        | Status::Verified
+        | Status::Rework
+        | Status::Closed
+        | Status::Evaluated => Some(department.unwrap_or_default().to_owned()),
     }
 }
 
