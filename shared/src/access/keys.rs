@@ -125,9 +125,7 @@ pub async fn create<D: Database>(
 ) -> Result<(ApiKey, String), Problem> {
     validate(input)?;
     let id = format!("key_{}", ulid::Ulid::from_parts(now as u64, rand::random()));
-    let secret: String = (0..32)
-        .map(|_| format!("{:02x}", rand::random::<u8>()))
-        .collect();
+    let secret: String = crate::crypto::random_hex(32);
     let key = format!("{KEY_PREFIX}{secret}");
     let prefix: String = key.chars().take(KEY_PREFIX.len() + 6).collect();
     let mut actions = input.actions.clone();

@@ -147,9 +147,7 @@ pub async fn issue<E: Env>(
             "session_keys (at least one key of 32 or more characters)",
         ));
     };
-    let jti: String = (0..16)
-        .map(|_| format!("{:02x}", rand::random::<u8>()))
-        .collect();
+    let jti: String = crate::crypto::random_hex(16);
     let claims = Claims {
         sub: account.id.clone(),
         role: account.role.as_str().to_owned(),

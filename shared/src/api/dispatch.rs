@@ -284,6 +284,14 @@ struct MoveRequest {
     crs: Option<String>,
 }
 
+/// A point as a request gives it (`crs` defaults to WGS-84), converted to WGS-84.
+fn point_in(lat: f64, lng: f64, crs: Option<&str>) -> Result<Wgs84Point, Problem> {
+    let crs = crs.map_or(Some(Crs::Wgs84), Crs::parse).ok_or_else(|| {
+        Problem::validation(vec![FieldError::new("crs", "one of wgs84, gcj02, bd09")])
+    })?;
+    Wgs84Point::parse(lat, lng, crs).map_err(Problem::validation)
+}
+
 /// Makes one move on a case (`POST /api/cases/{id}/moves`, and `…/dispatch`): decode, run the
 /// staff-move command, answer with the case after it and what was sent.
 async fn move_case<E: Env>(
@@ -315,16 +323,7 @@ async fn move_case<E: Env>(
     };
     let point = match (input.lat, input.lng) {
         (None, None) => None,
-        (Some(lat), Some(lng)) => {
-            let crs = input
-                .crs
-                .as_deref()
-                .map_or(Some(Crs::Wgs84), Crs::parse)
-                .ok_or_else(|| {
-                    Problem::validation(vec![FieldError::new("crs", "one of wgs84, gcj02, bd09")])
-                })?;
-            Some(Wgs84Point::parse(lat, lng, crs).map_err(Problem::validation)?)
-        }
+        (Some(lat), Some(lng)) => Some(point_in(lat, lng, input.crs.as_deref())?),
         _ => {
             return Err(Problem::validation(vec![FieldError::new(
                 "lat",
@@ -527,14 +526,7 @@ async fn routing_preview<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiRespons
             .as_str()
             .to_owned(),
         (None, Some(lat), Some(lng)) => {
-            let crs = input
-                .crs
-                .as_deref()
-                .map_or(Some(Crs::Wgs84), Crs::parse)
-                .ok_or_else(|| {
-                    Problem::validation(vec![FieldError::new("crs", "one of wgs84, gcj02, bd09")])
-                })?;
-            let point = Wgs84Point::parse(lat, lng, crs).map_err(Problem::validation)?;
+            let point = point_in(lat, lng, input.crs.as_deref())?;
             grid::locate(env, point)
                 .await?
                 .ok_or_else(|| Problem::outside_jurisdiction("no grid cell there"))?

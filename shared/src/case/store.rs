@@ -306,9 +306,7 @@ pub async fn create_with<D: Database>(
     also: impl AsyncFnOnce(String) -> Result<(), Problem>,
 ) -> Result<(Case, String), Problem> {
     let id = ulid::Ulid::from_parts(now as u64, rand::random()).to_string();
-    let secret: String = (0..16)
-        .map(|_| format!("{:02x}", rand::random::<u8>()))
-        .collect();
+    let secret: String = crate::crypto::random_hex(16);
     let duplicates: Vec<String> = nearby_open(db, category, report.point, now)
         .await?
         .into_iter()
