@@ -9,8 +9,7 @@ use crate::case::report::{Channel, Report};
 use crate::case::store::{Case, Reporter, ReporterKind};
 use crate::directory::{self, Category};
 use crate::grid::{self, CellMatch};
-use crate::http::problem::FieldError;
-use crate::{Env, Problem};
+use crate::{Env, Problem, StoreError};
 
 /// What a stored report is.
 pub struct Submitted {
@@ -21,6 +20,25 @@ pub struct Submitted {
     pub cell: CellMatch,
 }
 
+/// Why a report was not stored (`app::problems` says which problem each is).
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    #[error("no category {0}")]
+    UnknownCategory(String),
+    #[error(
+        "no grid cell within {} m of {lat:.6}, {lng:.6} (WGS-84)",
+        grid::TOLERANCE_M
+    )]
+    OutsideJurisdiction { lat: f64, lng: f64 },
+    #[error("cell {0} is not one of this grid worker's cells")]
+    NotYourCell(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A layer below refused (the case store, the photos).
+    #[error(transparent)]
+    Refused(#[from] Problem),
+}
+
 /// Stores a checked report with its photos (already stripped of metadata). `patrol` is the grid
 /// worker who reports on patrol, who may report only in their own cells.
 pub async fn submit<E: Env>(
@@ -28,7 +46,7 @@ pub async fn submit<E: Env>(
     mut report: Report,
     photos: &[Prepared],
     patrol: Option<&Principal>,
-) -> Result<Submitted, Problem> {
+) -> Result<Submitted, SubmitError> {
     let reporter = match patrol {
         Some(who) => {
             report.channel = Channel::Patrol;
@@ -40,26 +58,18 @@ pub async fn submit<E: Env>(
         None => Reporter::citizen(),
     };
     let Some(category) = directory::category(env, &report.category).await? else {
-        return Err(Problem::validation(vec![FieldError::new(
-            "category",
-            format!("no category {}", report.category),
-        )]));
+        return Err(SubmitError::UnknownCategory(report.category));
     };
     let Some(cell) = grid::locate(env, report.point).await? else {
-        return Err(Problem::outside_jurisdiction(format!(
-            "no grid cell within {} m of {:.6}, {:.6} (WGS-84)",
-            grid::TOLERANCE_M,
-            report.point.lat,
-            report.point.lng
-        )));
+        return Err(SubmitError::OutsideJurisdiction {
+            lat: report.point.lat,
+            lng: report.point.lng,
+        });
     };
     if let Some(who) = patrol
         && !who.covers(&cell.cell.code)
     {
-        return Err(Problem::forbidden(format!(
-            "cell {} is not one of this grid worker's cells",
-            cell.cell.code
-        )));
+        return Err(SubmitError::NotYourCell(cell.cell.code));
     }
     let now = env.now_ms();
     let (case, secret) =

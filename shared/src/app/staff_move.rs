@@ -15,8 +15,7 @@ use crate::db::in_transaction;
 use crate::directory::routing::{self, Routing};
 use crate::exchange::outbox::{self, Delivery};
 use crate::grid::code::Wgs84Point;
-use crate::http::problem::FieldError;
-use crate::{Env, Problem, directory, grid};
+use crate::{Env, Problem, StoreError, directory, grid};
 
 /// What a staff member asked for.
 #[derive(Debug, Clone)]
@@ -61,16 +60,57 @@ pub fn may_make(who: &Principal, mv: Move) -> bool {
     mv != Move::Correct || who.role == StaffRole::CityOperator
 }
 
-fn invalid(field: &str, message: impl Into<String>) -> Problem {
-    Problem::validation(vec![FieldError::new(field, message)])
+/// Why a move was not made (`app::problems` says which problem each is).
+#[derive(Debug, thiserror::Error)]
+pub enum MoveRefused {
+    #[error("this account makes no case moves")]
+    NoCaseMoves,
+    #[error("a {role} may not {mv}")]
+    NotForRole {
+        role: &'static str,
+        mv: &'static str,
+    },
+    /// No such case, or one outside the caller's scope: its existence is not told.
+    #[error("no case {0}")]
+    NoSuchCase(String),
+    #[error(
+        "only a move that reports a result carries evidence (handle, self_handle, verify_pass, verify_fail), not {0}"
+    )]
+    EvidenceNotTaken(&'static str),
+    #[error("no department {0}")]
+    UnknownDepartment(String),
+    #[error("no case {0} in your scope")]
+    ParentNotInScope(String),
+    #[error("a case cannot merge into itself or into a merged or rejected case")]
+    BadParent,
+    #[error("no category {0}")]
+    UnknownCategory(String),
+    #[error(
+        "no grid cell within {} m of {lat:.6}, {lng:.6} (WGS-84)",
+        grid::TOLERANCE_M
+    )]
+    OutsideJurisdiction { lat: f64, lng: f64 },
+    #[error("the case already has this category and place")]
+    NothingToCorrect,
+    #[error("only the lead department moves its case")]
+    NotLead,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A layer below refused: the state machine, the case store, the routing.
+    #[error(transparent)]
+    Refused(#[from] Problem),
 }
 
 /// A staff member's case, or 404 (also for a case outside their scope: its existence is not told).
-pub async fn case_in_scope<E: Env>(env: &E, who: &Principal, id: &str) -> Result<Case, Problem> {
+pub async fn case_in_scope<E: Env>(
+    env: &E,
+    who: &Principal,
+    id: &str,
+) -> Result<Case, MoveRefused> {
     store::by_id(env, id)
         .await?
         .filter(|c| who.may_see(c))
-        .ok_or_else(|| Problem::not_found("case", id))
+        .ok_or_else(|| MoveRefused::NoSuchCase(id.to_owned()))
 }
 
 /// Makes one move on a case, with what the move brings along: routing and webhooks for a
@@ -81,26 +121,17 @@ pub async fn make<E: Env>(
     who: &Principal,
     id: &str,
     asked: StaffMove,
-) -> Result<Moved, Problem> {
+) -> Result<Moved, MoveRefused> {
     let mv = asked.mv;
-    let role = who
-        .case_role()
-        .ok_or_else(|| Problem::forbidden("this account makes no case moves"))?;
+    let role = who.case_role().ok_or(MoveRefused::NoCaseMoves)?;
     if !asked.evidence.is_empty() && !takes_evidence(mv) {
-        return Err(invalid(
-            "evidence",
-            format!(
-                "only a move that reports a result carries evidence (handle, self_handle, verify_pass, verify_fail), not {}",
-                mv.as_str()
-            ),
-        ));
+        return Err(MoveRefused::EvidenceNotTaken(mv.as_str()));
     }
     if !may_make(who, mv) {
-        return Err(Problem::forbidden(format!(
-            "a {} may not {}",
-            who.role.as_str(),
-            mv.as_str()
-        )));
+        return Err(MoveRefused::NotForRole {
+            role: who.role.as_str(),
+            mv: mv.as_str(),
+        });
     }
     let case = case_in_scope(env, who, id).await?;
     let now = env.now_ms();
@@ -125,7 +156,7 @@ pub async fn make<E: Env>(
             }
             for d in department.iter().chain(helpers.iter()) {
                 if directory::department(env, d).await?.is_none() {
-                    return Err(invalid("department", format!("no department {d}")));
+                    return Err(MoveRefused::UnknownDepartment(d.clone()));
                 }
             }
         }
@@ -133,29 +164,25 @@ pub async fn make<E: Env>(
             let parent_id = asked.parent.as_deref().unwrap_or_default();
             let parent = case_in_scope(env, who, parent_id)
                 .await
-                .map_err(|_| invalid("parent", format!("no case {parent_id} in your scope")))?;
+                .map_err(|_| MoveRefused::ParentNotInScope(parent_id.to_owned()))?;
             if parent.id == case.id || matches!(parent.status, Status::Merged | Status::Rejected) {
-                return Err(invalid(
-                    "parent",
-                    "a case cannot merge into itself or into a merged or rejected case",
-                ));
+                return Err(MoveRefused::BadParent);
             }
         }
         Move::Correct => {
             if let Some(code) = &asked.category
                 && directory::category(env, code).await?.is_none()
             {
-                return Err(invalid("category", format!("no category {code}")));
+                return Err(MoveRefused::UnknownCategory(code.clone()));
             }
             if let Some(point) = asked.point {
-                let cell = grid::locate(env, point).await?.ok_or_else(|| {
-                    Problem::outside_jurisdiction(format!(
-                        "no grid cell within {} m of {:.6}, {:.6} (WGS-84)",
-                        grid::TOLERANCE_M,
-                        point.lat,
-                        point.lng
-                    ))
-                })?;
+                let cell =
+                    grid::locate(env, point)
+                        .await?
+                        .ok_or(MoveRefused::OutsideJurisdiction {
+                            lat: point.lat,
+                            lng: point.lng,
+                        })?;
                 grid_code = Some(cell.cell.code);
             }
             let same_category = asked.category.as_ref().is_none_or(|c| *c == case.category);
@@ -166,10 +193,7 @@ pub async fn make<E: Env>(
                     .point
                     .is_none_or(|p| p.lat == case.lat && p.lng == case.lng)
             {
-                return Err(invalid(
-                    "category",
-                    "the case already has this category and place",
-                ));
+                return Err(MoveRefused::NothingToCorrect);
             }
         }
         Move::Accept
@@ -188,9 +212,7 @@ pub async fn make<E: Env>(
         | Move::Evaluate => {}
     }
     if who.role == StaffRole::Department && case.department != who.department {
-        return Err(Problem::forbidden(
-            "only the lead department moves its case",
-        ));
+        return Err(MoveRefused::NotLead);
     }
 
     let actor = Actor {

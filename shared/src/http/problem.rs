@@ -294,6 +294,15 @@ impl Problem {
     }
 }
 
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.kind.title(), self.detail)
+    }
+}
+
+/// A problem is the error a command hands on when a layer below already said what went wrong.
+impl std::error::Error for Problem {}
+
 /// One invalid field of a request.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct FieldError {
