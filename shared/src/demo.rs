@@ -1,7 +1,8 @@
 //! The demo city: a deterministic Xiamen-scale map (6 districts → 45 streets → 551 communities
 //! → 4,103 cells) over Xiamen's real extent, with the departments and categories a city
-//! starts with. The native host loads it on first start; `onegrid demo-city` prints the map as
-//! GeoJSON for loading into any deployment over HTTP. Nothing generated is committed.
+//! starts with, its asset signs and one staff account a role. [`seed`] puts it into a deployment:
+//! the native host on first start, `POST /api/admin/demo` on Spin; `onegrid demo-city` prints the
+//! map alone as GeoJSON. Nothing generated is committed, and seeding never changes what exists.
 //!
 //! Layout: districts are west-to-east strips, streets north-south bands of a district,
 //! communities strips of a street, and cells slanted bands of a community. Every split is a
@@ -9,6 +10,7 @@
 //! shrunk (leaving thin gaps) or carry a hole (a pond), so that "nearest cell" is exercised.
 
 use geo::{Coord, LineString, MultiPolygon, Polygon};
+use serde::Serialize;
 use serde_json::{Value as Json, json};
 
 use crate::directory::{self, CategoryInput, DepartmentInput};
@@ -451,55 +453,235 @@ pub const CATEGORIES: [DemoCategory; 13] = [
     ),
 ];
 
-/// Loads the demo city (map, departments, categories) into a deployment.
-pub async fn load<E: Env>(env: &E, seed: u64) -> Result<grid::ImportSummary, Problem> {
+/// What [`seed`] found and made: `POST /api/admin/demo` answers it as it is.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Seeded {
+    /// Whether this call created anything at all.
+    pub created: bool,
+    pub map: MapSeeded,
+    pub departments: Tally,
+    pub categories: Tally,
+    pub assets: Tally,
+    /// The demo staff, one account a role, in [`STAFF`] order.
+    pub staff: Vec<StaffSeeded>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct MapSeeded {
+    /// False when the demo map was already the current map.
+    pub created: bool,
+    pub map_version: i64,
+}
+
+/// How many of a kind this call created, and how many were there already (and left as they were).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Tally {
+    pub created: usize,
+    pub existing: usize,
+}
+
+impl Tally {
+    fn count(&mut self, created: bool) {
+        if created {
+            self.created += 1;
+        } else {
+            self.existing += 1;
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StaffSeeded {
+    pub username: String,
+    pub role: String,
+    pub created: bool,
+    /// The password it was created with: only in the answer of the call that created it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+}
+
+/// The demo city's staff, one account a role, so every staff page can be tried at once:
+/// (username, display name, role, scope). The district operator has the first district, the
+/// department account the gardens bureau, the grid worker roster's first worker.
+pub const STAFF: [(&str, &str, &str, &str); 5] = [
+    ("operator", "市综治中心值班员", "city_operator", ""),
+    (
+        "district",
+        "区综治中心值班员",
+        "district_operator",
+        "district",
+    ),
+    ("gardens", "园林局受理员", "department", "gardens"),
+    ("worker", "网格员", "grid_worker", "worker"),
+    ("admin", "系统管理员", "admin", ""),
+];
+
+/// Seeds the whole demo city of `seed` (map, departments, categories, assets, staff accounts),
+/// creating only what is missing and leaving what exists as it is (an administrator's webhook
+/// URL, a changed password): a second call creates nothing. `password` gives the password of
+/// each staff account it creates, by username. A deployment whose current map is not this demo
+/// city is refused (409): the directory, assets and accounts belong to its cells. Every part is
+/// idempotent, so a call that failed half-way is completed by the next one.
+pub async fn seed<E: Env>(
+    env: &E,
+    seed: u64,
+    password: impl Fn(&str) -> String,
+) -> Result<Seeded, Problem> {
     crate::app::schema::ensure(env).await?;
     let now = env.now_ms();
     let map = city(seed);
+    let map_seeded = match grid::current_version(env).await? {
+        None => MapSeeded {
+            created: true,
+            map_version: grid::import(env, map.clone()).await?.map_version,
+        },
+        Some(version) => {
+            let first_cell = map.iter().find(|f| f.shape.is_some()).map(|f| &f.code);
+            let found = match first_cell {
+                Some(code) => grid::detail(env, code).await?.is_some(),
+                None => false,
+            };
+            if !found {
+                return Err(Problem::conflict(format!(
+                    "map version {version} is not the demo city of seed {seed}: the demo's \
+                     directory, assets and accounts belong to its cells"
+                )));
+            }
+            MapSeeded {
+                created: false,
+                map_version: version,
+            }
+        }
+    };
+    let mut departments = Tally::default();
+    for (code, input) in demo_departments(&map) {
+        let missing = directory::department(env, &code).await?.is_none();
+        if missing {
+            directory::upsert_department(env, &code, &input, now).await?;
+        }
+        departments.count(missing);
+    }
+    let mut categories = Tally::default();
+    for (code, zh, en, kind, major, department, priority, [sign_for, handle, verify]) in CATEGORIES
+    {
+        let missing = directory::category(env, code).await?.is_none();
+        if missing {
+            let input = CategoryInput {
+                major: major.into(),
+                priority,
+                sign_for_hours: sign_for,
+                handle_hours: handle,
+                verify_hours: verify,
+                ..CategoryInput::new(zh, en, kind, department)
+            };
+            directory::upsert_category(env, code, &input).await?;
+        }
+        categories.count(missing);
+    }
+    let mut new_assets = Vec::new();
+    let mut asset_tally = Tally::default();
+    for asset in assets(&map) {
+        let missing = crate::assets::get(env, &asset.id).await?.is_none();
+        asset_tally.count(missing);
+        if missing {
+            new_assets.push(asset);
+        }
+    }
+    crate::assets::store(env, &new_assets, now).await?;
+    let staff = staff(env, &map, password, now).await?;
+    let created = map_seeded.created
+        || departments.created > 0
+        || categories.created > 0
+        || asset_tally.created > 0
+        || staff.iter().any(|s| s.created);
+    Ok(Seeded {
+        created,
+        map: map_seeded,
+        departments,
+        categories,
+        assets: asset_tally,
+        staff,
+    })
+}
+
+/// The departments of the demo city: [`DEPARTMENTS`], then each street's office (where its
+/// events go first), without webhook endpoints.
+fn demo_departments(map: &[GridFeature]) -> Vec<(String, DepartmentInput)> {
+    let plain = |name: String, area_code: Option<String>| DepartmentInput {
+        name,
+        webhook_url: None,
+        secret: None,
+        area_code,
+        secret_overlap_hours: None,
+    };
     let offices = map
         .iter()
         .filter(|f| f.code.level() == crate::grid::code::Level::Street)
         .map(|street| {
-            // Each street's office: where its events go first.
-            let code = format!("street-{}", street.code.as_str());
-            let input = DepartmentInput {
-                name: format!("{}办事处", street.name),
-                webhook_url: None,
-                secret: None,
-                area_code: Some(street.code.as_str().to_owned()),
-                secret_overlap_hours: None,
-            };
-            (code, input)
+            (
+                format!("street-{}", street.code.as_str()),
+                plain(
+                    format!("{}办事处", street.name),
+                    Some(street.code.as_str().to_owned()),
+                ),
+            )
         });
-    let departments = DEPARTMENTS.iter().map(|(code, name)| {
-        let input = DepartmentInput {
-            name: (*name).into(),
-            webhook_url: None,
-            secret: None,
-            area_code: None,
-            secret_overlap_hours: None,
+    DEPARTMENTS
+        .iter()
+        .map(|(code, name)| ((*code).to_owned(), plain((*name).into(), None)))
+        .chain(offices)
+        .collect()
+}
+
+/// Creates the [`STAFF`] accounts that do not exist, each with `password(username)`.
+async fn staff<E: Env>(
+    env: &E,
+    map: &[GridFeature],
+    password: impl Fn(&str) -> String,
+    now: i64,
+) -> Result<Vec<StaffSeeded>, Problem> {
+    use crate::access::accounts::{self, NewAccount};
+    let district = map
+        .iter()
+        .find(|f| f.code.level() == crate::grid::code::Level::District)
+        .map(|f| f.code.as_str().to_owned());
+    let first_worker = map
+        .iter()
+        .find_map(|f| f.workers.as_ref()?.first())
+        .map(|w| w.id.clone());
+    let mut out = Vec::with_capacity(STAFF.len());
+    for (username, name, role, scope) in STAFF {
+        let exists = accounts::by_username(env, username).await?.is_some();
+        let mut seeded = StaffSeeded {
+            username: username.into(),
+            role: role.into(),
+            created: !exists,
+            password: None,
         };
-        ((*code).to_owned(), input)
-    });
-    for (code, input) in departments.chain(offices) {
-        directory::upsert_department(env, &code, &input, now).await?;
+        if !exists {
+            let secret = password(username);
+            let mut account = NewAccount {
+                username: username.into(),
+                display_name: name.into(),
+                password: secret.clone(),
+                role: role.into(),
+                area_code: None,
+                department: None,
+                cells: Vec::new(),
+                worker_id: None,
+            };
+            match scope {
+                "district" => account.area_code = district.clone(),
+                "gardens" => account.department = Some("gardens".into()),
+                "worker" => account.worker_id = first_worker.clone(),
+                _ => {}
+            }
+            accounts::create(env, account, now).await?;
+            seeded.password = Some(secret);
+        }
+        out.push(seeded);
     }
-    for (code, zh, en, kind, major, department, priority, [sign_for, handle, verify]) in CATEGORIES
-    {
-        let input = CategoryInput {
-            major: major.into(),
-            priority,
-            sign_for_hours: sign_for,
-            handle_hours: handle,
-            verify_hours: verify,
-            ..CategoryInput::new(zh, en, kind, department)
-        };
-        directory::upsert_category(env, code, &input).await?;
-    }
-    let signs = assets(&map);
-    let summary = grid::import(env, map).await?;
-    crate::assets::store(env, &signs, now).await?;
-    Ok(summary)
+    Ok(out)
 }
 
 /// Every how many cells the demo city has a greenway marker, and a streetlight half-way.

@@ -161,6 +161,15 @@ impl Platform for SpinEnv {
         for (name, value) in &request.headers {
             builder = builder.header(name.as_str(), value.as_str());
         }
+        // Without it Spin sends the body chunked, and a receiver that reads by length (many
+        // webhook endpoints do) sees an empty body and a failing signature.
+        let declares_length = request
+            .headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("content-length"));
+        if !declares_length {
+            builder = builder.header(http::header::CONTENT_LENGTH, request.body.len());
+        }
         let outbound = builder
             .body(FullBody::new(Bytes::from(request.body)))
             .map_err(|e| format!("invalid request: {e}"))?;

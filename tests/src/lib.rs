@@ -382,21 +382,9 @@ fn read_response(reader: &mut impl BufRead, status_line: &str, method: &str, pat
         reader
             .read_exact(&mut bytes)
             .unwrap_or_else(|e| panic!("reading the body of {method} {path}: {e}"));
-    } else if header("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
-        loop {
-            let mut size = String::new();
-            reader.read_line(&mut size).unwrap_or(0);
-            let size =
-                usize::from_str_radix(size.trim().split(';').next().unwrap_or(""), 16).unwrap_or(0);
-            if size == 0 {
-                break;
-            }
-            let mut chunk = vec![0; size + 2];
-            reader
-                .read_exact(&mut chunk)
-                .unwrap_or_else(|e| panic!("reading a chunk of {method} {path}: {e}"));
-            bytes.extend_from_slice(&chunk[..size]);
-        }
+    } else if header("transfer-encoding").is_some_and(|v| is_chunked(&v)) {
+        bytes = read_chunked(reader)
+            .unwrap_or_else(|e| panic!("reading the chunked body of {method} {path}: {e}"));
     } else {
         // Up to the end of the connection; a reset after the answer leaves what came.
         let _ = reader.read_to_end(&mut bytes);
@@ -663,7 +651,8 @@ impl Received {
 }
 
 /// A department's webhook receiver on `127.0.0.1:0`: records every request and answers the
-/// configured status. Minimal HTTP/1.1: one request per connection, bodies by Content-Length.
+/// configured status. Minimal HTTP/1.1: one request per connection, bodies by Content-Length or
+/// chunked, as real receivers get both.
 pub struct FakeDepartment {
     addr: std::net::SocketAddr,
     status: Arc<AtomicU16>,
@@ -756,13 +745,18 @@ fn serve(stream: &mut TcpStream, status: u16, received: &Mutex<Vec<Received>>) -
             headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
         }
     }
-    let length = headers
-        .iter()
-        .find(|(k, _)| k == "content-length")
-        .and_then(|(_, v)| v.parse::<usize>().ok())
-        .unwrap_or(0);
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).ok()?;
+    let header = |name: &str| headers.iter().find(|(k, _)| k == name).map(|(_, v)| v);
+    // Chunked wins over a length (RFC 9112 §6.3): Spin sends webhooks chunked unless told a length.
+    let body = if header("transfer-encoding").is_some_and(|v| is_chunked(v)) {
+        read_chunked(&mut reader).ok()?
+    } else {
+        let length = header("content-length")
+            .and_then(|v| v.parse::<usize>().ok())
+            .unwrap_or(0);
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).ok()?;
+        body
+    };
     let request = Received {
         method,
         path,
@@ -777,6 +771,58 @@ fn serve(stream: &mut TcpStream, status: u16, received: &Mutex<Vec<Received>>) -
     let _ = stream.write_all(answer.as_bytes());
     let _ = stream.flush();
     Some(())
+}
+
+/// The most a chunked body may hold here: far more than any webhook, far less than a mistake.
+const MAX_CHUNKED_BODY_BYTES: usize = 64 * 1024 * 1024;
+
+/// Whether a `Transfer-Encoding` value ends in `chunked`, the coding that frames the body.
+fn is_chunked(transfer_encoding: &str) -> bool {
+    transfer_encoding
+        .rsplit(',')
+        .next()
+        .is_some_and(|last| last.trim().eq_ignore_ascii_case("chunked"))
+}
+
+/// Decodes a chunked body (RFC 9112 §7.1) up to and including its trailer section: sizes in
+/// hex with optional extensions, each chunk's data followed by CRLF, a last chunk of size 0.
+/// A malformed frame is an `InvalidData` error rather than a body cut short.
+pub fn read_chunked(reader: &mut impl BufRead) -> std::io::Result<Vec<u8>> {
+    use std::io::{Error, ErrorKind};
+    let invalid = |what: String| Error::new(ErrorKind::InvalidData, what);
+    let read_line = |reader: &mut dyn BufRead| -> std::io::Result<String> {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 {
+            return Err(Error::new(ErrorKind::UnexpectedEof, "the body ended early"));
+        }
+        Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+    };
+    let mut body = Vec::new();
+    loop {
+        let line = read_line(reader)?;
+        let digits = line.split(';').next().unwrap_or("").trim();
+        let size = usize::from_str_radix(digits, 16)
+            .map_err(|_| invalid(format!("not a chunk size: {line:?}")))?;
+        if size == 0 {
+            break;
+        }
+        if body.len() + size > MAX_CHUNKED_BODY_BYTES {
+            return Err(invalid(format!("over {MAX_CHUNKED_BODY_BYTES} bytes")));
+        }
+        let start = body.len();
+        body.resize(start + size, 0);
+        reader.read_exact(&mut body[start..])?;
+        let mut end = [0; 2];
+        reader.read_exact(&mut end)?;
+        if &end != b"\r\n" {
+            return Err(invalid(format!(
+                "chunk of {size} bytes not followed by CRLF"
+            )));
+        }
+    }
+    // Trailer fields, if any, up to the empty line.
+    while !read_line(reader)?.is_empty() {}
+    Ok(body)
 }
 
 // ---------------------------------------------------------------- departments and callbacks
@@ -929,4 +975,73 @@ pub fn operator_case(app: &TestApp, id: &str) -> Value {
     let reply = app.operator().get(&format!("/api/cases/{id}"));
     reply.expect_status(200);
     reply.body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode(wire: &[u8]) -> std::io::Result<Vec<u8>> {
+        read_chunked(&mut BufReader::new(wire))
+    }
+
+    #[test]
+    fn a_chunked_body_is_its_chunks_joined_with_extensions_and_trailers_ignored() {
+        let wire = b"5\r\n{\"a\":\r\n3;name=value\r\n1}\n\r\n0\r\nx-trailer: t\r\n\r\nNEXT";
+        let mut reader = BufReader::new(&wire[..]);
+        assert_eq!(read_chunked(&mut reader).unwrap(), b"{\"a\":1}\n");
+        let mut rest = String::new();
+        reader.read_to_string(&mut rest).unwrap();
+        assert_eq!(rest, "NEXT", "reading stops at the end of the message");
+        assert_eq!(
+            decode(b"A\r\n0123456789\r\n0\r\n\r\n").unwrap(),
+            b"0123456789"
+        );
+        assert_eq!(decode(b"0\r\n\r\n").unwrap(), b"");
+    }
+
+    #[test]
+    fn a_malformed_chunked_body_is_an_error_not_a_short_body() {
+        for wire in [
+            &b"zz\r\nabc\r\n0\r\n\r\n"[..],
+            b"3\r\nabcd\r\n0\r\n\r\n",
+            b"5\r\nabc",
+            b"3\r\nabc\r\n",
+        ] {
+            assert!(decode(wire).is_err(), "{:?}", String::from_utf8_lossy(wire));
+        }
+    }
+
+    #[test]
+    fn the_fake_department_records_a_chunked_body_and_a_sized_one() {
+        let fake = FakeDepartment::start(204);
+        for request in [
+            "POST /hook HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n4\r\n{\"a\"\r\n3\r\n:1}\r\n0\r\n\r\n",
+            "POST /hook HTTP/1.1\r\nhost: x\r\ncontent-length: 7\r\n\r\n{\"a\":1}",
+        ] {
+            let mut stream = TcpStream::connect(fake.addr).unwrap();
+            stream.write_all(request.as_bytes()).unwrap();
+            let mut answer = String::new();
+            stream.read_to_string(&mut answer).unwrap();
+            assert!(answer.starts_with("HTTP/1.1 204"), "{answer}");
+        }
+        let received = fake.received();
+        assert_eq!(received.len(), 2);
+        for r in &received {
+            assert_eq!(
+                r.json(),
+                json!({"a": 1}),
+                "{:?}",
+                String::from_utf8_lossy(&r.body)
+            );
+        }
+    }
+
+    #[test]
+    fn chunked_is_the_framing_only_when_it_is_the_last_coding() {
+        assert!(is_chunked("chunked"));
+        assert!(is_chunked("gzip, Chunked"));
+        assert!(!is_chunked("chunked, gzip"));
+        assert!(!is_chunked("identity"));
+    }
 }

@@ -3,7 +3,7 @@
 
 use onegrid::grid::code::Crs;
 use onegrid::grid::crs::from_wgs84;
-use onegrid_tests::{nth_plain_cell, point_inside_a_cell, spawn_app};
+use onegrid_tests::{nth_plain_cell, point_inside_a_cell, serde_json, spawn_app};
 
 fn lookup(
     app: &onegrid_tests::TestApp,
@@ -149,4 +149,62 @@ fn an_unknown_grid_is_not_found() {
 
 fn reply_is_not_found(app: &onegrid_tests::TestApp, path: &str) {
     app.get(path).expect_problem(404, "not-found");
+}
+
+#[test]
+fn the_demo_call_on_a_deployment_that_has_the_demo_creates_nothing_and_says_so() {
+    let app = spawn_app();
+    app.public()
+        .post_raw("/api/admin/demo", &[], Vec::new())
+        .expect_problem(401, "unauthorized");
+    app.operator()
+        .post_raw("/api/admin/demo", &[], Vec::new())
+        .expect_problem(403, "forbidden");
+    // The demo's own entries: other tests on a shared deployment add `dept-…` departments and
+    // `test.dept-…` categories meanwhile.
+    let demo_codes = |items: &serde_json::Value| -> Vec<String> {
+        let codes = items.as_array().expect("a list").iter();
+        let codes = codes.filter_map(|i| i["code"].as_str());
+        codes
+            .filter(|c| !c.contains("dept-"))
+            .map(String::from)
+            .collect()
+    };
+    let departments = || demo_codes(&app.operator().get("/api/departments").body["items"]);
+    let categories = || demo_codes(&app.get("/api/categories").body);
+    let (before, categories_before) = (departments(), categories());
+    assert!(!categories_before.is_empty());
+    let map_version = app.get("/api/health").body["map_version"].clone();
+
+    let reply = app.admin().post_raw("/api/admin/demo", &[], Vec::new());
+    reply.expect_status(200);
+    let answer = &reply.body;
+    assert_eq!(answer["created"], false, "{}", reply.text);
+    assert_eq!(answer["map"]["created"], false);
+    assert_eq!(answer["map"]["map_version"], map_version);
+    for kind in ["departments", "categories", "assets"] {
+        assert_eq!(answer[kind]["created"], 0, "{kind}: {}", reply.text);
+        assert!(answer[kind]["existing"].as_u64() > Some(0), "{kind}");
+    }
+    let staff = answer["staff"].as_array().expect("the staff");
+    let usernames: Vec<&str> = staff
+        .iter()
+        .filter_map(|s| s["username"].as_str())
+        .collect();
+    assert_eq!(
+        usernames,
+        ["operator", "district", "gardens", "worker", "admin"]
+    );
+    for account in staff {
+        assert_eq!(account["created"], false, "{account}");
+        assert!(
+            account.get("password").is_none(),
+            "no password twice: {account}"
+        );
+    }
+    assert_eq!(reply.header("cache-control"), Some("no-store"));
+
+    assert_eq!(departments(), before, "no second copy of the directory");
+    assert_eq!(categories(), categories_before);
+    assert_eq!(app.get("/api/health").body["map_version"], map_version);
 }

@@ -226,7 +226,7 @@ fn the_demo_city_registers_a_marker_in_every_tenth_cell_inside_it() {
     assert_eq!(signs.len(), cells.div_ceil(10) + (cells - 5).div_ceil(10));
     assert_eq!(signs, crate::demo::assets(&crate::demo::city(1)));
     let env = TestEnv::new();
-    futures::executor::block_on(crate::demo::load(&env, 1)).unwrap();
+    futures::executor::block_on(crate::demo::seed(&env, 1, |_| "demo-password".into())).unwrap();
     for sign in signs.iter().step_by(37) {
         let point = crate::grid::code::Wgs84Point {
             lat: sign.lat,

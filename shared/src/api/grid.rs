@@ -1,5 +1,6 @@
 //! Routes of the `grid` component: point → cell lookup (key-value reads only), the hierarchy,
-//! and the authenticated map import.
+//! the authenticated map import, and the seeding of the demo city (map, directory, assets, staff)
+//! into a deployment that has no native host to do it.
 
 use serde_json::json;
 
@@ -23,7 +24,18 @@ pub const ROUTES: &[Route<Op>] = &[
     Route::get("/api/grids/{code}", Public, Op::Detail),
     Route::get("/api/grids/{code}/workers", PublicOrStaff(FULL_WORKER_VIEW), Op::Workers),
     Route::post("/api/admin/grids", Staff(ADMINS), Op::Import).limit(MAX_MAP_BODY_BYTES),
+    Route::post("/api/admin/demo", Staff(ADMINS), Op::Demo).limit(DEMO_BODY_BYTES),
 ];
+
+/// `POST /api/admin/demo` reads no body: room for a client's `{}` and no more.
+const DEMO_BODY_BYTES: usize = 1024;
+
+/// The seed of the demo city `POST /api/admin/demo` loads: the one the native host loads on
+/// first start and the black-box tests expect.
+const DEMO_SEED: u64 = 1;
+
+/// Random bytes of a demo staff account's generated password (hex: twice as many characters).
+const DEMO_PASSWORD_BYTES: usize = 12;
 
 /// The operations of [`ROUTES`], one per route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +45,7 @@ pub enum Op {
     Detail,
     Workers,
     Import,
+    Demo,
 }
 
 /// Answers every route of the `grid` component.
@@ -50,6 +63,7 @@ pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
         },
         Op::Workers => workers(env, &req, &p["code"]).await,
         Op::Import => import(env, &req).await,
+        Op::Demo => demo(env, &req).await,
     })
 }
 
@@ -218,11 +232,24 @@ async fn import<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Proble
     Ok(ApiResponse::json(201, &summary))
 }
 
+/// Seeds the demo city where it is missing: 201 with what was created (the staff accounts'
+/// generated passwords, shown this once), 200 when everything was there and nothing changed.
+async fn demo<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem> {
+    super::staff(env, req, ADMINS).await?;
+    let seeded = crate::demo::seed(env, DEMO_SEED, |_| {
+        crate::crypto::random_hex(DEMO_PASSWORD_BYTES)
+    })
+    .await?;
+    let status = if seeded.created { 201 } else { 200 };
+    // Passwords in the answer must not stay in any cache.
+    Ok(ApiResponse::json(status, &seeded).with_header("cache-control", "no-store"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Database;
     use crate::native::testenv::{ADMIN_TOKEN, OPERATOR_TOKEN, TestEnv};
+    use crate::{Database, Platform};
     use futures::executor::block_on;
     use serde_json::Value as Json;
 
@@ -537,5 +564,113 @@ mod tests {
             .0,
             401
         );
+    }
+
+    #[test]
+    fn the_demo_seeds_an_empty_deployment_once_and_a_second_call_changes_nothing() {
+        let env = TestEnv::new();
+        assert_eq!(call(&env, "POST", "/api/admin/demo", None, b"").0, 401);
+        assert_eq!(
+            call(&env, "POST", "/api/admin/demo", Some(OPERATOR_TOKEN), b"").0,
+            403
+        );
+        let (status, first) = call(&env, "POST", "/api/admin/demo", Some(ADMIN_TOKEN), b"");
+        assert_eq!(status, 201, "{first}");
+        assert_eq!(first["created"], true);
+        assert_eq!(first["map"]["created"], true);
+        let departments = crate::demo::DEPARTMENTS.len() + crate::demo::STREETS;
+        assert_eq!(
+            first["departments"],
+            json!({"created": departments, "existing": 0})
+        );
+        let categories = crate::demo::CATEGORIES.len();
+        assert_eq!(
+            first["categories"],
+            json!({"created": categories, "existing": 0})
+        );
+        let assets = crate::demo::assets(&crate::demo::city(1)).len();
+        assert_eq!(first["assets"], json!({"created": assets, "existing": 0}));
+        let staff = first["staff"].as_array().unwrap();
+        let usernames: Vec<&str> = staff
+            .iter()
+            .map(|s| s["username"].as_str().unwrap())
+            .collect();
+        assert_eq!(usernames, crate::demo::STAFF.map(|(u, ..)| u));
+        let passwords: Vec<&str> = staff
+            .iter()
+            .map(|s| s["password"].as_str().unwrap())
+            .collect();
+        assert!(passwords.iter().all(|p| p.len() == 2 * DEMO_PASSWORD_BYTES));
+        assert_ne!(passwords[0], passwords[1], "one password an account");
+        let worker = block_on(crate::access::accounts::sign_in(
+            &env,
+            "worker",
+            passwords[3],
+            env.now_ms(),
+        ))
+        .unwrap();
+        assert_eq!(worker.worker_id.as_deref(), Some("gw00001"));
+        assert!(
+            block_on(crate::directory::category(&env, "roads.pothole"))
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            block_on(crate::assets::get(&env, "GW-000001"))
+                .unwrap()
+                .is_some()
+        );
+
+        let rows = |table: &str| {
+            block_on(env.execute(&format!("SELECT COUNT(*) AS n FROM {table}"), &[]))
+                .unwrap()
+                .rows[0][0]
+                .clone()
+        };
+        let tables = [
+            "departments",
+            "categories",
+            "assets",
+            "accounts",
+            "map_versions",
+        ];
+        let before: Vec<_> = tables.iter().map(|t| rows(t)).collect();
+        let (status, second) = call(&env, "POST", "/api/admin/demo", Some(ADMIN_TOKEN), b"");
+        assert_eq!(status, 200, "{second}");
+        assert_eq!(second["created"], false);
+        assert_eq!(
+            second["map"],
+            json!({"created": false, "map_version": first["map"]["map_version"]})
+        );
+        assert_eq!(
+            second["departments"],
+            json!({"created": 0, "existing": departments})
+        );
+        assert_eq!(second["assets"], json!({"created": 0, "existing": assets}));
+        for account in second["staff"].as_array().unwrap() {
+            assert_eq!(account["created"], false, "{account}");
+            assert!(account.get("password").is_none(), "shown once: {account}");
+        }
+        let after: Vec<_> = tables.iter().map(|t| rows(t)).collect();
+        assert_eq!(before, after, "{tables:?}");
+        // The first passwords still sign in: the second call made no new ones.
+        assert!(
+            block_on(crate::access::accounts::sign_in(
+                &env,
+                "admin",
+                passwords[4],
+                env.now_ms()
+            ))
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn the_demo_is_refused_over_a_map_that_is_not_the_demo_city() {
+        let env = imported();
+        let (status, problem) = call(&env, "POST", "/api/admin/demo", Some(ADMIN_TOKEN), b"");
+        assert_eq!(status, 409, "{problem}");
+        let count = block_on(env.execute("SELECT COUNT(*) AS n FROM departments", &[])).unwrap();
+        assert_eq!(count.rows[0][0], crate::Value::Integer(0), "nothing seeded");
     }
 }
