@@ -8,9 +8,13 @@
 //   result by a signed callback; the operator verifies and closes; the citizen rates; the
 //   dashboard draws.
 // Every page is screenshotted into tests/screenshots/. No page may load anything from outside
-// the app. Run by tests/tests/browser.rs (cargo test), or by hand:
+// the app. Run by tests/tests/browser.rs (cargo test), which gives it the deployment the
+// black-box tests run on (the native host or `spin up`, see tests/src/runtime.rs), or by hand
+// on a native host it starts itself:
 //   ONEGRID_BIN=target/debug/onegrid node tests/browser/run.mjs
-// Environment: ONEGRID_BIN (the host to start), CHROMIUM (default /usr/bin/chromium).
+// Environment: ONEGRID_BASE_URL with ONEGRID_ADMIN_TOKEN, ONEGRID_OPERATOR_TOKEN and
+// ONEGRID_STAFF_PASSWORDS (JSON: username → password; on a deployment that holds the demo city),
+// or else ONEGRID_BIN (the host to start); CHROMIUM (default /usr/bin/chromium).
 
 import { spawn } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
@@ -64,7 +68,29 @@ async function startHost() {
     await new Promise((r) => setTimeout(r, 100));
   }
   const secrets = JSON.parse(readFileSync(join(data, 'secrets.json'), 'utf8'));
-  return { base, secrets, stop: () => { child.kill('SIGKILL'); rmSync(data, { recursive: true, force: true }); }, log: () => log };
+  return {
+    base,
+    adminToken: secrets.admin_token,
+    operatorToken: secrets.operator_token,
+    // The native host's demo staff share one generated password.
+    password: () => secrets.demo_staff_password,
+    stop: () => { child.kill('SIGKILL'); rmSync(data, { recursive: true, force: true }); },
+    log: () => log,
+  };
+}
+
+/** The deployment the caller runs (its log is the caller's to show). */
+function givenDeployment() {
+  const passwords = JSON.parse(process.env.ONEGRID_STAFF_PASSWORDS || 'null');
+  assert.ok(passwords, 'ONEGRID_STAFF_PASSWORDS must give the demo staff passwords with ONEGRID_BASE_URL');
+  return {
+    base: process.env.ONEGRID_BASE_URL.replace(/\/$/, ''),
+    adminToken: process.env.ONEGRID_ADMIN_TOKEN,
+    operatorToken: process.env.ONEGRID_OPERATOR_TOKEN,
+    password: (username) => passwords[username],
+    stop: () => {},
+    log: () => '(the deployment\'s log is with the caller)',
+  };
 }
 
 /** A department's system: takes OneGrid's webhooks (answers 200) and remembers them. */
@@ -114,7 +140,7 @@ async function until(what, check, ms = 15000) {
 
 // ---------- the run
 
-const app = await startHost();
+const app = process.env.ONEGRID_BASE_URL ? givenDeployment() : await startHost();
 const department = await fakeDepartment();
 const browser = await chromium.launch({
   executablePath: chromiumPath,
@@ -162,14 +188,14 @@ async function accessible(page, name) {
 async function signIn(page, username) {
   await page.goto(`${app.base}/signin.html`);
   await page.fill('#username', username);
-  await page.fill('#password', app.secrets.demo_staff_password);
+  await page.fill('#password', app.password(username));
   await shot(page, `signin-${username}`);
   await page.click('#signin-form button[type=submit]');
 }
 
 try {
-  const admin = app.secrets.admin_token;
-  const operator = app.secrets.operator_token;
+  const admin = app.adminToken;
+  const operator = app.operatorToken;
   // The gardens bureau gets a webhook (our fake department) and a secret for its callbacks.
   const secret = `whsec_${randomBytes(24).toString('base64')}`;
   const put = await api(app.base, 'PUT', '/api/admin/departments/gardens', admin,

@@ -1,6 +1,7 @@
 //! Helpers of OneGrid's black-box tests. A test speaks only HTTP to a running deployment:
-//! by default a fresh native host (`onegrid`) on `127.0.0.1:0` with its own data directory and
-//! its own random tokens, so that tests are independent and run in parallel; with
+//! by default a fresh deployment of its own on `127.0.0.1:0` with its own data directory and
+//! its own random tokens, so that tests are independent and run in parallel: the native host
+//! (`onegrid`), or real `spin up` when `ONEGRID_RUNTIME` says so ([`runtime`]). With
 //! `ONEGRID_BASE_URL` set, an existing deployment (tokens from `ONEGRID_OPERATOR_TOKEN` and
 //! `ONEGRID_ADMIN_TOKEN`; it must hold the demo city of seed 1).
 //!
@@ -19,6 +20,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::{Value, json};
 
 pub use serde_json;
+
+pub mod runtime;
+pub use runtime::Runtime;
 
 /// How long the host may take to print its listening line (the first start loads a city).
 const START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -42,18 +46,38 @@ pub fn now_seconds() -> i64 {
 
 // ---------------------------------------------------------------- the application under test
 
-/// A native host this test started; killed and its data directory removed on drop.
+/// A deployment this test started (the native host or `spin up`, and a Redis of its own on
+/// `spin-redis`); killed and its data directory removed on drop.
 struct Server {
     child: Child,
+    /// The child leads a process group to be killed whole (`spin up` and its trigger).
+    group: bool,
+    /// Stopped after the app, saving its snapshot: a restart on the same data finds every key.
+    redis: Option<runtime::Redis>,
+    /// How a Spin deployment was started, for a second instance on the same state.
+    spin: Option<SpinLaunch>,
     data_dir: PathBuf,
     /// A data directory the test owns (see [`spawn_app_at`]) outlives the host.
     keep_data: bool,
 }
 
+impl Server {
+    fn kill(&mut self) {
+        if self.group {
+            runtime::kill_group(&mut self.child);
+        } else {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.kill();
+        if let Some(redis) = self.redis.take() {
+            redis.stop_saving();
+        }
         if std::thread::panicking() {
             // The host's own log (one line per request) next to the failed assertion.
             let log = std::fs::read_to_string(self.data_dir.join("host.log")).unwrap_or_default();
@@ -70,11 +94,21 @@ impl Drop for Server {
     }
 }
 
+/// What a second `spin up` on the same state needs: the runtime, the Spin variables, and the
+/// Redis the first one started.
+struct SpinLaunch {
+    runtime: Runtime,
+    variables: Vec<(String, String)>,
+    redis_url: Option<String>,
+}
+
 /// The deployment a test talks to.
 pub struct TestApp {
     base_url: String,
     operator_token: String,
     admin_token: String,
+    /// The demo staff's passwords by username (`null` when this test does not know them).
+    staff_passwords: Value,
     agent: ureq::Agent,
     _server: Option<Server>,
 }
@@ -414,13 +448,55 @@ impl TestApp {
         &self.admin_token
     }
 
+    /// The demo staff's passwords by username, as JSON (`null` when unknown, e.g. for a shared
+    /// deployment without `ONEGRID_STAFF_PASSWORDS`).
+    pub fn staff_passwords(&self) -> &Value {
+        &self.staff_passwords
+    }
+
     /// Kills the host this test started (SIGKILL on Unix) and waits for it, leaving its data
     /// directory as the crash left it. Nothing happens for a deployment of `ONEGRID_BASE_URL`.
     pub fn kill(&mut self) {
         if let Some(server) = self._server.as_mut() {
-            let _ = server.child.kill();
-            let _ = server.child.wait();
+            server.kill();
         }
+    }
+
+    /// A second `spin up` on this deployment's state: the same SQLite file, the same key-value
+    /// store (its file, or its Redis on `spin-redis`), the same variables; as two replicas of
+    /// one deployment run. `None` unless this test started the deployment on Spin. The first
+    /// instance keeps owning the data (this one leaves it on drop).
+    pub fn second_instance(&self) -> Option<TestApp> {
+        let server = self._server.as_ref()?;
+        let launch = server.spin.as_ref()?;
+        let log_path = server.data_dir.join("host-2.log");
+        let variables: Vec<(&str, &str)> = launch
+            .variables
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let processes = runtime::start_spin(
+            launch.runtime,
+            &server.data_dir,
+            &log_path,
+            &variables,
+            launch.redis_url.as_deref(),
+        );
+        Some(TestApp {
+            base_url: processes.base_url,
+            operator_token: self.operator_token.clone(),
+            admin_token: self.admin_token.clone(),
+            staff_passwords: self.staff_passwords.clone(),
+            agent: agent(),
+            _server: Some(Server {
+                child: processes.spin,
+                group: true,
+                redis: None,
+                spin: None,
+                data_dir: server.data_dir.clone(),
+                keep_data: true,
+            }),
+        })
     }
 
     /// Requests without a token, as a citizen (or an attacker) sends them.
@@ -488,6 +564,10 @@ pub fn spawn_app() -> TestApp {
             base_url: base.trim_end_matches('/').to_owned(),
             operator_token: std::env::var("ONEGRID_OPERATOR_TOKEN").unwrap_or_default(),
             admin_token: std::env::var("ONEGRID_ADMIN_TOKEN").unwrap_or_default(),
+            staff_passwords: std::env::var("ONEGRID_STAFF_PASSWORDS")
+                .ok()
+                .and_then(|s| serde_json::from_str(&s).ok())
+                .unwrap_or(Value::Null),
             agent: agent(),
             _server: None,
         };
@@ -521,7 +601,7 @@ fn start_host(
     keep_data: bool,
     env: &[(&str, &str)],
 ) -> TestApp {
-    let binary = host_binary();
+    let runtime = Runtime::from_env();
     let data_dir = data_dir.to_owned();
     std::fs::create_dir_all(&data_dir).expect("creating the data directory");
     let log_path = data_dir.join("host.log");
@@ -531,14 +611,54 @@ fn start_host(
         .open(&log_path)
         .expect("opening the host log");
     let (operator_token, admin_token) = (operator_token.to_owned(), admin_token.to_owned());
+    // The session keys are a required Spin variable; the native host would make its own.
+    let session_keys = random_hex(32);
+    let mut variables = vec![
+        ("SPIN_VARIABLE_OPERATOR_TOKEN", operator_token.as_str()),
+        ("SPIN_VARIABLE_ADMIN_TOKEN", admin_token.as_str()),
+    ];
+    if runtime.is_spin() {
+        variables.push(("SPIN_VARIABLE_SESSION_KEYS", session_keys.as_str()));
+    }
+    variables.extend_from_slice(env);
+
+    if runtime.is_spin() {
+        runtime::prepare_state(runtime, &data_dir);
+        let staff_passwords = runtime::staff_passwords(&data_dir);
+        drop(log);
+        let processes = runtime::start_spin(runtime, &data_dir, &log_path, &variables, None);
+        let launch = SpinLaunch {
+            runtime,
+            variables: variables
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            redis_url: processes.redis.as_ref().map(runtime::Redis::url),
+        };
+        return TestApp {
+            base_url: processes.base_url,
+            operator_token,
+            admin_token,
+            staff_passwords,
+            agent: agent(),
+            _server: Some(Server {
+                child: processes.spin,
+                group: true,
+                redis: processes.redis,
+                spin: Some(launch),
+                data_dir,
+                keep_data,
+            }),
+        };
+    }
+
+    let binary = host_binary();
     let mut child = Command::new(&binary)
         .arg("--listen")
         .arg("127.0.0.1:0")
         .arg("--data")
         .arg(&data_dir)
-        .env("SPIN_VARIABLE_OPERATOR_TOKEN", &operator_token)
-        .env("SPIN_VARIABLE_ADMIN_TOKEN", &admin_token)
-        .envs(env.iter().copied())
+        .envs(variables.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::from(log))
@@ -547,6 +667,9 @@ fn start_host(
     let stdout = child.stdout.take().expect("stdout is piped");
     let server = Server {
         child,
+        group: false,
+        redis: None,
+        spin: None,
         data_dir,
         keep_data,
     };
@@ -573,10 +696,25 @@ fn start_host(
             );
         }
     };
+    // The native host's first start seeds the demo staff with one password, kept in
+    // secrets.json.
+    let staff_passwords = std::fs::read(server.data_dir.join("secrets.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+        .and_then(|secrets| secrets["demo_staff_password"].as_str().map(str::to_owned))
+        .map(|password| {
+            onegrid::demo::STAFF
+                .iter()
+                .map(|(username, ..)| ((*username).to_owned(), Value::from(password.as_str())))
+                .collect::<serde_json::Map<_, _>>()
+                .into()
+        })
+        .unwrap_or(Value::Null);
     TestApp {
         base_url,
         operator_token,
         admin_token,
+        staff_passwords,
         agent: agent(),
         _server: Some(server),
     }
@@ -588,6 +726,21 @@ pub fn workspace_dir() -> PathBuf {
         .parent()
         .expect("tests/ is inside the workspace")
         .to_owned()
+}
+
+/// The workspace's target directory (`CARGO_TARGET_DIR` if set).
+pub fn target_dir() -> PathBuf {
+    let workspace = workspace_dir();
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|t| {
+            if t.is_relative() {
+                workspace.join(t)
+            } else {
+                t
+            }
+        })
+        .unwrap_or_else(|| workspace.join("target"))
 }
 
 /// `ONEGRID_BIN`, or the debug host of this workspace, built once per test binary.
@@ -611,17 +764,7 @@ pub fn host_binary() -> PathBuf {
             String::from_utf8_lossy(&output.stderr)
         );
     });
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .map(|t| {
-            if t.is_relative() {
-                workspace.join(t)
-            } else {
-                t
-            }
-        })
-        .unwrap_or_else(|| workspace.join("target"));
-    target
+    target_dir()
         .join("debug")
         .join(format!("onegrid{}", std::env::consts::EXE_SUFFIX))
 }
