@@ -132,7 +132,7 @@ fn two_instances_on_one_store_lose_nothing_send_each_webhook_once_and_share_the_
                     .expect_status(200);
             }
         });
-        let sweepers: Vec<_> = [&a, &b]
+        let sweepers: Vec<_> = [a, &b]
             .into_iter()
             .map(|app| {
                 scope.spawn(move || {
