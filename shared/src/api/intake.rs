@@ -154,6 +154,7 @@ async fn track<E: Env>(env: &E, req: &ApiRequest, code: &str) -> Result<ApiRespo
         .into_iter()
         .map(|(id, caption)| {
             let href = format!("/api/reports/{}/photos/{id}", case.tracking_code);
+            let caption = caption.as_deref().map(crate::mask::mask_free_text);
             json!({"id": id, "caption": caption, "href": href})
         })
         .collect();
@@ -174,7 +175,7 @@ async fn track<E: Env>(env: &E, req: &ApiRequest, code: &str) -> Result<ApiRespo
         "rating": case.rating,
         "category": category.map(|c| json!({"code": c.code, "name_zh": c.name_zh, "name_en": c.name_en})),
         "description": crate::mask::mask_free_text(&case.description),
-        "address": case.address,
+        "address": case.address.as_deref().map(crate::mask::mask_free_text),
         "grid": grid.map(|g| json!({"code": g.code, "name": g.name, "level": g.level, "chain": g.chain}))
             .unwrap_or_else(|| json!({"code": case.grid_code})),
         "department": department,

@@ -602,7 +602,13 @@ fn request_node(r: crate::ports::Row<'_>, english: bool) -> Result<Node, StoreEr
             "expected_datetime",
             Node::opt(r.opt_i64("step_deadline_at")?.map(time::w3c)),
         ),
-        ("address", Node::opt(r.opt_text("address")?)),
+        (
+            "address",
+            Node::opt(
+                r.opt_text("address")?
+                    .map(|a| crate::mask::mask_free_text(&a)),
+            ),
+        ),
         ("address_id", Node::opt(r.opt_text("address_id")?)),
         ("zipcode", Node::text("")),
         ("lat", Node::Number(r.f64("lat")?)),

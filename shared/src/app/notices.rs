@@ -41,7 +41,7 @@ pub fn webhook_data(case: &Case, department: &str) -> Json {
         "description": crate::mask::mask_free_text(&case.description),
         "lat": case.lat,
         "lng": case.lng,
-        "address": case.address,
+        "address": case.address.as_deref().map(crate::mask::mask_free_text),
         "grid": case.grid_code,
         "status": case.status,
         "priority": case.priority,

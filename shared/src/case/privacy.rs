@@ -26,6 +26,7 @@ pub fn masked(case: &Case) -> Case {
     case.contact_name = case.contact_name.as_deref().map(mask_name);
     case.contact_phone = case.contact_phone.as_deref().map(mask_phone);
     case.description = mask_free_text(&case.description);
+    case.address = case.address.as_deref().map(mask_free_text);
     case.rating_comment = case.rating_comment.as_deref().map(mask_free_text);
     case
 }
@@ -35,6 +36,10 @@ pub fn has_personal_data(case: &Case) -> bool {
     case.contact_name.is_some()
         || case.contact_phone.is_some()
         || mask_free_text(&case.description) != case.description
+        || case
+            .address
+            .as_deref()
+            .is_some_and(|a| mask_free_text(a) != a)
         || case
             .rating_comment
             .as_deref()
@@ -49,8 +54,7 @@ pub async fn record_reveal<D: Database>(
     actor: &Actor,
     now: i64,
 ) -> Result<i64, Problem> {
-    let details =
-        json!({"fields": ["contact_name", "contact_phone", "description", "rating_comment"]});
+    let details = json!({"fields": ["contact_name", "contact_phone", "description", "address", "rating_comment"]});
     let mut case = case.clone();
     for _ in 0..3 {
         let written = in_transaction(db, async {

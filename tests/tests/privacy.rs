@@ -1,0 +1,140 @@
+//! Personal data a resident types into a report's free text — the description, the address,
+//! a photo's caption — in the forms people really write it: full-width digits, Chinese
+//! numerals, dots and double spaces between the groups, a first-generation ID number, a name
+//! after 我叫 or before 来电. None of it may leave whole on the public side (the tracking view,
+//! Open311), to a department's webhook, or in a staff answer before a recorded reveal.
+
+use base64::Engine;
+use onegrid_tests::serde_json::{Value, json};
+use onegrid_tests::{
+    FakeDepartment, category_for, dispatch_to, new_department, point_inside_a_cell, spawn_app,
+};
+
+/// A 1×1 PNG, so that the report carries a photo with a caption.
+const PNG_1X1: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
+    0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xf8, 0xcf, 0xc0, 0xf0,
+    0x1f, 0x00, 0x05, 0x00, 0x01, 0xff, 0x89, 0x99, 0x3d, 0x1d, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45,
+    0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+];
+
+/// What must not appear anywhere in an answer that was not revealed: the numbers in every form
+/// they were written, and the given names.
+const SECRETS: &[&str] = &[
+    "００１３", // the middle of the full-width mobile
+    "零零一三", // the middle of the spelled-out mobile
+    "0013",     // the middle of the dotted mobile
+    "5123",     // the landline's middle
+    "900101",   // the old ID card's date of birth
+    "志强",     // the name after 我叫
+    "小明",     // the name before 来电
+    "芳",       // the name in the caption
+];
+
+fn assert_no_secret(what: &str, text: &str) {
+    for secret in SECRETS {
+        assert!(
+            !text.contains(secret),
+            "{what} shows {secret:?} whole: {text}"
+        );
+    }
+}
+
+#[test]
+fn free_text_personal_data_is_masked_on_every_side_until_a_recorded_reveal() {
+    let app = spawn_app();
+    let fake = FakeDepartment::start(200);
+    let (department, _secret) = new_department(&app, &fake);
+    let (lat, lng, _) = point_inside_a_cell();
+    let photo = base64::engine::general_purpose::STANDARD.encode(PNG_1X1);
+    let report = app.post_json(
+        "/api/reports",
+        &json!({
+            "category": category_for(&department),
+            "description": "我叫陈志强，手机１３８００１３８０００，也可打一三八零零一三八零零零；井盖丢了。",
+            "address": "莲前西路 王小明来电 家门口 电话138.0013.8000 座机0592  5123456 身份证350203900101123",
+            "lat": lat, "lng": lng, "crs": "wgs84", "channel": "web",
+            "photos": [{"data": photo, "caption": "姓名：林芳 拍的"}],
+        }),
+    );
+    report.expect_status(201);
+    let code = report.body["tracking_code"]
+        .as_str()
+        .expect("a code")
+        .to_owned();
+    let id = report.body["id"].as_str().expect("an id").to_owned();
+
+    // The public side: the tracking view and Open311.
+    let view = app.get(&format!("/api/reports/{code}"));
+    view.expect_status(200);
+    assert_eq!(
+        view.body["photos"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        view.text
+    );
+    assert_no_secret("the tracking view", &view.text);
+    assert!(
+        view.body["address"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("莲前西路")),
+        "{}",
+        view.text
+    );
+    for path in [
+        format!("/open311/v2/requests/{code}.json"),
+        format!("/open311/v2/requests/{code}.xml"),
+    ] {
+        let reply = app.get(&path);
+        reply.expect_status(200);
+        assert_no_secret(&path, &reply.text);
+    }
+
+    // A department's webhook.
+    dispatch_to(&app, &id, &department).expect_status(200);
+    let webhooks = fake.received();
+    assert!(!webhooks.is_empty(), "the dispatch sent a webhook");
+    for webhook in &webhooks {
+        assert_no_secret(
+            "the department's webhook",
+            &String::from_utf8_lossy(&webhook.body),
+        );
+    }
+
+    // Staff answers before a reveal, then the reveal, which is on the case's trail.
+    let list = app.operator().get("/api/cases?limit=50");
+    list.expect_status(200);
+    assert_no_secret("the staff list", &list.text);
+    let case = app.operator().get(&format!("/api/cases/{id}"));
+    case.expect_status(200);
+    assert_no_secret("the staff case view", &case.text);
+    let revealed = app
+        .operator()
+        .get(&format!("/api/cases/{id}?reveal=contact"));
+    revealed.expect_status(200);
+    let whole: &Value = &revealed.body["case"];
+    assert!(
+        whole["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("陈志强")),
+        "{}",
+        revealed.text
+    );
+    assert!(
+        whole["address"]
+            .as_str()
+            .is_some_and(|a| a.contains("138.0013.8000")),
+        "{}",
+        revealed.text
+    );
+    let events = revealed.body["events"].as_array().expect("events");
+    let reveal = events.last().expect("the reveal's event");
+    assert_eq!(reveal["type"], "reveal_contact", "{}", revealed.text);
+    assert!(
+        reveal["details"]["fields"]
+            .as_array()
+            .is_some_and(|f| f.contains(&json!("address"))),
+        "the reveal records that the address was seen: {reveal}"
+    );
+}
