@@ -138,3 +138,40 @@ fn free_text_personal_data_is_masked_on_every_side_until_a_recorded_reveal() {
         "the reveal records that the address was seen: {reveal}"
     );
 }
+
+#[test]
+fn a_merged_report_shows_its_parents_state_but_not_its_tracking_code() {
+    let app = spawn_app();
+    let fake = FakeDepartment::start(200);
+    let (department, _secret) = new_department(&app, &fake);
+    let category = category_for(&department);
+    let first = onegrid_tests::file_report(&app, &category);
+    let second = onegrid_tests::file_report(&app, &category);
+    let (parent, child) = (
+        first["id"].as_str().expect("an id"),
+        second["id"].as_str().expect("an id"),
+    );
+    app.operator()
+        .post_json(
+            &format!("/api/cases/{child}/moves"),
+            &json!({"move": "merge", "parent": parent}),
+        )
+        .expect_status(200);
+    let view = app.get(&format!(
+        "/api/reports/{}",
+        second["tracking_code"].as_str().expect("a code")
+    ));
+    view.expect_status(200);
+    assert_eq!(view.body["merged"], true, "{}", view.text);
+    assert_eq!(
+        view.body["status"], "collected",
+        "the parent's status: {}",
+        view.text
+    );
+    let parent_code = first["tracking_code"].as_str().expect("a code");
+    assert!(
+        !view.text.contains(parent_code),
+        "the merged reporter's view holds the parent's capability: {}",
+        view.text
+    );
+}

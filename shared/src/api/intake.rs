@@ -169,7 +169,9 @@ async fn track<E: Env>(env: &E, req: &ApiRequest, code: &str) -> Result<ApiRespo
     let body = json!({
         "tracking_code": case.tracking_code,
         "status": parent.as_ref().map_or(&case.status, |p| &p.status),
-        "merged_into": parent.as_ref().map(|p| &p.tracking_code),
+        // Merged: the parent's public state (status, deadline, light) but never its tracking
+        // code, which is the parent reporter's capability (their page and photos).
+        "merged": parent.is_some(),
         "deadline": parent.as_ref().unwrap_or(&case).step_deadline_at,
         "light": parent.as_ref().unwrap_or(&case).light(env.now_ms()),
         "rating": case.rating,
