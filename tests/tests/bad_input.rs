@@ -206,3 +206,107 @@ fn a_list_with_an_unknown_status_is_refused_with_validation_failed() {
     reply.expect_problem(422, "validation-failed");
     assert_eq!(reply.error_fields(), ["status"], "{}", reply.text);
 }
+
+/// One report field changed from a report that passes every check.
+fn report_with(
+    field: &str,
+    value: onegrid_tests::serde_json::Value,
+) -> onegrid_tests::serde_json::Value {
+    let (lat, lng, _) = point_inside_a_cell();
+    let mut body = report_body("landscape.greenway_sign", lat, lng);
+    body[field] = value;
+    body
+}
+
+#[test]
+fn a_description_of_only_invisible_characters_is_refused() {
+    let app = spawn_app();
+    for description in [
+        "\u{200b}\u{200b}\u{200b}\u{200b}\u{200b}\u{200b}\u{200b}\u{200b}\u{200b}\u{200b}",
+        "\u{1}\u{2}\u{3}\u{4}\u{5}\u{6}\u{7}\u{8}\u{b}\u{c}\u{e}\u{f}",
+        "\u{feff}\u{2060}\u{200d}\u{200c} \u{3000}\u{3164}\u{ad}\u{202e}\u{fe0f}\u{180e}",
+    ] {
+        let reply = app.post_json(
+            "/api/reports",
+            &report_with("description", json!(description)),
+        );
+        reply.expect_problem(422, "validation-failed");
+        assert_eq!(reply.error_fields(), ["description"], "{}", reply.text);
+    }
+}
+
+#[test]
+fn a_citizen_cannot_file_a_patrol_report() {
+    let app = spawn_app();
+    let reply = app.post_json("/api/reports", &report_with("channel", json!("patrol")));
+    reply.expect_problem(422, "validation-failed");
+    assert_eq!(reply.error_fields(), ["channel"], "{}", reply.text);
+}
+
+#[test]
+fn a_report_on_an_unknown_asset_is_refused() {
+    let app = spawn_app();
+    let mut body = report_with("asset_id", json!("GW-999999"));
+    body["channel"] = json!("qr");
+    let reply = app.post_json("/api/reports", &body);
+    reply.expect_problem(422, "validation-failed");
+    assert_eq!(reply.error_fields(), ["asset_id"], "{}", reply.text);
+}
+
+#[test]
+fn an_unknown_crs_is_refused_by_the_report_and_the_lookup() {
+    let app = spawn_app();
+    let reply = app.post_json("/api/reports", &report_with("crs", json!("epsg:3857")));
+    reply.expect_problem(422, "validation-failed");
+    assert_eq!(reply.error_fields(), ["crs"], "{}", reply.text);
+    let (lat, lng, _) = point_inside_a_cell();
+    let lookup = app.get(&format!(
+        "/api/grid/lookup?lat={lat}&lng={lng}&crs=mercator"
+    ));
+    lookup.expect_problem(422, "validation-failed");
+}
+
+#[test]
+fn a_photo_declaring_ten_billion_pixels_is_refused() {
+    use base64::Engine;
+    let app = spawn_app();
+    // A PNG header that declares 100000 × 100000 pixels, and nothing to decode.
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend(13u32.to_be_bytes());
+    png.extend(b"IHDR");
+    png.extend(100_000u32.to_be_bytes());
+    png.extend(100_000u32.to_be_bytes());
+    png.extend([8, 6, 0, 0, 0, 0, 0, 0, 0]);
+    png.extend([0, 0, 0, 0]);
+    png.extend(b"IEND");
+    png.extend([0, 0, 0, 0]);
+    let data = base64::engine::general_purpose::STANDARD.encode(&png);
+    let reply = app.post_json(
+        "/api/reports",
+        &report_with("photos", json!([{"data": data}])),
+    );
+    reply.expect_problem(422, "validation-failed");
+    assert_eq!(reply.error_fields(), ["photos[0].data"], "{}", reply.text);
+}
+
+#[test]
+fn a_map_import_not_sent_as_json_is_refused_with_unsupported_media_type() {
+    let app = spawn_app();
+    let reply = app.admin().post_raw(
+        "/api/admin/grids",
+        &[("content-type", "text/plain")],
+        r#"{"type": "FeatureCollection", "features": []}"#,
+    );
+    reply.expect_problem(415, "unsupported-media-type");
+}
+
+#[test]
+fn open311_errors_carry_their_code_as_a_whole_number() {
+    let app = spawn_app();
+    let reply = app.get("/open311/v2/requests/NO-SUCH-REQUEST.json");
+    reply.expect_status(404);
+    assert_eq!(reply.body[0]["code"], json!(404), "{}", reply.text);
+    assert!(reply.text.contains("\"code\":404"), "{}", reply.text);
+    let xml = app.get("/open311/v2/requests/NO-SUCH-REQUEST.xml");
+    assert!(xml.text.contains("<code>404</code>"), "{}", xml.text);
+}

@@ -226,6 +226,7 @@ async fn import<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Proble
             }
         };
     }
+    req.require_json()?;
     let features = grid::parse_feature_collection(&req.body).map_err(Problem::validation)?;
     ready(env).await?;
     let summary = grid::import(env, features).await?;

@@ -17,6 +17,8 @@ impl From<SubmitError> for Problem {
             SubmitError::UnknownCategory(_) => field("category", text),
             SubmitError::OutsideJurisdiction { .. } => Problem::outside_jurisdiction(text),
             SubmitError::NotYourCell(_) => Problem::forbidden(text),
+            SubmitError::PatrolWithoutWorker => field("channel", text),
+            SubmitError::UnknownAsset(_) => field("asset_id", text),
             SubmitError::Store(e) => e.into(),
             SubmitError::Refused(p) => p,
         }

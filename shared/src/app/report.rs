@@ -32,6 +32,12 @@ pub enum SubmitError {
     OutsideJurisdiction { lat: f64, lng: f64 },
     #[error("cell {0} is not one of this grid worker's cells")]
     NotYourCell(String),
+    #[error(
+        "a patrol report needs a grid worker's session; a resident reports on the web or by a QR sign"
+    )]
+    PatrolWithoutWorker,
+    #[error("no asset {0}")]
+    UnknownAsset(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     /// A layer below refused (the case store, the photos).
@@ -55,11 +61,17 @@ pub async fn submit<E: Env>(
                 id: Some(who.id.clone()),
             }
         }
+        None if report.channel == Channel::Patrol => return Err(SubmitError::PatrolWithoutWorker),
         None => Reporter::citizen(),
     };
     let Some(category) = directory::category(env, &report.category).await? else {
         return Err(SubmitError::UnknownCategory(report.category));
     };
+    if let Some(asset) = &report.asset_id
+        && crate::assets::get(env, asset).await?.is_none()
+    {
+        return Err(SubmitError::UnknownAsset(asset.clone()));
+    }
     let Some(cell) = grid::locate(env, report.point).await? else {
         return Err(SubmitError::OutsideJurisdiction {
             lat: report.point.lat,

@@ -60,6 +60,32 @@ pub fn sniff(bytes: &[u8]) -> Option<ImageKind> {
     }
 }
 
+/// The longest side an image may declare, and the most pixels: a 200-megapixel phone camera's
+/// photo is under both. More is a decompression bomb for whoever opens it.
+pub const MAX_IMAGE_SIDE: usize = 20_000;
+pub const MAX_IMAGE_PIXELS: usize = 200_000_000;
+
+/// Refuses an image whose header declares no size, or one beyond [`MAX_IMAGE_SIDE`] or
+/// [`MAX_IMAGE_PIXELS`] (read from the header only, by `imagesize`).
+pub fn check_dimensions(bytes: &[u8]) -> Result<(), String> {
+    let size = imagesize::blob_size(bytes)
+        .map_err(|_| "the image declares no width and height".to_owned())?;
+    let (width, height) = (size.width, size.height);
+    if width == 0 || height == 0 {
+        return Err("the image declares no width and height".to_owned());
+    }
+    if width > MAX_IMAGE_SIDE
+        || height > MAX_IMAGE_SIDE
+        || width.saturating_mul(height) > MAX_IMAGE_PIXELS
+    {
+        return Err(format!(
+            "{width}×{height} pixels: at most {MAX_IMAGE_SIDE} a side and {} megapixels",
+            MAX_IMAGE_PIXELS / 1_000_000
+        ));
+    }
+    Ok(())
+}
+
 /// The image without its location-bearing metadata; an error names what is broken.
 pub fn strip_metadata(kind: ImageKind, bytes: &[u8]) -> Result<Vec<u8>, &'static str> {
     match kind {
@@ -275,6 +301,10 @@ pub fn prepare_list(
                     ));
                     continue;
                 };
+                if let Err(why) = check_dimensions(&bytes) {
+                    errors.push(FieldError::new(&field("data"), why));
+                    continue;
+                }
                 match strip_metadata(kind, &bytes) {
                     Ok(clean) => out.push(Prepared {
                         kind: Some(kind),
@@ -441,8 +471,8 @@ fn image_of(rows: crate::ports::Rows) -> Result<Option<(String, Vec<u8>)>, Store
 pub(crate) mod samples {
     //! Small images built by hand, with metadata where a phone would put it.
 
-    /// A JPEG: SOI, APP0 (JFIF), APP1 (Exif with a GPS tag), DQT, SOS with stuffed bytes and a
-    /// restart marker, EOI.
+    /// A JPEG: SOI, APP0 (JFIF), APP1 (Exif with a GPS tag), DQT, SOF0 (1×1, one component),
+    /// SOS with stuffed bytes and a restart marker, EOI.
     pub fn jpeg_with_exif() -> Vec<u8> {
         let mut v = vec![0xFF, 0xD8];
         v.extend([0xFF, 0xE0, 0x00, 0x10]);
@@ -452,6 +482,7 @@ pub(crate) mod samples {
         v.extend(((exif.len() + 2) as u16).to_be_bytes());
         v.extend(exif);
         v.extend([0xFF, 0xDB, 0x00, 0x05, 1, 2, 3]);
+        v.extend([0xFF, 0xC0, 0x00, 0x0B, 8, 0, 1, 0, 1, 1, 1, 0x11, 0]);
         v.extend([0xFF, 0xDA, 0x00, 0x04, 9, 9]);
         v.extend([0x12, 0xFF, 0x00, 0x34, 0xFF, 0xD0, 0x56]);
         v.extend([0xFF, 0xD9]);
@@ -506,6 +537,23 @@ mod tests {
 
     fn contains(hay: &[u8], needle: &[u8]) -> bool {
         hay.windows(needle.len()).any(|w| w == needle)
+    }
+
+    #[test]
+    fn an_image_declaring_more_pixels_than_a_camera_makes_is_refused() {
+        for sample in [jpeg_with_exif(), png_with_text(), webp_with_exif()] {
+            assert_eq!(check_dimensions(&sample), Ok(()));
+        }
+        let mut bomb = png_with_text();
+        // IHDR's width and height: 100000 × 100000.
+        bomb[16..20].copy_from_slice(&100_000u32.to_be_bytes());
+        bomb[20..24].copy_from_slice(&100_000u32.to_be_bytes());
+        let refused = check_dimensions(&bomb).unwrap_err();
+        assert!(refused.contains("100000×100000"), "{refused}");
+        let mut wide = png_with_text();
+        wide[16..20].copy_from_slice(&30_000u32.to_be_bytes());
+        assert!(check_dimensions(&wide).is_err(), "a side past the limit");
+        assert!(check_dimensions(b"\x89PNG\r\n\x1a\n").is_err(), "no header");
     }
 
     #[test]

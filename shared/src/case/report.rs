@@ -135,6 +135,19 @@ pub struct Report {
     pub asset_id: Option<String>,
 }
 
+/// Whether a character shows as something: not a control character, not white space, not a
+/// format character (zero-width spaces and joiners, direction marks, the BOM, variation
+/// selectors, tags, the Hangul fillers that render as blank).
+fn is_visible(c: char) -> bool {
+    !(c.is_control()
+        || c.is_whitespace()
+        || matches!(c,
+            '\u{ad}' | '\u{34f}' | '\u{61c}' | '\u{115f}' | '\u{1160}' | '\u{17b4}' | '\u{17b5}'
+            | '\u{180b}'..='\u{180f}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}'
+            | '\u{2060}'..='\u{206f}' | '\u{3164}' | '\u{fe00}'..='\u{fe0f}' | '\u{feff}'
+            | '\u{ffa0}' | '\u{e0000}'..='\u{e007f}'))
+}
+
 fn optional_text(
     value: &Option<String>,
     field: &str,
@@ -166,13 +179,20 @@ impl ReportInput {
         }
         let description = self.description.as_deref().map(str::trim).unwrap_or("");
         let len = description.chars().count();
-        if len < DESCRIPTION_MIN {
+        // What a reader sees: control characters, zero-width and other format characters and
+        // spaces do not describe anything.
+        let visible = description.chars().filter(|&c| is_visible(c)).count();
+        if visible < DESCRIPTION_MIN {
             errors.push(
                 FieldError::new(
                     "description",
                     format!("describe the problem in at least {DESCRIPTION_MIN} characters"),
                 )
-                .with_code(if len == 0 { "required" } else { "too_short" }),
+                .with_code(if visible == 0 {
+                    "required"
+                } else {
+                    "too_short"
+                }),
             );
         } else if len > DESCRIPTION_MAX {
             errors.push(

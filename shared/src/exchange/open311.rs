@@ -37,6 +37,8 @@ pub fn split_format(segment: &str) -> (&str, Format) {
 pub enum Node {
     Text(String),
     Number(f64),
+    /// A whole number, written without a fraction (`400`, not `400.0`).
+    Integer(i64),
     Bool(bool),
     /// `<tag/>` in XML, `null` in JSON.
     Null,
@@ -57,6 +59,7 @@ impl Node {
         match self {
             Node::Text(s) => json!(s),
             Node::Number(n) => json!(n),
+            Node::Integer(n) => json!(n),
             Node::Bool(b) => json!(b),
             Node::Null => Json::Null,
             Node::List(_, items) => Json::Array(items.iter().map(Node::to_json).collect()),
@@ -81,6 +84,7 @@ impl Node {
                 out.push_str(&format!("</{tag}>"));
             }
             Node::Number(n) => out.push_str(&format!("<{tag}>{n}</{tag}>")),
+            Node::Integer(n) => out.push_str(&format!("<{tag}>{n}</{tag}>")),
             Node::Bool(b) => out.push_str(&format!("<{tag}>{b}</{tag}>")),
             Node::List(item, items) => {
                 out.push_str(&format!("<{tag}>"));
@@ -178,7 +182,7 @@ pub fn error_response(problem: &Problem, format: Format) -> ApiResponse {
             .into_iter()
             .map(|d| {
                 Node::Object(vec![
-                    ("code", Node::Number(f64::from(status))),
+                    ("code", Node::Integer(i64::from(status))),
                     ("description", Node::Text(d)),
                 ])
             })
@@ -430,7 +434,7 @@ impl Definition {
                                         .clone()
                                         .map_or(Node::Null, Node::Text),
                                 ),
-                                ("order", Node::Number(f64::from(a.order))),
+                                ("order", Node::Integer(i64::from(a.order))),
                                 ("description", Node::text(&a.description)),
                             ];
                             if !a.values.is_empty() {

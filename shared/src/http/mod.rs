@@ -84,12 +84,19 @@ impl ApiRequest {
 
     /// Parse the body as JSON, after checking that it was sent as JSON.
     pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, Problem> {
+        self.require_json()?;
+        serde_json::from_slice(&self.body).map_err(|e| Problem::malformed_json(&e))
+    }
+
+    /// 415 unless the body was sent as `application/json` or a `+json` type (GeoJSON's
+    /// `application/geo+json`).
+    pub fn require_json(&self) -> Result<(), Problem> {
         let content_type = self.header("content-type").unwrap_or("");
         let media = content_type.split(';').next().unwrap_or("").trim();
         if !media.eq_ignore_ascii_case("application/json") && !media.ends_with("+json") {
             return Err(Problem::unsupported_media_type("application/json"));
         }
-        serde_json::from_slice(&self.body).map_err(|e| Problem::malformed_json(&e))
+        Ok(())
     }
 }
 
