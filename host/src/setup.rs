@@ -54,13 +54,18 @@ pub fn prepare(data_dir: &Path, manifest: &Manifest) -> anyhow::Result<EnvConfig
             usernames.join(", ")
         );
     }
-    for name in generated.iter().filter(|n| !secrets::UNPRINTED.contains(n)) {
-        println!("Generated {name}: {}", secrets[*name]);
-    }
-    if !generated.is_empty() {
+    // Names and where they are kept, never the values: a log or a terminal scrollback is no
+    // place for a token (read them with e.g. `jq -r .operator_token .onegrid/secrets.json`).
+    let shown: Vec<&str> = generated
+        .iter()
+        .filter(|n| !secrets::UNPRINTED.contains(n))
+        .copied()
+        .collect();
+    if !shown.is_empty() {
         let path = data_dir.join("secrets.json");
         println!(
-            "(kept in {}; SPIN_VARIABLE_<NAME> overrides them)",
+            "Generated {} (kept in {}, readable by this user only; SPIN_VARIABLE_<NAME> overrides them)",
+            shown.join(", "),
             path.display()
         );
     }
