@@ -175,3 +175,65 @@ fn a_merged_report_shows_its_parents_state_but_not_its_tracking_code() {
         view.text
     );
 }
+
+#[test]
+fn what_people_wrote_in_the_trail_and_the_mediation_record_is_masked_until_a_reveal() {
+    let app = spawn_app();
+    let (lat, lng, _) = point_inside_a_cell();
+    let report = app.post_json(
+        "/api/reports",
+        &json!({"category": "dispute.neighbourhood", "lat": lat, "lng": lng, "crs": "wgs84",
+                "description": "Loud music from the flat upstairs every night after midnight."}),
+    );
+    report.expect_status(201);
+    let id = report.body["id"].as_str().expect("an id").to_owned();
+    app.operator()
+        .post_json(
+            &format!("/api/cases/{id}/moves"),
+            &json!({"move": "accept", "note": "王小明来电补充：请回电１３９００１３９０００"}),
+        )
+        .expect_status(200);
+    app.operator()
+        .post_json(
+            &format!("/api/cases/{id}/mediation"),
+            &json!({"kind": "party", "name": "林志芳", "role": "申请人", "contact": "13700001111"}),
+        )
+        .expect_status(201);
+
+    let secrets = ["小明", "００１３", "志芳", "1370000"];
+    let masked = |what: &str, text: &str| {
+        for secret in secrets {
+            assert!(!text.contains(secret), "{what} shows {secret:?}: {text}");
+        }
+    };
+    let page = app.operator().get(&format!("/api/cases/{id}"));
+    page.expect_status(200);
+    masked("the case page's trail and mediation record", &page.text);
+    assert_eq!(
+        page.body["case"]["grid_code"].as_str().map(str::len),
+        Some(15),
+        "codes stay whole"
+    );
+    let record = app.operator().get(&format!("/api/cases/{id}/mediation"));
+    record.expect_status(200);
+    masked("the mediation record", &record.text);
+
+    let revealed = app
+        .operator()
+        .get(&format!("/api/cases/{id}?reveal=contact"));
+    revealed.expect_status(200);
+    for secret in secrets {
+        assert!(
+            revealed.text.contains(secret),
+            "the reveal shows {secret:?}: {}",
+            revealed.text
+        );
+    }
+    let events = revealed.body["events"].as_array().expect("events");
+    assert_eq!(
+        events.last().expect("an event")["type"],
+        "reveal_contact",
+        "{}",
+        revealed.text
+    );
+}

@@ -198,7 +198,15 @@ async fn read<E: Env>(env: &E, req: &ApiRequest, id: &str) -> Result<ApiResponse
     };
     ready(env).await?;
     let mut case = case_in_scope(env, &who, id).await?;
-    if reveal && privacy::has_personal_data(&case) {
+    let mut events = store::events(env, id).await?;
+    let mut mediation = mediation::record(env, id).await?;
+    // A reveal shows the trail and the mediation record whole too, so what people wrote there
+    // counts as well; a case with nothing personal left (purged) records no reveal.
+    let written_personal = events
+        .iter()
+        .any(|e| privacy::masked_details(&e.details) != e.details)
+        || mediation.iter().any(|m| privacy::masked_details(m) != *m);
+    if reveal && (privacy::has_personal_data(&case) || written_personal) {
         let role = who.case_role().ok_or_else(Problem::internal)?;
         let actor = Actor {
             role,
@@ -207,8 +215,8 @@ async fn read<E: Env>(env: &E, req: &ApiRequest, id: &str) -> Result<ApiResponse
         };
         privacy::record_reveal(env, &case, &actor, env.now_ms()).await?;
         case = store::by_id(env, id).await?.ok_or_else(Problem::internal)?;
+        events = store::events(env, id).await?;
     }
-    let events = store::events(env, id).await?;
     // Staff act under their account id; the trail shows their names. Other actors (a
     // department's code, `citizen`, `system`, a service token) are no account and stay out.
     let actor_ids = events
@@ -245,10 +253,16 @@ async fn read<E: Env>(env: &E, req: &ApiRequest, id: &str) -> Result<ApiResponse
             duplicates.push(case_json(&c, now));
         }
     }
-    let mediation = mediation::record(env, id).await?;
     let shown = if reveal {
         case_json_as_stored(&case, now)
     } else {
+        // What people wrote in the trail and the mediation record is personal data too.
+        for event in &mut events {
+            event.details = privacy::masked_details(&event.details);
+        }
+        for entry in &mut mediation {
+            *entry = privacy::masked_details(entry);
+        }
         case_json(&case, now)
     };
     Ok(ApiResponse::json(
@@ -390,9 +404,15 @@ async fn mediation_record<E: Env>(
     let who = super::staff(env, req, staff()).await?;
     ready(env).await?;
     let case = case_in_scope(env, &who, id).await?;
+    // Masked like the case page before a reveal (`GET /api/cases/{id}?reveal=contact`).
+    let record: Vec<Json> = mediation::record(env, id)
+        .await?
+        .iter()
+        .map(privacy::masked_details)
+        .collect();
     Ok(ApiResponse::json(
         200,
-        &json!({"case_id": case.id, "record": mediation::record(env, id).await?}),
+        &json!({"case_id": case.id, "record": record}),
     ))
 }
 

@@ -830,7 +830,10 @@ async fn pending<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Probl
         .map(|r| {
             Ok(json!({
                 "token": r.text("token")?, "service_code": r.text("service_code")?,
-                "description": r.opt_text("description")?, "address_string": r.opt_text("address_string")?,
+                // Masked as every staff answer is: the place in the address stays, a name or a
+                // number in it does not.
+                "description": r.opt_text("description")?.map(|d| crate::mask::mask_free_text(&d)),
+                "address_string": r.opt_text("address_string")?.map(|a| crate::mask::mask_free_text(&a)),
                 "address_id": r.opt_text("address_id")?,
                 "media_urls": r.opt_text("media_urls")?.and_then(|m| serde_json::from_str::<Json>(&m).ok()),
                 "created_at": crate::time::rfc3339(r.i64("created_at")?),

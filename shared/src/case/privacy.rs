@@ -6,7 +6,7 @@
 //! Nothing here may log a value it masks.
 
 use serde::Serialize;
-use serde_json::json;
+use serde_json::{Value as Json, json};
 
 use crate::case::store::{self, Actor, Case, Change, WriteError};
 use crate::db::in_transaction;
@@ -29,6 +29,68 @@ pub fn masked(case: &Case) -> Case {
     case.address = case.address.as_deref().map(mask_free_text);
     case.rating_comment = case.rating_comment.as_deref().map(mask_free_text);
     case
+}
+
+/// Keys of a trail's details whose strings are codes and ids, not anyone's words: they stay
+/// whole in a staff answer (a grid code would otherwise read as an old ID number).
+const CODE_KEYS: &[&str] = &[
+    "grid",
+    "grid_code",
+    "category",
+    "department",
+    "parent",
+    "helpers",
+    "routing",
+    "match",
+    "probable_duplicates",
+    "status",
+    "from_status",
+    "move",
+    "fields",
+    "kind",
+    "role",
+    "channel",
+    "platform",
+    "external_id",
+    "message_id",
+    "webhook_id",
+    "id",
+    "href",
+    "content_type",
+    "code",
+    "level",
+    "upload",
+    "outcome",
+    "held_at",
+    "visited_at",
+];
+
+/// The details of a trail's event, or a mediation entry, as a staff answer shows them until a
+/// recorded reveal: every string someone typed (notes, reasons, the rating comment, a
+/// platform's note, a session's notes) through [`mask_free_text`], a party's `name` and the
+/// `participants` like a contact name, a `contact` or `phone` like a phone number. Codes and
+/// ids ([`CODE_KEYS`]) and numbers stay.
+pub fn masked_details(details: &Json) -> Json {
+    mask_json(details, None)
+}
+
+fn mask_json(value: &Json, key: Option<&str>) -> Json {
+    match value {
+        Json::String(s) => Json::String(match key {
+            Some(k) if CODE_KEYS.contains(&k) => s.clone(),
+            Some("name" | "participants") => mask_name(s),
+            Some("contact" | "phone" | "contact_phone") => mask_phone(s),
+            Some("contact_name") => mask_name(s),
+            _ => mask_free_text(s),
+        }),
+        Json::Array(items) => Json::Array(items.iter().map(|v| mask_json(v, key)).collect()),
+        Json::Object(map) => Json::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), mask_json(v, Some(k.as_str()))))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
 }
 
 /// Whether a case holds anything that `masked` hides.
@@ -54,7 +116,7 @@ pub async fn record_reveal<D: Database>(
     actor: &Actor,
     now: i64,
 ) -> Result<i64, Problem> {
-    let details = json!({"fields": ["contact_name", "contact_phone", "description", "address", "rating_comment"]});
+    let details = json!({"fields": ["contact_name", "contact_phone", "description", "address", "rating_comment", "trail", "mediation"]});
     let mut case = case.clone();
     for _ in 0..3 {
         let written = in_transaction(db, async {
