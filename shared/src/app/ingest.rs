@@ -44,9 +44,14 @@ pub async fn receive<E: Env>(
     let payload: Json = req.json()?;
     let event = platform.mapping.read(&payload)?;
     let source = platforms::actor_id(code);
-    // A message is known by its event id, or by its bytes: a re-sent body is the same message.
+    // A message is known by its event id within its work order (platforms number events per
+    // order, and two orders may carry the same event id), or by its bytes: a re-sent body is
+    // the same message. The external id goes in by its hash, so the key stays short.
     let message = match &event.event_id {
-        Some(id) => format!("event:{id}"),
+        Some(id) => format!(
+            "event:{}:{id}",
+            &crate::crypto::secret_hash(&event.external_id)[..16]
+        ),
         None => format!(
             "sha256:{}",
             crate::crypto::secret_hash(&String::from_utf8_lossy(&req.body))
