@@ -237,3 +237,42 @@ fn what_people_wrote_in_the_trail_and_the_mediation_record_is_masked_until_a_rev
         revealed.text
     );
 }
+
+#[test]
+fn a_photo_keeps_only_what_an_image_needs() {
+    let app = spawn_app();
+    // A JPEG whose comment, APP12 and APP3 segments carry a place: none of it may be served.
+    let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10];
+    jpeg.extend(b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
+    for marker in [0xFE, 0xEC, 0xE3] {
+        let payload = b"GPSLatitude 24.58N GPSLongitude 118.09E";
+        jpeg.extend([0xFF, marker]);
+        jpeg.extend(((payload.len() + 2) as u16).to_be_bytes());
+        jpeg.extend(payload);
+    }
+    jpeg.extend([0xFF, 0xDB, 0x00, 0x05, 1, 2, 3]);
+    jpeg.extend([0xFF, 0xC0, 0x00, 0x0B, 8, 0, 1, 0, 1, 1, 1, 0x11, 0]);
+    jpeg.extend([0xFF, 0xDA, 0x00, 0x04, 9, 9, 0x12, 0x34, 0xFF, 0xD9]);
+    let (lat, lng, _) = point_inside_a_cell();
+    let report = app.post_json(
+        "/api/reports",
+        &json!({"category": "landscape.greenway_sign", "lat": lat, "lng": lng, "crs": "wgs84",
+                "description": "The greenway sign at the corner is broken and lying on the path.",
+                "photos": [{"data": base64::engine::general_purpose::STANDARD.encode(&jpeg)}]}),
+    );
+    report.expect_status(201);
+    let code = report.body["tracking_code"].as_str().expect("a code");
+    let view = app.get(&format!("/api/reports/{code}"));
+    let href = view.body["photos"][0]["href"]
+        .as_str()
+        .expect("a photo")
+        .to_owned();
+    let photo = app.get(&href);
+    photo.expect_status(200);
+    assert_eq!(photo.header("content-type"), Some("image/jpeg"));
+    assert!(
+        !photo.text.contains("GPS"),
+        "the served photo still carries the place"
+    );
+    assert!(photo.text.contains("JFIF"), "what a decoder needs stays");
+}

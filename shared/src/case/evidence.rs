@@ -95,10 +95,23 @@ pub fn strip_metadata(kind: ImageKind, bytes: &[u8]) -> Result<Vec<u8>, &'static
     }
 }
 
-/// JPEG markers whose segments are dropped: APP1 (EXIF, with its GPS IFD, and XMP) and APP13
-/// (Photoshop IRB, which carries IPTC location fields). APP0 (JFIF), APP2 (ICC) and APP14
-/// (Adobe colour transform) stay: decoders need them.
-const JPEG_DROPPED: [u8; 2] = [0xE1, 0xED];
+/// Whether a JPEG segment stays: an allow-list of what a decoder needs. The frame and scan
+/// headers, tables and restart intervals stay; of the application segments only APP0 with a
+/// JFIF or JFXX header, APP2 with an ICC profile and APP14 with Adobe's colour transform.
+/// Everything else goes: APP1 (EXIF with its GPS IFD, and XMP), APP13 (Photoshop IRB with
+/// IPTC location fields), APP12, every other APPn, comments (COM) and markers nobody knows.
+fn jpeg_segment_stays(marker: u8, segment: &[u8]) -> bool {
+    let payload = segment.get(4..).unwrap_or_default();
+    match marker {
+        // SOF0-15 (but C4 DHT, C8 JPG, CC DAC, handled below), DHT, DAC, SOS, DQT, DNL, DRI.
+        0xC0..=0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF => true,
+        0xC4 | 0xCC | 0xDA | 0xDB | 0xDC | 0xDD => true,
+        0xE0 => payload.starts_with(b"JFIF\0") || payload.starts_with(b"JFXX\0"),
+        0xE2 => payload.starts_with(b"ICC_PROFILE\0"),
+        0xEE => payload.starts_with(b"Adobe"),
+        _ => false,
+    }
+}
 
 /// Walks the segments of a JPEG (ITU T.81 §B.1): a marker `FF xx`, then for all but the
 /// standalone markers a big-endian length that counts itself. After a start of scan, the
@@ -140,7 +153,7 @@ fn strip_jpeg(bytes: &[u8]) -> Result<Vec<u8>, &'static str> {
                 }
                 let end = i + 2 + len;
                 let segment = bytes.get(i..end).ok_or(TRUNCATED)?;
-                if !JPEG_DROPPED.contains(&marker) {
+                if jpeg_segment_stays(marker, segment) {
                     out.extend_from_slice(segment);
                 }
                 i = end;
@@ -163,9 +176,16 @@ fn strip_jpeg(bytes: &[u8]) -> Result<Vec<u8>, &'static str> {
     }
 }
 
-/// PNG chunks that are dropped: `eXIf` and the text chunks (`tEXt`, `zTXt`, `iTXt`), which
-/// carry XMP and free comments. Every other chunk, with its CRC, is kept as it is.
-const PNG_DROPPED: [&[u8; 4]; 4] = [b"eXIf", b"tEXt", b"zTXt", b"iTXt"];
+/// PNG chunks that stay, with their CRC, as they are: the critical ones, and the ancillary
+/// ones that change how the image shows (transparency, colour, gamma, pixel size, background,
+/// animation). Everything else goes: `eXIf`, the text chunks (`tEXt`, `zTXt`, `iTXt`, which
+/// carry XMP and comments), `tIME`, and private chunks nobody knows.
+const PNG_KEPT: [&[u8; 4]; 17] = [
+    b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"cHRM", b"gAMA", b"iCCP", b"sBIT", b"sRGB",
+    b"cICP", b"mDCV", b"cLLI", b"bKGD", b"pHYs", b"acTL", b"fcTL",
+];
+/// APNG's frame data, kept with the animation control chunks above.
+const PNG_FRAME_DATA: &[u8; 4] = b"fdAT";
 
 fn strip_png(bytes: &[u8]) -> Result<Vec<u8>, &'static str> {
     const TRUNCATED: &str = "the PNG is truncated";
@@ -177,7 +197,7 @@ fn strip_png(bytes: &[u8]) -> Result<Vec<u8>, &'static str> {
         let kind: [u8; 4] = [header[4], header[5], header[6], header[7]];
         let end = i.checked_add(12 + len).ok_or(TRUNCATED)?;
         let chunk = bytes.get(i..end).ok_or(TRUNCATED)?;
-        if !PNG_DROPPED.iter().any(|d| **d == kind) {
+        if PNG_KEPT.iter().any(|k| **k == kind) || &kind == PNG_FRAME_DATA {
             out.extend_from_slice(chunk);
         }
         i = end;
@@ -187,8 +207,12 @@ fn strip_png(bytes: &[u8]) -> Result<Vec<u8>, &'static str> {
     }
 }
 
-/// WebP (RIFF) chunks that are dropped, and the VP8X flag bits that announce them.
-const WEBP_DROPPED: [&[u8; 4]; 2] = [b"EXIF", b"XMP "];
+/// WebP (RIFF) chunks that stay: the image data (lossy, lossless, alpha), the extended
+/// header, the ICC profile and the animation. EXIF, XMP and unknown chunks go, and the VP8X
+/// flag bits that announce the two.
+const WEBP_KEPT: [&[u8; 4]; 7] = [
+    b"VP8 ", b"VP8L", b"VP8X", b"ALPH", b"ICCP", b"ANIM", b"ANMF",
+];
 const VP8X_EXIF_FLAG: u8 = 0x08;
 const VP8X_XMP_FLAG: u8 = 0x04;
 
@@ -211,7 +235,7 @@ fn strip_webp(bytes: &[u8]) -> Result<Vec<u8>, &'static str> {
         if chunk.len() < 8 + len {
             return Err(TRUNCATED);
         }
-        if !WEBP_DROPPED.iter().any(|d| **d == kind) {
+        if WEBP_KEPT.iter().any(|k| **k == kind) {
             let start = body.len();
             body.extend_from_slice(chunk);
             if &kind == b"VP8X" && len >= 1 {
@@ -537,6 +561,44 @@ mod tests {
 
     fn contains(hay: &[u8], needle: &[u8]) -> bool {
         hay.windows(needle.len()).any(|w| w == needle)
+    }
+
+    #[test]
+    fn only_what_an_image_needs_survives_the_stripping() {
+        // A JPEG with a comment, an APP12 (Ducky/picture info), an APP3 and an APP1 that
+        // does not say Exif: none of them stays.
+        let mut jpeg = jpeg_with_exif();
+        let tail = jpeg.split_off(2);
+        for (marker, payload) in [
+            (0xFE, &b"GPS 24.58N comment"[..]),
+            (0xEC, &b"Ducky GPS 24.58N"[..]),
+            (0xE3, &b"META GPS 24.58N"[..]),
+            (0xE0, &b"NOTJFIF GPS 24.58N"[..]),
+        ] {
+            jpeg.extend([0xFF, marker]);
+            jpeg.extend(((payload.len() + 2) as u16).to_be_bytes());
+            jpeg.extend(payload);
+        }
+        jpeg.extend(tail);
+        let clean = strip_metadata(ImageKind::Jpeg, &jpeg).unwrap();
+        assert!(!contains(&clean, b"GPS"), "{clean:?}");
+        assert!(contains(&clean, b"JFIF") && contains(&clean, &[0xFF, 0xC0]));
+        // A PNG with a private chunk and a tIME chunk.
+        let mut png = png_with_text();
+        let iend = png.len() - 12;
+        let mut extra = Vec::new();
+        for (kind, data) in [(b"prVt", &b"GPS 24.58N"[..]), (b"tIME", &b"GPS 24.58N"[..])] {
+            extra.extend((data.len() as u32).to_be_bytes());
+            extra.extend(kind);
+            extra.extend(data);
+            extra.extend([0, 0, 0, 0]);
+        }
+        png.splice(iend..iend, extra);
+        let clean = strip_metadata(ImageKind::Png, &png).unwrap();
+        assert!(!contains(&clean, b"GPS") && !contains(&clean, b"prVt"));
+        assert!(
+            contains(&clean, b"IHDR") && contains(&clean, b"IDAT") && contains(&clean, b"IEND")
+        );
     }
 
     #[test]
