@@ -310,3 +310,26 @@ fn open311_errors_carry_their_code_as_a_whole_number() {
     let xml = app.get("/open311/v2/requests/NO-SUCH-REQUEST.xml");
     assert!(xml.text.contains("<code>404</code>"), "{}", xml.text);
 }
+
+#[test]
+fn no_link_is_built_from_a_host_the_request_names() {
+    let app = spawn_app();
+    let evil = [("host", "evil.example")];
+    // The demo city's first sign: its QR code would point at the caller's host.
+    let qr = app
+        .public()
+        .send("GET", "/api/assets/GW-000001/qr.svg", &evil, Vec::new());
+    qr.expect_problem(503, "not-configured");
+    let discovery = app
+        .public()
+        .send("GET", "/open311/v2/discovery.json", &evil, Vec::new());
+    discovery.expect_status(200);
+    assert!(
+        !discovery.text.contains("evil.example"),
+        "{}",
+        discovery.text
+    );
+    assert_eq!(discovery.header("cache-control"), Some("no-store"));
+    // On the developer's own machine the loopback host still serves.
+    app.get("/api/assets/GW-000001/qr.svg").expect_status(200);
+}

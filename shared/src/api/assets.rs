@@ -81,28 +81,9 @@ async fn detail<E: Env>(env: &E, id: &str) -> Result<ApiResponse, Problem> {
     }
 }
 
-/// Where the QR codes point: the `public_base_url` variable when set, else this request's host.
+/// Where the QR codes point: see [`crate::http::public_base_url`].
 async fn base_url<E: Env>(env: &E, req: &ApiRequest) -> Result<String, Problem> {
-    if let Some(base) = env.variable("public_base_url").await?
-        && !base.trim().is_empty()
-    {
-        return Ok(base.trim().trim_end_matches('/').to_owned());
-    }
-    // The host goes into an SVG and a URL: only the characters a host and port may have.
-    match req.header("host").map(str::trim) {
-        Some(host)
-            if !host.is_empty()
-                && host.len() <= 253
-                && host
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b)) =>
-        {
-            Ok(format!("http://{host}"))
-        }
-        _ => Err(Problem::bad_request(
-            "no Host header to build the sign's URL from (or set the public_base_url variable)",
-        )),
-    }
+    crate::http::public_base_url(env, req).await
 }
 
 async fn qr<E: Env>(env: &E, req: &ApiRequest, id: &str) -> Result<ApiResponse, Problem> {

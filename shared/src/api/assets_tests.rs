@@ -21,7 +21,8 @@ fn marker(id: &str, at: (f64, f64)) -> Json {
 
 fn get(path: &str) -> ApiRequest {
     let mut req = ApiRequest::new("GET", path);
-    req.headers.push(("host".into(), "grid.test:3000".into()));
+    // A developer's machine: without `public_base_url` only a loopback Host lends its name.
+    req.headers.push(("host".into(), "127.0.0.1:3000".into()));
     req
 }
 
@@ -145,13 +146,25 @@ fn the_qr_code_decodes_back_to_the_url_of_the_sign() {
     assert_eq!(resp.status, 200);
     assert_eq!(resp.header("content-type"), Some("image/svg+xml"));
     let url = resp.header("x-qr-url").unwrap().to_owned();
-    assert_eq!(url, "http://grid.test:3000/q/GW-000123");
+    assert_eq!(url, "http://127.0.0.1:3000/q/GW-000123");
     let svg = String::from_utf8(resp.body).unwrap();
     assert_eq!(decode(&svg), url);
+
+    // Any other Host names where the code would point: refused until the city configures it.
+    let mut elsewhere = ApiRequest::new("GET", "/api/assets/GW-000123/qr.svg");
+    elsewhere
+        .headers
+        .push(("host".into(), "evil.example".into()));
+    assert_eq!(call(&env, elsewhere.clone()).status, 503);
 
     env.variables.insert(
         "public_base_url".into(),
         "https://grid.example.city/".into(),
+    );
+    assert_eq!(
+        call(&env, elsewhere).header("x-qr-url"),
+        Some("https://grid.example.city/q/GW-000123"),
+        "the configured base, whatever the Host"
     );
     let resp = call(&env, get("/api/assets/GW-000123/qr.svg"));
     assert_eq!(

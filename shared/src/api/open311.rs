@@ -71,7 +71,7 @@ pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
         _ => Format::Xml,
     };
     let result = match route.id {
-        Op::Discovery => Ok(discovery(&req, format)),
+        Op::Discovery => discovery(env, &req, format).await,
         Op::Services => services(env, &req, format).await,
         Op::ServiceDefinition => service_definition(env, &p["service_code"], format).await,
         Op::List => list(env, &req, format).await,
@@ -86,18 +86,21 @@ pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
     result.unwrap_or_else(|p| open311::error_response(&p, format))
 }
 
-fn discovery(req: &ApiRequest, format: Format) -> ApiResponse {
-    let base = match req.header("host") {
-        Some(host) => {
-            let local = host.starts_with("localhost")
-                || host.starts_with("127.")
-                || host.starts_with("[::1]");
-            let scheme =
-                req.header("x-forwarded-proto")
-                    .unwrap_or(if local { "http" } else { "https" });
-            format!("{scheme}://{host}/open311/v2")
-        }
-        None => "/open311/v2".to_owned(),
+/// The endpoint's URL is the configured `public_base_url` (or a loopback host in development,
+/// [`crate::http::public_base_url`]); otherwise the relative path, never a host a request
+/// named. Cacheable only when it came from the configuration.
+async fn discovery<E: Env>(
+    env: &E,
+    req: &ApiRequest,
+    format: Format,
+) -> Result<ApiResponse, Problem> {
+    let configured = env
+        .variable("public_base_url")
+        .await?
+        .is_some_and(|b| !b.trim().is_empty());
+    let base = match crate::http::public_base_url(env, req).await {
+        Ok(base) => format!("{base}/open311/v2"),
+        Err(_) => "/open311/v2".to_owned(),
     };
     let node = Node::Object(vec![
         ("changeset", Node::text(CHANGESET)),
@@ -132,8 +135,14 @@ fn discovery(req: &ApiRequest, format: Format) -> ApiResponse {
             ),
         ),
     ]);
-    node.respond(200, "discovery", format)
-        .with_header("cache-control", "public, max-age=3600")
+    let cache = if configured {
+        "public, max-age=3600"
+    } else {
+        "no-store"
+    };
+    Ok(node
+        .respond(200, "discovery", format)
+        .with_header("cache-control", cache))
 }
 
 async fn services<E: Env>(

@@ -178,6 +178,41 @@ fn hex(b: u8) -> Option<u8> {
     (b as char).to_digit(16).map(|d| d as u8)
 }
 
+/// The scheme and host OneGrid's own absolute URLs start with (QR codes, sign sheets, the
+/// Open311 discovery): the Spin variable `public_base_url`. Without it, only a request to a
+/// loopback host (a developer's machine) lends its `Host`, over http; any other host is a
+/// 503 `not-configured`, since a URL built from a request's headers points wherever the
+/// caller says (and a cached answer would send every later reader there).
+pub async fn public_base_url<P: crate::Platform>(
+    env: &P,
+    req: &ApiRequest,
+) -> Result<String, Problem> {
+    if let Some(base) = env.variable("public_base_url").await?
+        && !base.trim().is_empty()
+    {
+        return Ok(base.trim().trim_end_matches('/').to_owned());
+    }
+    let host = req.header("host").map(str::trim).unwrap_or_default();
+    let name = host
+        .strip_prefix('[')
+        .and_then(|h| h.split(']').next())
+        .unwrap_or_else(|| host.rsplit_once(':').map_or(host, |(name, _)| name));
+    let port_ok = host
+        .rsplit_once(':')
+        .filter(|(_, port)| !port.contains(']'))
+        .is_none_or(|(_, port)| port.parse::<u16>().is_ok());
+    let loopback = name == "localhost"
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if loopback && port_ok {
+        return Ok(format!("http://{host}"));
+    }
+    Err(Problem::not_configured(
+        "the public_base_url variable (e.g. https://grid.example.city), which OneGrid's own links and QR codes start with,",
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
