@@ -333,3 +333,37 @@ fn no_link_is_built_from_a_host_the_request_names() {
     // On the developer's own machine the loopback host still serves.
     app.get("/api/assets/GW-000001/qr.svg").expect_status(200);
 }
+
+#[test]
+fn a_map_with_a_shape_of_too_many_positions_is_refused_at_once() {
+    let app = spawn_app();
+    // A cell whose ring is a circle of 20,000 positions: the shape check is quadratic in them.
+    let n = 20_000;
+    let ring: Vec<_> = (0..=n)
+        .map(|k| {
+            let a = std::f64::consts::TAU * (k % n) as f64 / n as f64;
+            json!([118.1 + 0.001 * a.cos(), 24.5 + 0.001 * a.sin()])
+        })
+        .collect();
+    let area = |code: &str| json!({"type": "Feature", "properties": {"code": code, "name": code}, "geometry": null});
+    let map = json!({"type": "FeatureCollection", "features": [
+        area("350203"), area("350203001"), area("350203001001"),
+        {"type": "Feature", "properties": {"code": "350203001001001", "name": "circle"},
+         "geometry": {"type": "Polygon", "coordinates": [ring]}},
+    ]});
+    let started = std::time::Instant::now();
+    let reply = app.admin().post_json("/api/admin/grids", &map);
+    reply.expect_problem(422, "validation-failed");
+    assert!(reply.text.contains("positions"), "{}", reply.text);
+    eprintln!("refused in {:?}", started.elapsed());
+    // The demo map is still the one served.
+    let (lat, lng, code) = point_inside_a_cell();
+    let lookup = app.get(&format!("/api/grid/lookup?lat={lat}&lng={lng}"));
+    lookup.expect_status(200);
+    assert_eq!(
+        lookup.body["cell"]["code"],
+        code.as_str(),
+        "{}",
+        lookup.text
+    );
+}

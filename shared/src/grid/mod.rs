@@ -180,6 +180,16 @@ pub fn parse_feature_collection(bytes: &[u8]) -> Result<Vec<GridFeature>, Vec<Fi
 /// that do not overlap. The index and the overlap checks rely on that.
 fn parse_geometry(g: &Json) -> Result<MultiPolygon<f64>, String> {
     let shape = parse_multipolygon(g)?;
+    let positions: usize = shape
+        .0
+        .iter()
+        .map(|p| p.exterior().0.len() + p.interiors().iter().map(|r| r.0.len()).sum::<usize>())
+        .sum();
+    if positions > MAX_SHAPE_POSITIONS {
+        return Err(format!(
+            "{positions} positions: at most {MAX_SHAPE_POSITIONS} a shape (simplify it, e.g. to 0.1 m)"
+        ));
+    }
     let problems = shape.validation_errors();
     if problems.is_empty() {
         return Ok(shape);
@@ -212,11 +222,17 @@ fn parse_multipolygon(g: &Json) -> Result<MultiPolygon<f64>, String> {
     }
 }
 
+/// The most positions one shape may have: a surveyed cell has a few hundred, a district's
+/// outline a few thousand. The shape check (`geo`'s validation) is quadratic in them, so this
+/// bounds its time (a 10,000-position ring takes about 0.2 s; 100,000 took 22 s).
+pub const MAX_SHAPE_POSITIONS: usize = 10_000;
+
 fn parse_polygon(p: &Json) -> Result<Polygon<f64>, String> {
     let rings = p.as_array().ok_or("an array of rings is expected")?;
     if rings.is_empty() {
         return Err("a polygon needs an outer ring".into());
     }
+
     let mut parsed = Vec::with_capacity(rings.len());
     for (r, ring) in rings.iter().enumerate() {
         let points = ring

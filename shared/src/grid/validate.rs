@@ -4,6 +4,7 @@
 //! between every pair: a national map has 400,000 cells.
 
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use geo::{Area, BooleanOps, BoundingRect, MultiPolygon};
 use rstar::primitives::{GeomWithData, Rectangle};
@@ -20,12 +21,32 @@ pub const MAX_ERRORS: usize = 100;
 const METRES_PER_DEG_LAT: f64 = 110_574.0;
 const METRES_PER_DEG_LNG_AT_EQUATOR: f64 = 111_320.0;
 
+/// The longest the overlap and containment checks of one import may run: a real map of 100×
+/// Xiamen's cells is checked in a fraction of it; a hostile one (thousands of cells stacked on
+/// one spot) is stopped with a clear error instead of holding the request for minutes.
+pub const CHECK_BUDGET: Duration = Duration::from_secs(30);
+
 /// Every check at once, so that one run shows every problem (up to [`MAX_ERRORS`]).
 /// Each shape is assumed valid on its own: `parse_feature_collection` has checked that.
 pub fn validate(features: &[GridFeature]) -> Result<(), Vec<FieldError>> {
+    validate_within(features, CHECK_BUDGET)
+}
+
+/// [`validate`] with its own time budget.
+pub fn validate_within(features: &[GridFeature], budget: Duration) -> Result<(), Vec<FieldError>> {
+    let deadline = Instant::now() + budget;
     let mut errors = check_hierarchy(features).err().unwrap_or_default();
-    overlaps(features, &mut errors);
-    outside_parents(features, &mut errors);
+    let in_time = overlaps(features, &mut errors, deadline)
+        && outside_parents(features, &mut errors, deadline);
+    if !in_time {
+        errors.push(FieldError::new(
+            "features",
+            format!(
+                "the overlap checks ran past {} s: too many cells lie on top of each other; fix the map at its source or send it in parts of a district each",
+                budget.as_secs()
+            ),
+        ));
+    }
     if errors.len() > MAX_ERRORS {
         errors.truncate(MAX_ERRORS);
         errors.push(FieldError::new(
@@ -55,8 +76,9 @@ pub fn area_m2(shape: &MultiPolygon<f64>) -> f64 {
 
 type Boxed = GeomWithData<Rectangle<[f64; 2]>, usize>;
 
-/// Pairs of cells that share more than a sliver of area, with that area.
-fn overlaps(features: &[GridFeature], errors: &mut Vec<FieldError>) {
+/// Pairs of cells that share more than a sliver of area, with that area. False if the
+/// deadline passed first.
+fn overlaps(features: &[GridFeature], errors: &mut Vec<FieldError>, deadline: Instant) -> bool {
     let cells: Vec<(&GridFeature, &MultiPolygon<f64>)> = features
         .iter()
         .filter(|f| f.code.level() == Level::Cell)
@@ -75,13 +97,22 @@ fn overlaps(features: &[GridFeature], errors: &mut Vec<FieldError>) {
         .collect();
     let tree = RTree::bulk_load(boxes.clone());
     let mut found = Vec::new();
-    for b in &boxes {
+    let mut in_time = true;
+    'cells: for b in &boxes {
         let i = b.data;
         let envelope = AABB::from_corners(b.geom().lower(), b.geom().upper());
         for other in tree.locate_in_envelope_intersecting(&envelope) {
             let j = other.data;
             if j <= i {
                 continue;
+            }
+            // Checked per pair: one cell of a stacked map meets every other.
+            if found.len() > MAX_ERRORS {
+                break 'cells;
+            }
+            if Instant::now() > deadline {
+                in_time = false;
+                break 'cells;
             }
             let shared = area_m2(&cells[i].1.intersection(cells[j].1));
             if shared > SLIVER_M2 {
@@ -93,18 +124,21 @@ fn overlaps(features: &[GridFeature], errors: &mut Vec<FieldError>) {
                 found.push((cells[a].0.code.as_str(), cells[b].0.code.as_str(), shared));
             }
         }
-        if found.len() > MAX_ERRORS {
-            break;
-        }
     }
     found.sort_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
     for (a, b, area) in found {
         errors.push(FieldError::new(a, format!("overlaps {b} by {area:.1} m²")));
     }
+    in_time
 }
 
-/// Shapes that reach outside their parent's shape, where the parent has one.
-fn outside_parents(features: &[GridFeature], errors: &mut Vec<FieldError>) {
+/// Shapes that reach outside their parent's shape, where the parent has one. False if the
+/// deadline passed first.
+fn outside_parents(
+    features: &[GridFeature],
+    errors: &mut Vec<FieldError>,
+    deadline: Instant,
+) -> bool {
     let shapes: HashMap<&str, &MultiPolygon<f64>> = features
         .iter()
         .filter_map(|f| Some((f.code.as_str(), f.shape.as_ref()?)))
@@ -116,6 +150,9 @@ fn outside_parents(features: &[GridFeature], errors: &mut Vec<FieldError>) {
         let Some(parent_shape) = shapes.get(parent.as_str()) else {
             continue;
         };
+        if Instant::now() > deadline {
+            return false;
+        }
         let outside = area_m2(&shape.difference(*parent_shape));
         if outside > SLIVER_M2 {
             errors.push(FieldError::new(
@@ -127,9 +164,10 @@ fn outside_parents(features: &[GridFeature], errors: &mut Vec<FieldError>) {
             ));
         }
         if errors.len() > MAX_ERRORS {
-            return;
+            return true;
         }
     }
+    true
 }
 
 #[cfg(test)]
@@ -245,5 +283,55 @@ mod tests {
     #[test]
     fn the_demo_city_passes() {
         assert_eq!(validate(&demo::city(1)), Ok(()));
+    }
+
+    #[test]
+    fn thousands_of_cells_stacked_on_one_spot_are_stopped_quickly() {
+        // 999 cells (all a community's codes) on the same square: every box meets every other.
+        let mut features = vec![
+            feature("350211", None),
+            feature("350211001", None),
+            feature("350211001001", None),
+        ];
+        for n in 1..=999 {
+            features.push(feature(
+                &format!("350211001001{n:03}"),
+                Some(square(118.01, 24.4, 0.001)),
+            ));
+        }
+        let started = Instant::now();
+        let errors = validate(&features).unwrap_err();
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(
+            errors.iter().any(|e| e.message.contains("overlaps")),
+            "{errors:?}"
+        );
+        assert!(errors.len() <= MAX_ERRORS + 1);
+    }
+
+    #[test]
+    fn a_check_past_its_budget_says_so() {
+        let mut features = vec![
+            feature("350211", None),
+            feature("350211001", None),
+            feature("350211001001", None),
+        ];
+        for n in 1..=50 {
+            features.push(feature(
+                &format!("350211001001{n:03}"),
+                Some(square(118.01, 24.4, 0.001)),
+            ));
+        }
+        let errors = validate_within(&features, Duration::ZERO).unwrap_err();
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.field == "features" && e.message.contains("ran past")),
+            "{errors:?}"
+        );
     }
 }
