@@ -449,8 +449,9 @@ impl Batch {
 /// Rows per statement: 32 × 54 parameters stays far under SQLite's limit of 32,766.
 const ROWS_PER_STATEMENT: usize = 32;
 
-fn upsert_sql(rows: usize) -> String {
-    let columns = column_names();
+/// The upsert of `rows` rows that sets only `columns` (the others keep their value, or their
+/// default 0 in a new row).
+fn upsert_sql(columns: &[String], rows: usize) -> String {
     let one = format!("({})", vec!["?"; 7 + columns.len()].join(", "));
     let sets: Vec<String> = columns
         .iter()
@@ -465,11 +466,21 @@ fn upsert_sql(rows: usize) -> String {
     )
 }
 
-/// Adds a batch to the rollup: one statement for a move's rows (up to 32).
+/// Adds a batch to the rollup: one statement for a move's rows (up to 32). It names only the
+/// counters the batch changes (a new case: `received` alone, not all 47): it runs inside the
+/// write transaction, where a shorter statement to prepare is a shorter hold of the lock.
 pub async fn write<D: Database>(db: &D, batch: Batch) -> Result<(), StoreError> {
     let rows: Vec<(RowKey, Counts)> = batch.0.into_iter().collect();
+    let names = column_names();
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let mut params: Vec<Value> = Vec::with_capacity(chunk.len() * (7 + COLUMNS));
+        let changed: Vec<usize> = (0..COLUMNS)
+            .filter(|&i| chunk.iter().any(|(_, counts)| counts.0[i] != 0))
+            .collect();
+        if changed.is_empty() {
+            continue;
+        }
+        let columns: Vec<String> = changed.iter().map(|&i| names[i].clone()).collect();
+        let mut params: Vec<Value> = Vec::with_capacity(chunk.len() * (7 + changed.len()));
         for (k, counts) in chunk {
             params.extend([
                 k.cuboid.into(),
@@ -480,9 +491,10 @@ pub async fn write<D: Database>(db: &D, batch: Batch) -> Result<(), StoreError> 
                 k.street.as_str().into(),
                 k.category.as_str().into(),
             ]);
-            params.extend(counts.0.iter().map(|v| Value::Integer(*v)));
+            params.extend(changed.iter().map(|&i| Value::Integer(counts.0[i])));
         }
-        db.execute(&upsert_sql(chunk.len()), &params).await?;
+        db.execute(&upsert_sql(&columns, chunk.len()), &params)
+            .await?;
     }
     Ok(())
 }
