@@ -109,7 +109,11 @@ const INSERT_CASE: &str = "INSERT INTO cases (id, tracking_code, secret_hash, ca
      crs_given, address, grid_code, status, channel, asset_id, contact_name, contact_phone, event_count, \
      priority, duplicate_candidates, reporter_kind, reporter_id, created_at, updated_at) \
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?) \
-     ON CONFLICT (tracking_code) DO NOTHING RETURNING id";
+     ON CONFLICT (tracking_code) DO NOTHING RETURNING id, tracking_code, category, description, lat, lng, \
+     crs_given, address, grid_code, status, channel, asset_id, department, contact_name, contact_phone, \
+     event_count, priority, step, step_started_at, step_deadline_at, overdue, escalation_level, parent_id, \
+     duplicate_candidates, reporter_kind, reporter_id, rating, rating_comment, created_at, updated_at, \
+     NULL AS helpers";
 const INSERT_EVENT: &str = "INSERT INTO case_events (case_id, seq, type, from_status, to_status, actor_role, \
      actor, channel, details, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 const EVENTS_OF: &str = "SELECT seq, type, from_status, to_status, actor_role, actor, channel, details, at \
@@ -294,8 +298,9 @@ pub async fn nearby_open<D: Database>(
 
 /// A new case and its first event, and `also` in the same transaction with the new case's id:
 /// a link that must exist exactly when the case does (a platform's external id, an Open311
-/// request). An error from `also` rolls the case back. Returns the case and the reporter's
-/// one-time secret (only its hash is stored).
+/// request). An error from `also` rolls the case back. Returns the case as its insert stored
+/// it (its `RETURNING` row: no read after the commit), and the reporter's one-time secret (only
+/// its hash is stored). An `also` that moves the case reads it again itself.
 pub async fn create_with<D: Database>(
     db: &D,
     report: &Report,
@@ -312,10 +317,10 @@ pub async fn create_with<D: Database>(
         .into_iter()
         .map(|c| c.id)
         .collect();
-    in_transaction(db, async {
+    let case = in_transaction(db, async {
         // A tracking-code collision (40 random bits) is retried, not surfaced: the insert itself
         // says whether the code was free, so the transaction holds only writes.
-        let mut inserted = false;
+        let mut inserted = None;
         for _ in 0..4 {
             let tracking = TrackingCode::random();
             let rows = db
@@ -348,14 +353,14 @@ pub async fn create_with<D: Database>(
                     ],
                 )
                 .await?;
-            if !rows.is_empty() {
-                inserted = true;
+            if let Some(row) = rows.first() {
+                inserted = Some(case_of(row)?);
                 break;
             }
         }
-        if !inserted {
+        let Some(case) = inserted else {
             return Err(Problem::internal());
-        }
+        };
         let details = json!({
             "grid": cell.cell.code, "match": cell.kind, "distance_m": cell.distance_m,
             "probable_duplicates": duplicates,
@@ -386,10 +391,9 @@ pub async fn create_with<D: Database>(
         )
         .await?;
         also(id.clone()).await?;
-        Ok(())
+        Ok(case)
     })
     .await?;
-    let case = by_id(db, &id).await?.ok_or_else(Problem::internal)?;
     Ok((case, secret))
 }
 
@@ -436,6 +440,9 @@ async fn next_clock<D: Database>(
         overdue: case.overdue,
     };
     let hours_of = async |code: &str, step: Step| -> Result<f64, Problem> {
+        if let Some(category) = input.step_hours.as_ref().filter(|c| c.code == code) {
+            return Ok(hours_for(category, step));
+        }
         let category = crate::directory::category(db, code)
             .await?
             .ok_or_else(Problem::internal)?;
