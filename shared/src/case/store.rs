@@ -255,25 +255,24 @@ impl Reporter {
     }
 }
 
-/// Open cases of the same category within the category's radius and time window of a point:
-/// probable duplicates. Bounded by the `cases_nearby` index (category, time, then a box).
+/// The ids of the open cases of the same category within the category's radius and time window
+/// of a point: probable duplicates. Bounded by the `cases_nearby` index (category, time, then a
+/// box), and only the id and the point read: a report reads this on every submission.
 pub async fn nearby_open<D: Database>(
     db: &D,
     category: &Category,
     point: crate::grid::code::Wgs84Point,
     now: i64,
-) -> Result<Vec<Case>, StoreError> {
+) -> Result<Vec<String>, StoreError> {
     let radius = category.duplicate_radius_m;
     let dlat = radius / 110_574.0;
     let dlng = radius / (111_320.0 * point.lat.to_radians().cos().max(0.01));
     let since = now - (category.duplicate_window_hours * 3_600_000.0) as i64;
     let rows = db
         .execute(
-            &format!(
-                "SELECT {CASE_COLUMNS} FROM cases c WHERE c.category = ? AND c.created_at >= ? \
-                 AND c.lat BETWEEN ? AND ? AND c.lng BETWEEN ? AND ? \
-                 AND c.status NOT IN ('rejected', 'merged', 'closed', 'evaluated') ORDER BY c.created_at LIMIT 20"
-            ),
+            "SELECT c.id, c.lat, c.lng FROM cases c WHERE c.category = ? AND c.created_at >= ? \
+             AND c.lat BETWEEN ? AND ? AND c.lng BETWEEN ? AND ? \
+             AND c.status NOT IN ('rejected', 'merged', 'closed', 'evaluated') ORDER BY c.created_at LIMIT 20",
             &[
                 category.code.as_str().into(),
                 since.into(),
@@ -284,16 +283,16 @@ pub async fn nearby_open<D: Database>(
             ],
         )
         .await?;
-    let cases = rows.iter().map(case_of).collect::<Result<Vec<_>, _>>()?;
-    // The box is a pre-filter; keep those truly within the radius.
-    Ok(cases
-        .into_iter()
-        .filter(|c| {
-            let dy = (c.lat - point.lat) * 110_574.0;
-            let dx = (c.lng - point.lng) * 111_320.0 * point.lat.to_radians().cos();
-            (dx * dx + dy * dy).sqrt() <= radius
-        })
-        .collect())
+    let mut ids = Vec::new();
+    for r in rows.iter() {
+        // The box is a pre-filter; keep those truly within the radius.
+        let dy = (r.f64("lat")? - point.lat) * 110_574.0;
+        let dx = (r.f64("lng")? - point.lng) * 111_320.0 * point.lat.to_radians().cos();
+        if (dx * dx + dy * dy).sqrt() <= radius {
+            ids.push(r.text("id")?);
+        }
+    }
+    Ok(ids)
 }
 
 /// A new case and its first event, and `also` in the same transaction with the new case's id:
@@ -312,11 +311,7 @@ pub async fn create_with<D: Database>(
 ) -> Result<(Case, String), Problem> {
     let id = ulid::Ulid::from_parts(now as u64, rand::random()).to_string();
     let secret: String = crate::crypto::random_hex(16);
-    let duplicates: Vec<String> = nearby_open(db, category, report.point, now)
-        .await?
-        .into_iter()
-        .map(|c| c.id)
-        .collect();
+    let duplicates = nearby_open(db, category, report.point, now).await?;
     let case = in_transaction(db, async {
         // A tracking-code collision (40 random bits) is retried, not surfaced: the insert itself
         // says whether the code was free, so the transaction holds only writes.
