@@ -312,42 +312,65 @@ pub async fn create_with<D: Database>(
     let id = ulid::Ulid::from_parts(now as u64, rand::random()).to_string();
     let secret: String = crate::crypto::random_hex(16);
     let duplicates = nearby_open(db, category, report.point, now).await?;
+    // Every parameter is worked out before the write transaction: inside it, only the writes.
+    const TRACKING: usize = 1;
+    let mut case_row: Vec<Value> = vec![
+        id.as_str().into(),
+        Value::Null, // the tracking code, drawn for each attempt
+        secret_hash(&secret).into(),
+        category.code.as_str().into(),
+        report.description.as_str().into(),
+        report.point.lat.into(),
+        report.point.lng.into(),
+        report.crs_given.as_str().into(),
+        report.address.clone().into(),
+        cell.cell.code.as_str().into(),
+        Status::Collected.as_str().into(),
+        report.channel.as_str().into(),
+        report.asset_id.clone().into(),
+        report.contact_name.clone().into(),
+        report.contact_phone.clone().into(),
+        category.priority.into(),
+        (!duplicates.is_empty())
+            .then(|| serde_json::to_string(&duplicates).unwrap_or_default())
+            .into(),
+        reporter.kind.as_str().into(),
+        reporter.id.clone().into(),
+        now.into(),
+        now.into(),
+    ];
+    let details = json!({
+        "grid": cell.cell.code, "match": cell.kind, "distance_m": cell.distance_m,
+        "probable_duplicates": duplicates,
+    });
+    let (role, actor) = match reporter.kind {
+        ReporterKind::GridWorker => (Role::GridWorker, reporter.id.clone().unwrap_or_default()),
+        // A citizen's report relayed by another system: the trail names the system.
+        ReporterKind::Platform | ReporterKind::Open311 => (
+            Role::Citizen,
+            reporter.id.clone().unwrap_or_else(|| "citizen".to_owned()),
+        ),
+        ReporterKind::Citizen => (Role::Citizen, "citizen".to_owned()),
+    };
+    let first_event: [Value; 10] = [
+        id.as_str().into(),
+        1.into(),
+        "reported".into(),
+        Value::Null,
+        Status::Collected.as_str().into(),
+        role.as_str().into(),
+        actor.into(),
+        report.channel.as_str().into(),
+        details.to_string().into(),
+        now.into(),
+    ];
     let case = in_transaction(db, async {
         // A tracking-code collision (40 random bits) is retried, not surfaced: the insert itself
         // says whether the code was free, so the transaction holds only writes.
         let mut inserted = None;
         for _ in 0..4 {
-            let tracking = TrackingCode::random();
-            let rows = db
-                .execute(
-                    INSERT_CASE,
-                    &[
-                        id.as_str().into(),
-                        tracking.as_str().into(),
-                        secret_hash(&secret).into(),
-                        category.code.as_str().into(),
-                        report.description.as_str().into(),
-                        report.point.lat.into(),
-                        report.point.lng.into(),
-                        report.crs_given.as_str().into(),
-                        report.address.clone().into(),
-                        cell.cell.code.as_str().into(),
-                        Status::Collected.as_str().into(),
-                        report.channel.as_str().into(),
-                        report.asset_id.clone().into(),
-                        report.contact_name.clone().into(),
-                        report.contact_phone.clone().into(),
-                        category.priority.into(),
-                        (!duplicates.is_empty())
-                            .then(|| serde_json::to_string(&duplicates).unwrap_or_default())
-                            .into(),
-                        reporter.kind.as_str().into(),
-                        reporter.id.clone().into(),
-                        now.into(),
-                        now.into(),
-                    ],
-                )
-                .await?;
+            case_row[TRACKING] = TrackingCode::random().as_str().into();
+            let rows = db.execute(INSERT_CASE, &case_row).await?;
             if let Some(row) = rows.first() {
                 inserted = Some(case_of(row)?);
                 break;
@@ -356,35 +379,7 @@ pub async fn create_with<D: Database>(
         let Some(case) = inserted else {
             return Err(Problem::internal());
         };
-        let details = json!({
-            "grid": cell.cell.code, "match": cell.kind, "distance_m": cell.distance_m,
-            "probable_duplicates": duplicates,
-        });
-        let (role, actor) = match reporter.kind {
-            ReporterKind::GridWorker => (Role::GridWorker, reporter.id.clone().unwrap_or_default()),
-            // A citizen's report relayed by another system: the trail names the system.
-            ReporterKind::Platform | ReporterKind::Open311 => (
-                Role::Citizen,
-                reporter.id.clone().unwrap_or_else(|| "citizen".to_owned()),
-            ),
-            ReporterKind::Citizen => (Role::Citizen, "citizen".to_owned()),
-        };
-        db.execute(
-            INSERT_EVENT,
-            &[
-                id.as_str().into(),
-                1.into(),
-                "reported".into(),
-                Value::Null,
-                Status::Collected.as_str().into(),
-                role.as_str().into(),
-                actor.into(),
-                report.channel.as_str().into(),
-                details.to_string().into(),
-                now.into(),
-            ],
-        )
-        .await?;
+        db.execute(INSERT_EVENT, &first_event).await?;
         also(id.clone()).await?;
         Ok(case)
     })
