@@ -466,12 +466,13 @@ fn upsert_sql(columns: &[String], rows: usize) -> String {
     )
 }
 
-/// Adds a batch to the rollup: one statement for a move's rows (up to 32). It names only the
-/// counters the batch changes (a new case: `received` alone, not all 47): it runs inside the
-/// write transaction, where a shorter statement to prepare is a shorter hold of the lock.
-pub async fn write<D: Database>(db: &D, batch: Batch) -> Result<(), StoreError> {
+/// The statements that add a batch to the rollup: one for a move's rows (up to 32), naming
+/// only the counters the batch changes (a new case: `received` alone, not all 47), so that
+/// the statement run inside the write transaction is short to prepare.
+fn upserts(batch: Batch) -> Vec<(String, Vec<Value>)> {
     let rows: Vec<(RowKey, Counts)> = batch.0.into_iter().collect();
     let names = column_names();
+    let mut statements = Vec::new();
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         let changed: Vec<usize> = (0..COLUMNS)
             .filter(|&i| chunk.iter().any(|(_, counts)| counts.0[i] != 0))
@@ -493,8 +494,15 @@ pub async fn write<D: Database>(db: &D, batch: Batch) -> Result<(), StoreError> 
             ]);
             params.extend(changed.iter().map(|&i| Value::Integer(counts.0[i])));
         }
-        db.execute(&upsert_sql(&columns, chunk.len()), &params)
-            .await?;
+        statements.push((upsert_sql(&columns, chunk.len()), params));
+    }
+    statements
+}
+
+/// Adds a batch to the rollup ([`upserts`]).
+pub async fn write<D: Database>(db: &D, batch: Batch) -> Result<(), StoreError> {
+    for (sql, params) in upserts(batch) {
+        db.execute(&sql, &params).await?;
     }
     Ok(())
 }
@@ -548,19 +556,35 @@ async fn tracker<D: Database>(db: &D, case_id: &str) -> Result<Option<Tracker>, 
     }))
 }
 
-/// Counts a new case as received. Call in the transaction that inserts it.
-pub async fn record_received<D: Database>(
-    db: &D,
-    case_id: &str,
-    grid_code: &str,
-    category: &str,
-    now: i64,
-) -> Result<(), StoreError> {
-    let (t, counts) = Tracker::received(CaseKey::new(grid_code, category, now));
-    insert_tracker(db, case_id, &t).await?;
+/// A new case counted as received, worked out before its write transaction ([`received`]):
+/// the tracker, and the rollup's statements ready to run.
+pub struct Received {
+    tracker: Tracker,
+    upserts: Vec<(String, Vec<Value>)>,
+}
+
+/// Counts a new case of `category` in cell `grid_code` received at `now`: [`Received::write`]
+/// in the transaction that inserts it.
+pub fn received(grid_code: &str, category: &str, now: i64) -> Received {
+    let (tracker, counts) = Tracker::received(CaseKey::new(grid_code, category, now));
     let mut batch = Batch::default();
-    batch.add(&t.key, "", &counts);
-    write(db, batch).await
+    batch.add(&tracker.key, "", &counts);
+    Received {
+        upserts: upserts(batch),
+        tracker,
+    }
+}
+
+impl Received {
+    /// The tracker and the rollup's rows of case `case_id`. Call in the transaction that
+    /// inserts it.
+    pub async fn write<D: Database>(&self, db: &D, case_id: &str) -> Result<(), StoreError> {
+        insert_tracker(db, case_id, &self.tracker).await?;
+        for (sql, params) in &self.upserts {
+            db.execute(sql, params).await?;
+        }
+        Ok(())
+    }
 }
 
 /// A case without a tracker (stored by other means than `cases::create`): counted as received
