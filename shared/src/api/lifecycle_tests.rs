@@ -799,3 +799,138 @@ fn the_city_centre_corrects_a_cases_category_and_place_and_its_clock_and_counts_
         Some(crate::case::Status::Dispatched)
     );
 }
+
+/// The test env, with every SQL statement it runs written down in order.
+struct Recording<'a> {
+    env: &'a TestEnv,
+    statements: std::cell::RefCell<Vec<String>>,
+}
+
+impl<'a> Recording<'a> {
+    fn new(env: &'a TestEnv) -> Self {
+        Recording {
+            env,
+            statements: std::cell::RefCell::new(Vec::new()),
+        }
+    }
+
+    /// The statements between the last `BEGIN IMMEDIATE` and its `COMMIT`, and those after it.
+    fn transaction(&self) -> (Vec<String>, Vec<String>) {
+        let all = self.statements.borrow();
+        let begin = all
+            .iter()
+            .rposition(|s| s == "BEGIN IMMEDIATE")
+            .expect("a write transaction");
+        let commit = begin + all[begin..].iter().position(|s| s == "COMMIT").unwrap();
+        (all[begin + 1..commit].to_vec(), all[commit + 1..].to_vec())
+    }
+}
+
+impl Database for Recording<'_> {
+    async fn execute(
+        &self,
+        statement: &str,
+        params: &[crate::Value],
+    ) -> Result<crate::Rows, crate::StoreError> {
+        self.statements.borrow_mut().push(statement.to_owned());
+        self.env.execute(statement, params).await
+    }
+}
+
+impl crate::KeyValue for Recording<'_> {
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, crate::StoreError> {
+        self.env.get(key).await
+    }
+    async fn set(&self, key: &str, value: &[u8]) -> Result<(), crate::StoreError> {
+        self.env.set(key, value).await
+    }
+    async fn delete(&self, key: &str) -> Result<(), crate::StoreError> {
+        self.env.delete(key).await
+    }
+    async fn exists(&self, key: &str) -> Result<bool, crate::StoreError> {
+        self.env.exists(key).await
+    }
+}
+
+impl crate::Platform for Recording<'_> {
+    async fn variable(&self, name: &str) -> Result<Option<String>, crate::StoreError> {
+        self.env.variable(name).await
+    }
+    fn now_ms(&self) -> i64 {
+        self.env.now_ms()
+    }
+    async fn send(
+        &self,
+        request: crate::ports::OutboundRequest,
+    ) -> Result<crate::ports::OutboundResponse, String> {
+        self.env.send(request).await
+    }
+}
+
+#[test]
+fn a_reports_write_transaction_holds_only_its_four_inserts_and_nothing_is_read_after_it() {
+    let env = city();
+    let rec = Recording::new(&env);
+    let body = json!({"category": "environment.litter", "description": "Litter by the gate",
+                      "lat": IN_CELL_1.0, "lng": IN_CELL_1.1});
+    let answer = block_on(crate::api::intake::handle(
+        &rec,
+        request("POST", "/api/reports", None, Some(body)),
+    ));
+    assert_eq!(answer.status, 201);
+    let (inside, after) = rec.transaction();
+    let tables: Vec<&str> = inside
+        .iter()
+        .map(|s| {
+            assert!(s.starts_with("INSERT INTO "), "only writes inside: {s}");
+            s["INSERT INTO ".len()..].split(' ').next().unwrap()
+        })
+        .collect();
+    assert_eq!(
+        tables,
+        [
+            "cases",
+            "case_events",
+            "indicator_cases",
+            "indicator_rollups"
+        ]
+    );
+    assert!(
+        after.is_empty(),
+        "the answer is built from the insert: {after:?}"
+    );
+    // The answer is the case as stored.
+    let answer: Json = serde_json::from_slice(&answer.body).unwrap();
+    let case = &status_of(&env, answer["id"].as_str().unwrap())["case"];
+    assert_eq!(case["tracking_code"], answer["tracking_code"]);
+    assert_eq!(case["status"], answer["status"]);
+}
+
+#[test]
+fn a_staff_move_reads_its_categorys_hours_before_its_write_transaction() {
+    let env = city();
+    let id = report(&env, "landscape.sign", IN_CELL_1)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let rec = Recording::new(&env);
+    let moved = block_on(crate::api::dispatch::handle(
+        &rec,
+        request(
+            "POST",
+            &format!("/api/cases/{id}/moves"),
+            Some(OPERATOR_TOKEN),
+            Some(json!({"move": "dispatch", "department": "gardens"})),
+        ),
+    ));
+    assert_eq!(moved.status, 200);
+    let (inside, _) = rec.transaction();
+    assert!(
+        !inside.iter().any(|s| s.contains("FROM categories")),
+        "no category read inside the move's transaction: {inside:#?}"
+    );
+    // The deadline still comes from the category's hours: sign for within 2 h.
+    let case = &status_of(&env, &id)["case"];
+    let at = |k: &str| crate::time::parse(case[k].as_str().unwrap(), 0).unwrap();
+    assert_eq!(at("step_deadline_at") - at("updated_at"), 2 * HOUR);
+}

@@ -22,6 +22,8 @@ pub async fn create_with<D: Database>(
     now: i64,
     also: impl AsyncFnOnce(String) -> Result<(), Problem>,
 ) -> Result<(Case, String), Problem> {
+    // Worked out before the transaction, which then only writes it.
+    let received = indicators::received(&cell.cell.code, &category.code, now);
     store::create_with(
         db,
         report,
@@ -30,7 +32,7 @@ pub async fn create_with<D: Database>(
         reporter,
         now,
         async |id: String| {
-            indicators::record_received(db, &id, &cell.cell.code, &category.code, now).await?;
+            received.write(db, &id).await?;
             also(id).await
         },
     )

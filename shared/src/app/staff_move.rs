@@ -7,6 +7,7 @@
 use serde_json::{Value as Json, json};
 
 use crate::access::auth::{Principal, StaffRole};
+use crate::case::clock::{ClockChange, clock_change};
 use crate::case::evidence::{self, Prepared};
 use crate::case::report::Channel;
 use crate::case::store::{self, Actor, Case};
@@ -137,6 +138,7 @@ pub async fn make<E: Env>(
     let now = env.now_ms();
 
     // What the move needs from outside the case, read before anything is written.
+    let mut step_hours = None;
     let mut routed = None;
     let mut department = asked.department.clone();
     let mut helpers = asked.helpers.clone();
@@ -153,6 +155,7 @@ pub async fn make<E: Env>(
                     helpers = route.helpers.clone();
                 }
                 routed = Some(route);
+                step_hours = Some(category);
             }
             for d in department.iter().chain(helpers.iter()) {
                 if directory::department(env, d).await?.is_none() {
@@ -170,10 +173,11 @@ pub async fn make<E: Env>(
             }
         }
         Move::Correct => {
-            if let Some(code) = &asked.category
-                && directory::category(env, code).await?.is_none()
-            {
-                return Err(MoveRefused::UnknownCategory(code.clone()));
+            if let Some(code) = &asked.category {
+                let Some(category) = directory::category(env, code).await? else {
+                    return Err(MoveRefused::UnknownCategory(code.clone()));
+                };
+                step_hours = Some(category);
             }
             if let Some(point) = asked.point {
                 let cell =
@@ -220,7 +224,7 @@ pub async fn make<E: Env>(
         id: who.id.clone(),
         channel: Channel::Console,
     };
-    let input = MoveInput {
+    let mut input = MoveInput {
         reason: asked.reason.clone(),
         note: asked.note.clone(),
         parent: asked.parent.clone(),
@@ -231,6 +235,22 @@ pub async fn make<E: Env>(
         point: asked.point,
         grid_code: grid_code.clone(),
         rating: None,
+        step_hours: None,
+    };
+    // A move that starts or recomputes a step takes its hours from the category: read here, so
+    // that the transaction below holds only writes. (A dispatch of a collected case accepts it
+    // first, and both start a step.)
+    let starts_a_step = (mv == Move::Dispatch && case.status == Status::Collected)
+        || case.status.apply(mv, role, &input).is_ok_and(|to| {
+            matches!(
+                clock_change(mv, to),
+                ClockChange::Start(_) | ClockChange::Recompute
+            )
+        });
+    input.step_hours = match step_hours {
+        Some(category) => Some(category),
+        None if starts_a_step => directory::category(env, &case.category).await?,
+        None => None,
     };
     let mut details = match &routed {
         Some(r) => json!({"routing": r, "helpers": helpers}),

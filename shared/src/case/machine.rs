@@ -395,6 +395,11 @@ pub struct MoveInput {
     pub point: Option<crate::grid::code::Wgs84Point>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grid_code: Option<String>,
+    /// The category whose step hours a new or recomputed deadline takes (the correction's new
+    /// one, else the case's own), read by the caller before the write transaction, so that the
+    /// transaction holds only writes. Absent, or of another code: the move reads it itself.
+    #[serde(skip)]
+    pub step_hours: Option<crate::directory::Category>,
 }
 
 /// How satisfied a citizen is with the result.

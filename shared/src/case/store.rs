@@ -109,7 +109,11 @@ const INSERT_CASE: &str = "INSERT INTO cases (id, tracking_code, secret_hash, ca
      crs_given, address, grid_code, status, channel, asset_id, contact_name, contact_phone, event_count, \
      priority, duplicate_candidates, reporter_kind, reporter_id, created_at, updated_at) \
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?) \
-     ON CONFLICT (tracking_code) DO NOTHING RETURNING id";
+     ON CONFLICT (tracking_code) DO NOTHING RETURNING id, tracking_code, category, description, lat, lng, \
+     crs_given, address, grid_code, status, channel, asset_id, department, contact_name, contact_phone, \
+     event_count, priority, step, step_started_at, step_deadline_at, overdue, escalation_level, parent_id, \
+     duplicate_candidates, reporter_kind, reporter_id, rating, rating_comment, created_at, updated_at, \
+     NULL AS helpers";
 const INSERT_EVENT: &str = "INSERT INTO case_events (case_id, seq, type, from_status, to_status, actor_role, \
      actor, channel, details, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 const EVENTS_OF: &str = "SELECT seq, type, from_status, to_status, actor_role, actor, channel, details, at \
@@ -251,25 +255,24 @@ impl Reporter {
     }
 }
 
-/// Open cases of the same category within the category's radius and time window of a point:
-/// probable duplicates. Bounded by the `cases_nearby` index (category, time, then a box).
+/// The ids of the open cases of the same category within the category's radius and time window
+/// of a point: probable duplicates. Bounded by the `cases_nearby` index (category, time, then a
+/// box), and only the id and the point read: a report reads this on every submission.
 pub async fn nearby_open<D: Database>(
     db: &D,
     category: &Category,
     point: crate::grid::code::Wgs84Point,
     now: i64,
-) -> Result<Vec<Case>, StoreError> {
+) -> Result<Vec<String>, StoreError> {
     let radius = category.duplicate_radius_m;
     let dlat = radius / 110_574.0;
     let dlng = radius / (111_320.0 * point.lat.to_radians().cos().max(0.01));
     let since = now - (category.duplicate_window_hours * 3_600_000.0) as i64;
     let rows = db
         .execute(
-            &format!(
-                "SELECT {CASE_COLUMNS} FROM cases c WHERE c.category = ? AND c.created_at >= ? \
-                 AND c.lat BETWEEN ? AND ? AND c.lng BETWEEN ? AND ? \
-                 AND c.status NOT IN ('rejected', 'merged', 'closed', 'evaluated') ORDER BY c.created_at LIMIT 20"
-            ),
+            "SELECT c.id, c.lat, c.lng FROM cases c WHERE c.category = ? AND c.created_at >= ? \
+             AND c.lat BETWEEN ? AND ? AND c.lng BETWEEN ? AND ? \
+             AND c.status NOT IN ('rejected', 'merged', 'closed', 'evaluated') ORDER BY c.created_at LIMIT 20",
             &[
                 category.code.as_str().into(),
                 since.into(),
@@ -280,22 +283,23 @@ pub async fn nearby_open<D: Database>(
             ],
         )
         .await?;
-    let cases = rows.iter().map(case_of).collect::<Result<Vec<_>, _>>()?;
-    // The box is a pre-filter; keep those truly within the radius.
-    Ok(cases
-        .into_iter()
-        .filter(|c| {
-            let dy = (c.lat - point.lat) * 110_574.0;
-            let dx = (c.lng - point.lng) * 111_320.0 * point.lat.to_radians().cos();
-            (dx * dx + dy * dy).sqrt() <= radius
-        })
-        .collect())
+    let mut ids = Vec::new();
+    for r in rows.iter() {
+        // The box is a pre-filter; keep those truly within the radius.
+        let dy = (r.f64("lat")? - point.lat) * 110_574.0;
+        let dx = (r.f64("lng")? - point.lng) * 111_320.0 * point.lat.to_radians().cos();
+        if (dx * dx + dy * dy).sqrt() <= radius {
+            ids.push(r.text("id")?);
+        }
+    }
+    Ok(ids)
 }
 
 /// A new case and its first event, and `also` in the same transaction with the new case's id:
 /// a link that must exist exactly when the case does (a platform's external id, an Open311
-/// request). An error from `also` rolls the case back. Returns the case and the reporter's
-/// one-time secret (only its hash is stored).
+/// request). An error from `also` rolls the case back. Returns the case as its insert stored
+/// it (its `RETURNING` row: no read after the commit), and the reporter's one-time secret (only
+/// its hash is stored). An `also` that moves the case reads it again itself.
 pub async fn create_with<D: Database>(
     db: &D,
     report: &Report,
@@ -307,89 +311,79 @@ pub async fn create_with<D: Database>(
 ) -> Result<(Case, String), Problem> {
     let id = ulid::Ulid::from_parts(now as u64, rand::random()).to_string();
     let secret: String = crate::crypto::random_hex(16);
-    let duplicates: Vec<String> = nearby_open(db, category, report.point, now)
-        .await?
-        .into_iter()
-        .map(|c| c.id)
-        .collect();
-    in_transaction(db, async {
+    let duplicates = nearby_open(db, category, report.point, now).await?;
+    // Every parameter is worked out before the write transaction: inside it, only the writes.
+    const TRACKING: usize = 1;
+    let mut case_row: Vec<Value> = vec![
+        id.as_str().into(),
+        Value::Null, // the tracking code, drawn for each attempt
+        secret_hash(&secret).into(),
+        category.code.as_str().into(),
+        report.description.as_str().into(),
+        report.point.lat.into(),
+        report.point.lng.into(),
+        report.crs_given.as_str().into(),
+        report.address.clone().into(),
+        cell.cell.code.as_str().into(),
+        Status::Collected.as_str().into(),
+        report.channel.as_str().into(),
+        report.asset_id.clone().into(),
+        report.contact_name.clone().into(),
+        report.contact_phone.clone().into(),
+        category.priority.into(),
+        (!duplicates.is_empty())
+            .then(|| serde_json::to_string(&duplicates).unwrap_or_default())
+            .into(),
+        reporter.kind.as_str().into(),
+        reporter.id.clone().into(),
+        now.into(),
+        now.into(),
+    ];
+    let details = json!({
+        "grid": cell.cell.code, "match": cell.kind, "distance_m": cell.distance_m,
+        "probable_duplicates": duplicates,
+    });
+    let (role, actor) = match reporter.kind {
+        ReporterKind::GridWorker => (Role::GridWorker, reporter.id.clone().unwrap_or_default()),
+        // A citizen's report relayed by another system: the trail names the system.
+        ReporterKind::Platform | ReporterKind::Open311 => (
+            Role::Citizen,
+            reporter.id.clone().unwrap_or_else(|| "citizen".to_owned()),
+        ),
+        ReporterKind::Citizen => (Role::Citizen, "citizen".to_owned()),
+    };
+    let first_event: [Value; 10] = [
+        id.as_str().into(),
+        1.into(),
+        "reported".into(),
+        Value::Null,
+        Status::Collected.as_str().into(),
+        role.as_str().into(),
+        actor.into(),
+        report.channel.as_str().into(),
+        details.to_string().into(),
+        now.into(),
+    ];
+    let case = in_transaction(db, async {
         // A tracking-code collision (40 random bits) is retried, not surfaced: the insert itself
         // says whether the code was free, so the transaction holds only writes.
-        let mut inserted = false;
+        let mut inserted = None;
         for _ in 0..4 {
-            let tracking = TrackingCode::random();
-            let rows = db
-                .execute(
-                    INSERT_CASE,
-                    &[
-                        id.as_str().into(),
-                        tracking.as_str().into(),
-                        secret_hash(&secret).into(),
-                        category.code.as_str().into(),
-                        report.description.as_str().into(),
-                        report.point.lat.into(),
-                        report.point.lng.into(),
-                        report.crs_given.as_str().into(),
-                        report.address.clone().into(),
-                        cell.cell.code.as_str().into(),
-                        Status::Collected.as_str().into(),
-                        report.channel.as_str().into(),
-                        report.asset_id.clone().into(),
-                        report.contact_name.clone().into(),
-                        report.contact_phone.clone().into(),
-                        category.priority.into(),
-                        (!duplicates.is_empty())
-                            .then(|| serde_json::to_string(&duplicates).unwrap_or_default())
-                            .into(),
-                        reporter.kind.as_str().into(),
-                        reporter.id.clone().into(),
-                        now.into(),
-                        now.into(),
-                    ],
-                )
-                .await?;
-            if !rows.is_empty() {
-                inserted = true;
+            case_row[TRACKING] = TrackingCode::random().as_str().into();
+            let rows = db.execute(INSERT_CASE, &case_row).await?;
+            if let Some(row) = rows.first() {
+                inserted = Some(case_of(row)?);
                 break;
             }
         }
-        if !inserted {
+        let Some(case) = inserted else {
             return Err(Problem::internal());
-        }
-        let details = json!({
-            "grid": cell.cell.code, "match": cell.kind, "distance_m": cell.distance_m,
-            "probable_duplicates": duplicates,
-        });
-        let (role, actor) = match reporter.kind {
-            ReporterKind::GridWorker => (Role::GridWorker, reporter.id.clone().unwrap_or_default()),
-            // A citizen's report relayed by another system: the trail names the system.
-            ReporterKind::Platform | ReporterKind::Open311 => (
-                Role::Citizen,
-                reporter.id.clone().unwrap_or_else(|| "citizen".to_owned()),
-            ),
-            ReporterKind::Citizen => (Role::Citizen, "citizen".to_owned()),
         };
-        db.execute(
-            INSERT_EVENT,
-            &[
-                id.as_str().into(),
-                1.into(),
-                "reported".into(),
-                Value::Null,
-                Status::Collected.as_str().into(),
-                role.as_str().into(),
-                actor.into(),
-                report.channel.as_str().into(),
-                details.to_string().into(),
-                now.into(),
-            ],
-        )
-        .await?;
+        db.execute(INSERT_EVENT, &first_event).await?;
         also(id.clone()).await?;
-        Ok(())
+        Ok(case)
     })
     .await?;
-    let case = by_id(db, &id).await?.ok_or_else(Problem::internal)?;
     Ok((case, secret))
 }
 
@@ -436,6 +430,9 @@ async fn next_clock<D: Database>(
         overdue: case.overdue,
     };
     let hours_of = async |code: &str, step: Step| -> Result<f64, Problem> {
+        if let Some(category) = input.step_hours.as_ref().filter(|c| c.code == code) {
+            return Ok(hours_for(category, step));
+        }
         let category = crate::directory::category(db, code)
             .await?
             .ok_or_else(Problem::internal)?;

@@ -449,8 +449,9 @@ impl Batch {
 /// Rows per statement: 32 × 54 parameters stays far under SQLite's limit of 32,766.
 const ROWS_PER_STATEMENT: usize = 32;
 
-fn upsert_sql(rows: usize) -> String {
-    let columns = column_names();
+/// The upsert of `rows` rows that sets only `columns` (the others keep their value, or their
+/// default 0 in a new row).
+fn upsert_sql(columns: &[String], rows: usize) -> String {
     let one = format!("({})", vec!["?"; 7 + columns.len()].join(", "));
     let sets: Vec<String> = columns
         .iter()
@@ -465,11 +466,22 @@ fn upsert_sql(rows: usize) -> String {
     )
 }
 
-/// Adds a batch to the rollup: one statement for a move's rows (up to 32).
-pub async fn write<D: Database>(db: &D, batch: Batch) -> Result<(), StoreError> {
+/// The statements that add a batch to the rollup: one for a move's rows (up to 32), naming
+/// only the counters the batch changes (a new case: `received` alone, not all 47), so that
+/// the statement run inside the write transaction is short to prepare.
+fn upserts(batch: Batch) -> Vec<(String, Vec<Value>)> {
     let rows: Vec<(RowKey, Counts)> = batch.0.into_iter().collect();
+    let names = column_names();
+    let mut statements = Vec::new();
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let mut params: Vec<Value> = Vec::with_capacity(chunk.len() * (7 + COLUMNS));
+        let changed: Vec<usize> = (0..COLUMNS)
+            .filter(|&i| chunk.iter().any(|(_, counts)| counts.0[i] != 0))
+            .collect();
+        if changed.is_empty() {
+            continue;
+        }
+        let columns: Vec<String> = changed.iter().map(|&i| names[i].clone()).collect();
+        let mut params: Vec<Value> = Vec::with_capacity(chunk.len() * (7 + changed.len()));
         for (k, counts) in chunk {
             params.extend([
                 k.cuboid.into(),
@@ -480,9 +492,17 @@ pub async fn write<D: Database>(db: &D, batch: Batch) -> Result<(), StoreError> 
                 k.street.as_str().into(),
                 k.category.as_str().into(),
             ]);
-            params.extend(counts.0.iter().map(|v| Value::Integer(*v)));
+            params.extend(changed.iter().map(|&i| Value::Integer(counts.0[i])));
         }
-        db.execute(&upsert_sql(chunk.len()), &params).await?;
+        statements.push((upsert_sql(&columns, chunk.len()), params));
+    }
+    statements
+}
+
+/// Adds a batch to the rollup ([`upserts`]).
+pub async fn write<D: Database>(db: &D, batch: Batch) -> Result<(), StoreError> {
+    for (sql, params) in upserts(batch) {
+        db.execute(&sql, &params).await?;
     }
     Ok(())
 }
@@ -536,19 +556,35 @@ async fn tracker<D: Database>(db: &D, case_id: &str) -> Result<Option<Tracker>, 
     }))
 }
 
-/// Counts a new case as received. Call in the transaction that inserts it.
-pub async fn record_received<D: Database>(
-    db: &D,
-    case_id: &str,
-    grid_code: &str,
-    category: &str,
-    now: i64,
-) -> Result<(), StoreError> {
-    let (t, counts) = Tracker::received(CaseKey::new(grid_code, category, now));
-    insert_tracker(db, case_id, &t).await?;
+/// A new case counted as received, worked out before its write transaction ([`received`]):
+/// the tracker, and the rollup's statements ready to run.
+pub struct Received {
+    tracker: Tracker,
+    upserts: Vec<(String, Vec<Value>)>,
+}
+
+/// Counts a new case of `category` in cell `grid_code` received at `now`: [`Received::write`]
+/// in the transaction that inserts it.
+pub fn received(grid_code: &str, category: &str, now: i64) -> Received {
+    let (tracker, counts) = Tracker::received(CaseKey::new(grid_code, category, now));
     let mut batch = Batch::default();
-    batch.add(&t.key, "", &counts);
-    write(db, batch).await
+    batch.add(&tracker.key, "", &counts);
+    Received {
+        upserts: upserts(batch),
+        tracker,
+    }
+}
+
+impl Received {
+    /// The tracker and the rollup's rows of case `case_id`. Call in the transaction that
+    /// inserts it.
+    pub async fn write<D: Database>(&self, db: &D, case_id: &str) -> Result<(), StoreError> {
+        insert_tracker(db, case_id, &self.tracker).await?;
+        for (sql, params) in &self.upserts {
+            db.execute(sql, params).await?;
+        }
+        Ok(())
+    }
 }
 
 /// A case without a tracker (stored by other means than `cases::create`): counted as received
