@@ -50,7 +50,7 @@ const WRITERS: &[(&str, &[&str])] = &[
     ),
     ("case/evidence.rs", &["evidence"]),
     ("case/mediation.rs", &["mediation"]),
-    ("access/accounts.rs", &["accounts"]),
+    ("access/accounts.rs", &["accounts", "sign_in_locks"]),
     ("access/sessions.rs", &["session_revocations"]),
     ("access/keys.rs", &["api_keys"]),
     ("access/limits.rs", &["rate_limits"]),

@@ -1,7 +1,12 @@
 //! Staff accounts: who may sign in, with which role, and over which part of the city. Passwords
-//! are stored as argon2id hashes (PHC strings, so the parameters travel with each hash); five
-//! wrong passwords lock an account for 15 minutes, counted by single UPDATE statements so that
-//! parallel guesses cannot slip past the count. A hash never leaves this module.
+//! are stored as argon2id hashes (PHC strings, so the parameters travel with each hash). Five
+//! wrong passwords in a row from one address lock that username from that address for 15
+//! minutes, doubling with each lock up to a day; the account's owner at another address still
+//! signs in, and an administrator's `unlock` clears every lock of the account. Fifty in a row
+//! from all addresses together lock the account itself (a guess spread over many addresses).
+//! An unknown username is counted and locked alike, so the answers do not tell which exist.
+//! Every count is a single UPDATE or UPSERT statement, so parallel guesses cannot slip past
+//! it. A hash never leaves this module.
 
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -24,9 +29,13 @@ pub const ARGON2_MEMORY_KIB: u32 = 19 * 1024;
 pub const ARGON2_PASSES: u32 = 2;
 pub const ARGON2_LANES: u32 = 1;
 
-/// Failed sign-ins in a row that lock an account, and for how long.
+/// Failed sign-ins in a row from one address that lock the username there, and for how long
+/// the first time (each later lock of the pair lasts twice the one before, up to a day).
 pub const MAX_FAILED_ATTEMPTS: i64 = 5;
 pub const LOCK_MS: i64 = 15 * 60 * 1000;
+pub const MAX_LOCK_MS: i64 = 24 * 60 * 60 * 1000;
+/// Failed sign-ins in a row from every address together that lock the account itself.
+pub const MAX_FAILED_ATTEMPTS_ANYWHERE: i64 = 50;
 
 pub const USERNAME_MIN: usize = 3;
 pub const USERNAME_MAX: usize = 32;
@@ -246,7 +255,7 @@ const RECORD_FAILURE: &str = "UPDATE accounts SET \
 const RECORD_SUCCESS: &str = "UPDATE accounts SET failed_attempts = 0, last_sign_in_at = ?1 \
      WHERE id = ?2 AND locked_until <= ?1 AND disabled = 0 RETURNING id";
 
-/// Counts a failed sign-in of an account (whatever the caller read of it before).
+/// Counts a failed sign-in of an account from anywhere (whatever the caller read of it before).
 pub(crate) async fn record_failure<D: Database>(
     db: &D,
     id: &str,
@@ -256,9 +265,65 @@ pub(crate) async fn record_failure<D: Database>(
         RECORD_FAILURE,
         &[
             now.into(),
-            MAX_FAILED_ATTEMPTS.into(),
+            MAX_FAILED_ATTEMPTS_ANYWHERE.into(),
             (now + LOCK_MS).into(),
             id.into(),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Counts a failed sign-in of a username from a client in one statement; the fifth in a row
+/// locks the pair for `LOCK_MS << locks` (at most `MAX_LOCK_MS`) and starts the count again.
+/// In `DO UPDATE`, bare columns are the stored row's, so the CASEs agree.
+const RECORD_PAIR_FAILURE: &str = "INSERT INTO sign_in_locks (subject, client, failed, locks, locked_until, updated_at) \
+     VALUES (?1, ?2, 1, 0, 0, ?3) ON CONFLICT (subject, client) DO UPDATE SET \
+     failed = CASE WHEN locked_until > ?3 THEN failed WHEN failed + 1 >= ?4 THEN 0 ELSE failed + 1 END, \
+     locks = CASE WHEN locked_until > ?3 THEN locks WHEN failed + 1 >= ?4 THEN locks + 1 ELSE locks END, \
+     locked_until = CASE WHEN locked_until > ?3 THEN locked_until \
+         WHEN failed + 1 >= ?4 THEN ?3 + MIN(?5 * (1 << MIN(locks, 7)), ?6) ELSE locked_until END, \
+     updated_at = ?3";
+const PAIR_LOCKED_UNTIL: &str =
+    "SELECT locked_until FROM sign_in_locks WHERE subject = ? AND client = ?";
+const FORGET_PAIR: &str = "DELETE FROM sign_in_locks WHERE subject = ? AND client = ?";
+const FORGET_SUBJECT: &str = "DELETE FROM sign_in_locks WHERE subject = ?";
+
+/// What a lock counts by: a hash of the username as typed (trimmed, in lower case), whether an
+/// account has it or not, and of the client's address.
+fn lock_subject(username: &str) -> String {
+    crate::crypto::secret_hash(&format!("user:{}", username.trim().to_lowercase()))
+}
+fn lock_client(client: Option<&str>) -> String {
+    crate::crypto::secret_hash(&format!("client:{}", client.unwrap_or("-")))
+}
+
+async fn pair_locked_until<D: Database>(
+    db: &D,
+    subject: &str,
+    client: &str,
+) -> Result<i64, StoreError> {
+    let rows = db
+        .execute(PAIR_LOCKED_UNTIL, &[subject.into(), client.into()])
+        .await?;
+    rows.first().map_or(Ok(0), |r| r.i64("locked_until"))
+}
+
+async fn record_pair_failure<D: Database>(
+    db: &D,
+    subject: &str,
+    client: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    db.execute(
+        RECORD_PAIR_FAILURE,
+        &[
+            subject.into(),
+            client.into(),
+            now.into(),
+            MAX_FAILED_ATTEMPTS.into(),
+            LOCK_MS.into(),
+            MAX_LOCK_MS.into(),
         ],
     )
     .await?;
@@ -278,23 +343,33 @@ fn locked(until: i64, now: i64) -> Problem {
     p
 }
 
-/// Checks a username and password. Wrong ones are a 401 (the same for an unknown username,
-/// after the same work); a locked account is a 429 with `Retry-After`, without looking at the
-/// password; a disabled one, after a right password, a 403.
+/// Checks a username and password from a client (its address as `limits::client_key` gives
+/// it; `None` counts as one unknown client). Wrong ones are a 401, the same for an unknown
+/// username after the same work; a username locked for this client, or an account locked from
+/// everywhere, is a 429 with `Retry-After` without looking at the password (an unknown
+/// username locks alike); a disabled account, after a right password, a 403.
 pub async fn sign_in<D: Database>(
     db: &D,
     username: &str,
     password: &str,
+    client: Option<&str>,
     now: i64,
 ) -> Result<Account, Problem> {
+    let (subject, client) = (lock_subject(username), lock_client(client));
+    let pair_until = pair_locked_until(db, &subject, &client).await?;
+    if pair_until > now {
+        return Err(locked(pair_until, now));
+    }
     let Some(account) = by_username(db, username.trim()).await? else {
         let _ = verify_password(DUMMY_HASH, password);
+        record_pair_failure(db, &subject, &client, now).await?;
         return Err(wrong_credentials());
     };
     if account.locked_until_ms > now {
         return Err(locked(account.locked_until_ms, now));
     }
     if !verify_password(&account.password_hash, password) {
+        record_pair_failure(db, &subject, &client, now).await?;
         record_failure(db, &account.id, now).await?;
         return Err(wrong_credentials());
     }
@@ -316,6 +391,8 @@ pub async fn sign_in<D: Database>(
             locked(current.locked_until_ms, now)
         });
     }
+    db.execute(FORGET_PAIR, &[subject.into(), client.into()])
+        .await?;
     Ok(account)
 }
 
@@ -656,6 +733,11 @@ pub async fn update<D: Database>(
         ],
     )
     .await?;
+    if reset || patch.unlock {
+        // The administrator's way in for the real user: every address's lock of the account.
+        db.execute(FORGET_SUBJECT, &[lock_subject(&account.username).into()])
+            .await?;
+    }
     by_id(db, id).await?.ok_or_else(Problem::internal)
 }
 

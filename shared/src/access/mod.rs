@@ -12,3 +12,4 @@ pub mod sessions;
 /// `app::schema` applies them.
 pub const MIGRATION_3: &str = include_str!("sql/003_accounts.sql");
 pub const MIGRATION_5: &str = include_str!("sql/005_api_keys.sql");
+pub const MIGRATION_8: &str = include_str!("sql/008_sign_in_locks.sql");

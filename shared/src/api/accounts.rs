@@ -82,7 +82,15 @@ async fn sign_in<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Probl
         ));
     }
     let now = env.now_ms();
-    let account = accounts::sign_in(env, &input.username, &input.password, now).await?;
+    let client = limits::client_key(req);
+    let account = accounts::sign_in(
+        env,
+        &input.username,
+        &input.password,
+        client.as_deref(),
+        now,
+    )
+    .await?;
     let (token, claims) = sessions::issue(env, &account, now).await?;
     let principal = accounts::principal(env, &account).await?;
     Ok(private(ApiResponse::json(

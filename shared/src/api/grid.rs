@@ -607,6 +607,7 @@ mod tests {
             &env,
             "worker",
             passwords[3],
+            None,
             env.now_ms(),
         ))
         .unwrap();
@@ -660,6 +661,7 @@ mod tests {
                 &env,
                 "admin",
                 passwords[4],
+                None,
                 env.now_ms()
             ))
             .is_ok()

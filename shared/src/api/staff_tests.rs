@@ -19,15 +19,25 @@ fn me(env: &TestEnv, token: &str) -> (u16, Json) {
 }
 
 fn attempt(env: &TestEnv, username: &str, password: &str) -> (u16, Json, Option<String>) {
-    let response = respond(
-        env,
-        request(
-            "POST",
-            "/api/session",
-            None,
-            Some(json!({"username": username, "password": password})),
-        ),
+    attempt_from(env, "127.0.0.1:5000", username, password)
+}
+
+/// A sign-in from the client at `addr` (the adapter's `spin-client-addr`).
+fn attempt_from(
+    env: &TestEnv,
+    addr: &str,
+    username: &str,
+    password: &str,
+) -> (u16, Json, Option<String>) {
+    let mut req = request(
+        "POST",
+        "/api/session",
+        None,
+        Some(json!({"username": username, "password": password})),
     );
+    req.headers
+        .push(("spin-client-addr".into(), addr.to_owned()));
+    let response = respond(env, req);
     let retry = response.header("retry-after").map(str::to_owned);
     (
         response.status,
@@ -152,6 +162,57 @@ fn a_new_signing_key_first_keeps_old_sessions_and_dropping_the_old_key_ends_them
 }
 
 #[test]
+fn a_lock_holds_one_address_only_backs_off_and_an_administrator_lifts_it() {
+    let env = city();
+    let (id, _) = account(&env, "gw.a", "grid_worker", json!({"cells": [CELL_A]}));
+    let (guesser, owner) = ("203.0.113.9:4000", "198.51.100.7:4000");
+    for _ in 0..5 {
+        assert_eq!(
+            attempt_from(&env, guesser, "gw.a", "a wrong password!").0,
+            401
+        );
+    }
+    assert_eq!(attempt_from(&env, guesser, "gw.a", PASSWORD).0, 429);
+    assert_eq!(
+        attempt_from(&env, owner, "gw.a", PASSWORD).0,
+        201,
+        "the account's owner at another address still signs in"
+    );
+    // An unknown username is counted and locked alike: the answers do not tell which exist.
+    for _ in 0..5 {
+        let (s, b, _) = attempt_from(&env, guesser, "nobody", "a wrong password!");
+        assert_eq!(
+            (s, b["detail"].as_str()),
+            (401, Some("the username or the password is wrong"))
+        );
+    }
+    let (s, _, retry) = attempt_from(&env, guesser, "nobody", "a wrong password!");
+    assert_eq!((s, retry.as_deref()), (429, Some("900")));
+    // The second lock of the pair lasts twice as long.
+    env.now.set(env.now.get() + 15 * MINUTE);
+    for _ in 0..5 {
+        assert_eq!(
+            attempt_from(&env, guesser, "gw.a", "a wrong password!").0,
+            401
+        );
+    }
+    let (s, _, retry) = attempt_from(&env, guesser, "gw.a", PASSWORD);
+    assert_eq!((s, retry.as_deref()), (429, Some("1800")));
+    // The administrator's unlock lifts it at once.
+    let (s, b) = super::testkit::call_json(
+        &env,
+        request(
+            "PATCH",
+            &format!("/api/admin/accounts/{id}"),
+            Some(ADMIN_TOKEN),
+            Some(json!({"unlock": true})),
+        ),
+    );
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(attempt_from(&env, guesser, "gw.a", PASSWORD).0, 201);
+}
+
+#[test]
 fn five_wrong_passwords_lock_the_account_for_fifteen_minutes() {
     let env = city();
     account(&env, "gw.a", "grid_worker", json!({"cells": [CELL_A]}));
@@ -193,8 +254,9 @@ fn five_wrong_passwords_lock_the_account_for_fifteen_minutes() {
 
 #[test]
 fn failures_are_counted_by_the_database_not_from_what_a_request_read() {
-    // Five requests that all read the account before any of them counted (parallel guesses):
-    // each count is `failed_attempts + 1` in one UPDATE, so all five land and the fifth locks.
+    // Requests that all read the account before any of them counted (parallel guesses from
+    // many addresses): each count is `failed_attempts + 1` in one UPDATE, so all land and the
+    // last of `MAX_FAILED_ATTEMPTS_ANYWHERE` locks the account itself.
     let env = city();
     let (id, _) = account(&env, "gw.a", "grid_worker", json!({"cells": [CELL_A]}));
     let now = env.now.get();
@@ -202,7 +264,7 @@ fn failures_are_counted_by_the_database_not_from_what_a_request_read() {
         .unwrap()
         .unwrap();
     assert_eq!(read_by_all.failed_attempts, 0);
-    for _ in 0..5 {
+    for _ in 0..crate::access::accounts::MAX_FAILED_ATTEMPTS_ANYWHERE {
         block_on(crate::access::accounts::record_failure(
             &env,
             &read_by_all.id,
