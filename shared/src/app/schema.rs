@@ -32,6 +32,7 @@ pub const MIGRATIONS: &[Migration] = &[
         ],
     ),
     (6, &[assets::MIGRATION_6]),
+    (7, &[access::MIGRATION_7]),
 ];
 
 /// The newest schema version this code knows.
@@ -154,8 +155,8 @@ mod tests {
     }
 
     #[test]
-    fn the_newest_schema_version_is_6() {
-        assert_eq!(latest(), 6);
+    fn the_newest_schema_version_is_7() {
+        assert_eq!(latest(), 7);
     }
 
     #[test]
