@@ -783,6 +783,48 @@ fn public_routes_answer_429_with_retry_after_per_client_never_per_tracking_code(
     }
 }
 
+#[test]
+fn wrong_rating_secrets_have_a_ceiling_per_report_that_the_reporters_own_rating_never_spends() {
+    let env = city();
+    env.now.set(env.now.get() - env.now.get() % MINUTE);
+    let body = json!({"category": "landscape.sign", "description": "Something is broken", "lat": IN_A.0, "lng": IN_A.1});
+    let filed = respond(
+        &env,
+        from(
+            request("POST", "/api/reports", None, Some(body)),
+            "203.0.113.7:1",
+        ),
+    );
+    assert_eq!(filed.status, 201);
+    let filed: Json = serde_json::from_slice(&filed.body).unwrap();
+    let (code, secret) = (
+        filed["tracking_code"].as_str().unwrap(),
+        filed["secret"].as_str().unwrap(),
+    );
+    let rate = |addr: &str, secret: &str| {
+        let rating = json!({"secret": secret, "rating": "satisfied"});
+        let path = format!("/api/reports/{code}/rating");
+        respond(&env, from(request("POST", &path, None, Some(rating)), addr)).status
+    };
+    let ceiling = crate::access::limits::RATING_WRONG_PER_CODE.per_minute;
+    for i in 0..ceiling - 1 {
+        assert_eq!(
+            rate(&format!("198.51.100.{i}:1"), "0badc0de"),
+            403,
+            "guess {i}"
+        );
+    }
+    // Not yet closed, so refused, but not as a guess: its place is given back.
+    let own = rate("203.0.113.7:2", secret);
+    assert!(!matches!(own, 403 | 429), "the reporter's rating: {own}");
+    assert_eq!(rate("198.51.100.50:1", "0badc0de"), 403, "the last place");
+    assert_eq!(
+        rate("198.51.100.51:1", "0badc0de"),
+        429,
+        "past the ceiling, from any address"
+    );
+}
+
 fn staff_move(env: &TestEnv, token: &str, id: &str, body: Json) -> (u16, Json) {
     call(
         env,
