@@ -67,7 +67,7 @@ fn private(response: ApiResponse) -> ApiResponse {
 }
 
 async fn sign_in<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem> {
-    limits::check_client(env, req, limits::SIGN_IN_PER_CLIENT).await?;
+    super::limited(env, req, limits::SIGN_IN_PER_CLIENT).await?;
     let input: Credentials = req.json()?;
     if input.username.len() > 64 || input.password.len() > 1024 {
         return Err(Problem::unauthorized(

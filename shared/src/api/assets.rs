@@ -6,6 +6,7 @@ use serde_json::{Value as Json, json};
 use super::routes::{Access::*, Route};
 use super::{ready, respond};
 use crate::access::auth::ADMINS;
+use crate::access::limits;
 use crate::assets::{self, AssetInput, SheetEntry};
 use crate::grid::code::GridCode;
 use crate::http::problem::FieldError;
@@ -18,11 +19,11 @@ const SVG: &str = "image/svg+xml";
 #[rustfmt::skip]
 pub const ROUTES: &[Route<Op>] = &[
     Route::post("/api/admin/assets", Staff(ADMINS), Op::Register),
-    Route::get("/api/assets", Public, Op::List),
-    Route::get("/api/assets/sheet.svg", Public, Op::Sheet),
-    Route::get("/api/assets/{id}", Public, Op::Detail),
-    Route::get("/api/assets/{id}/qr.svg", Public, Op::Qr),
-    Route::get("/q/{asset_id}", Public, Op::Landing),
+    Route::get("/api/assets", PublicRateLimited, Op::List),
+    Route::get("/api/assets/sheet.svg", PublicRateLimited, Op::Sheet),
+    Route::get("/api/assets/{id}", PublicRateLimited, Op::Detail),
+    Route::get("/api/assets/{id}/qr.svg", PublicRateLimited, Op::Qr),
+    Route::get("/q/{asset_id}", PublicRateLimited, Op::Landing),
 ];
 
 /// The operations of [`ROUTES`], one per route.
@@ -44,11 +45,22 @@ pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
     };
     respond(match route.id {
         Op::Register => register(env, &req).await,
-        Op::List => list(env, &req).await,
-        Op::Sheet => sheet(env, &req).await,
-        Op::Detail => detail(env, &p["id"]).await,
-        Op::Qr => qr(env, &req, &p["id"]).await,
-        Op::Landing => landing(env, &p["asset_id"]).await,
+        Op::List => super::counted(env, &req, limits::ASSETS_PER_CLIENT, list(env, &req)).await,
+        // A sheet draws every sign of an area: the heaviest drawing, on the lowest budget.
+        Op::Sheet => super::counted(env, &req, limits::SHEET_PER_CLIENT, sheet(env, &req)).await,
+        Op::Detail => {
+            super::counted(env, &req, limits::ASSETS_PER_CLIENT, detail(env, &p["id"])).await
+        }
+        Op::Qr => super::counted(env, &req, limits::QR_PER_CLIENT, qr(env, &req, &p["id"])).await,
+        Op::Landing => {
+            super::counted(
+                env,
+                &req,
+                limits::ASSETS_PER_CLIENT,
+                landing(env, &p["asset_id"]),
+            )
+            .await
+        }
     })
 }
 

@@ -7,6 +7,7 @@ use serde_json::json;
 use super::routes::{Access::*, Route};
 use super::{ready, respond};
 use crate::access::auth::{ADMINS, StaffRole};
+use crate::access::limits;
 use crate::grid::code::{Crs, GridCode, Level, Wgs84Point};
 use crate::grid::upload::{self, Staged};
 use crate::http::problem::FieldError;
@@ -19,9 +20,9 @@ const GEOJSON: &str = ".geojson";
 #[rustfmt::skip]
 pub const ROUTES: &[Route<Op>] = &[
     Route::get("/api/grid/lookup", PublicRateLimited, Op::Lookup),
-    Route::get("/api/grids", Public, Op::TopAreas),
+    Route::get("/api/grids", PublicRateLimited, Op::TopAreas),
     // `{code}.geojson` is the same route: the cell's shape.
-    Route::get("/api/grids/{code}", Public, Op::Detail),
+    Route::get("/api/grids/{code}", PublicRateLimited, Op::Detail),
     Route::get("/api/grids/{code}/workers", PublicOrStaff(FULL_WORKER_VIEW), Op::Workers),
     Route::post("/api/admin/grids", Staff(ADMINS), Op::Import).limit(MAX_MAP_BODY_BYTES),
     Route::post("/api/admin/demo", Staff(ADMINS), Op::Demo).limit(DEMO_BODY_BYTES),
@@ -56,10 +57,15 @@ pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
     };
     respond(match route.id {
         Op::Lookup => lookup(env, &req).await,
-        Op::TopAreas => top_areas(env).await,
+        Op::TopAreas => super::counted(env, &req, limits::READS_PER_CLIENT, top_areas(env)).await,
         Op::Detail => match p["code"].strip_suffix(GEOJSON) {
-            Some(code) => geojson(env, code).await,
-            None => detail(env, &p["code"]).await,
+            // A district's shape is megabytes: a budget of its own, and a low one.
+            Some(code) => {
+                super::counted(env, &req, limits::GEOJSON_PER_CLIENT, geojson(env, code)).await
+            }
+            None => {
+                super::counted(env, &req, limits::READS_PER_CLIENT, detail(env, &p["code"])).await
+            }
         },
         Op::Workers => workers(env, &req, &p["code"]).await,
         Op::Import => import(env, &req).await,
@@ -82,7 +88,7 @@ fn number(req: &ApiRequest, name: &str, errors: &mut Vec<FieldError>) -> Option<
 }
 
 async fn lookup<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem> {
-    crate::access::limits::check_client(env, req, crate::access::limits::LOOKUP_PER_CLIENT).await?;
+    super::limited(env, req, limits::LOOKUP_PER_CLIENT).await?;
     let mut errors = Vec::new();
     let lat = number(req, "lat", &mut errors);
     let lng = number(req, "lng", &mut errors);
@@ -171,6 +177,9 @@ async fn workers<E: Env>(env: &E, req: &ApiRequest, code: &str) -> Result<ApiRes
                 "cell {code} is outside this account's area"
             )));
         }
+    } else {
+        // Anonymous callers are counted; a token that is sent is checked, so none skips this.
+        super::limited(env, req, limits::WORKERS_PER_CLIENT).await?;
     }
     let parsed = GridCode::parse(code).map_err(|_| Problem::not_found("grid", code))?;
     if parsed.level() != Level::Cell {

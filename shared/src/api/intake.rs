@@ -26,9 +26,9 @@ pub const ROUTES: &[Route<Op>] = &[
     Route::get("/api/reports/{tracking_code}", PublicRateLimited, Op::Track),
     Route::post("/api/reports/{tracking_code}/rating", Reporter, Op::Rate),
     Route::get("/api/reports/{tracking_code}/photos/{id}", PublicRateLimited, Op::Photo),
-    Route::get("/api/categories", Public, Op::Categories),
-    Route::get("/api/health", Public, Op::Health),
-    Route::get("/api/openapi.json", Public, Op::OpenApi),
+    Route::get("/api/categories", PublicRateLimited, Op::Categories),
+    Route::get("/api/health", PublicRateLimited, Op::Health),
+    Route::get("/api/openapi.json", PublicRateLimited, Op::OpenApi),
 ];
 
 /// The operations of [`ROUTES`], one per route.
@@ -54,9 +54,13 @@ pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
         Op::Track => track(env, &req, &p["tracking_code"]).await,
         Op::Rate => rate(env, &req, &p["tracking_code"]).await,
         Op::Photo => photo(env, &req, &p["tracking_code"], &p["id"]).await,
-        Op::Categories => categories(env).await,
-        Op::Health => health(env).await,
-        Op::OpenApi => Ok(openapi()),
+        Op::Categories => {
+            super::counted(env, &req, limits::READS_PER_CLIENT, categories(env)).await
+        }
+        Op::Health => super::counted(env, &req, limits::READS_PER_CLIENT, health(env)).await,
+        Op::OpenApi => {
+            super::counted(env, &req, limits::READS_PER_CLIENT, async { Ok(openapi()) }).await
+        }
     })
 }
 
@@ -75,7 +79,7 @@ async fn submit<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Proble
     let patrol = match req.bearer() {
         Some(_) => Some(super::staff(env, req, &[StaffRole::GridWorker]).await?),
         None => {
-            limits::check_client(env, req, limits::REPORTS_PER_CLIENT).await?;
+            super::limited(env, req, limits::REPORTS_PER_CLIENT).await?;
             None
         }
     };
@@ -110,13 +114,12 @@ async fn submit<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Proble
 /// The public view of a report: no contact data, no actors, phone and ID numbers in free text
 /// masked, and only the lifecycle's events (not the staff trail's reveals and purges).
 async fn track<E: Env>(env: &E, req: &ApiRequest, code: &str) -> Result<ApiResponse, Problem> {
-    // Counted per client before the code is even read, so that guessing codes is counted too.
-    limits::check_client(env, req, limits::TRACK_PER_CLIENT).await?;
+    // Counted per client before the code is even read, so that guessing codes is counted too;
+    // never per code, which would let one client spend the reporter's reads.
+    super::limited(env, req, limits::TRACK_PER_CLIENT).await?;
     let Some(code) = TrackingCode::parse(code) else {
         return Err(Problem::not_found("report", code));
     };
-    limits::check(env, limits::TRACK_PER_CODE, code.as_str()).await?;
-    ready(env).await?;
     let Some(case) = store::by_tracking_code(env, code.as_str()).await? else {
         return Err(Problem::not_found("report", code.as_str()));
     };
@@ -197,9 +200,8 @@ async fn photo<E: Env>(
     code: &str,
     id: &str,
 ) -> Result<ApiResponse, Problem> {
-    limits::check_client(env, req, limits::TRACK_PER_CLIENT).await?;
+    super::limited(env, req, limits::TRACK_PER_CLIENT).await?;
     let code = TrackingCode::parse(code).ok_or_else(|| Problem::not_found("report", code))?;
-    ready(env).await?;
     let case = store::by_tracking_code(env, code.as_str())
         .await?
         .ok_or_else(|| Problem::not_found("report", code.as_str()))?;
@@ -238,7 +240,7 @@ struct RatingInput {
 /// The reporter rates a closed case with the secret given at submission; "unsatisfied" opens a
 /// review for the centre.
 async fn rate<E: Env>(env: &E, req: &ApiRequest, code: &str) -> Result<ApiResponse, Problem> {
-    limits::check_client(env, req, limits::RATING_PER_CLIENT).await?;
+    super::limited(env, req, limits::RATING_PER_CLIENT).await?;
     let input: RatingInput = req.json()?;
     let Some(satisfaction) = Satisfaction::parse(&input.rating) else {
         return Err(Problem::validation(vec![FieldError::new(
@@ -257,13 +259,18 @@ async fn rate<E: Env>(env: &E, req: &ApiRequest, code: &str) -> Result<ApiRespon
         )]));
     }
     let code = TrackingCode::parse(code).ok_or_else(|| Problem::not_found("report", code))?;
-    limits::check(env, limits::RATING_PER_CODE, code.as_str()).await?;
-    ready(env).await?;
+    // A place among the code's wrong guesses, taken before the secret is checked (so that
+    // guessers from many addresses at once cannot pass the ceiling) and given back when the
+    // secret is right: the reporter's own rating never spends it.
+    let guess = limits::count(env, limits::RATING_WRONG_PER_CODE, code.as_str()).await?;
     let case = store::by_tracking_code(env, code.as_str())
         .await?
         .ok_or_else(|| Problem::not_found("report", code.as_str()))?;
     if !store::secret_matches(env, &case.id, &input.secret).await? {
         return Err(Problem::forbidden("the secret does not match this report"));
+    }
+    if let Some(guess) = &guess {
+        limits::refund(env, guess).await?;
     }
     let now = env.now_ms();
     let actor = Actor {

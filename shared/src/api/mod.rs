@@ -16,6 +16,7 @@ pub mod routes;
 pub mod static_files;
 
 use crate::access::auth::{self, Principal, StaffRole};
+use crate::access::limits::{self, Limit};
 use crate::{ApiRequest, ApiResponse, Env, Problem};
 
 /// Collapse a handler's `Result` into the response; errors become problem details.
@@ -38,6 +39,28 @@ pub(crate) async fn staff<E: Env>(
 pub(crate) async fn caller<E: Env>(env: &E, req: &ApiRequest) -> Result<Principal, Problem> {
     ready(env).await?;
     auth::authenticate(env, req).await
+}
+
+/// Counts the request against a per-client limit (429 past it). The counts are a table, so the
+/// schema comes first.
+pub(crate) async fn limited<E: Env>(
+    env: &E,
+    req: &ApiRequest,
+    limit: Limit,
+) -> Result<(), Problem> {
+    ready(env).await?;
+    limits::check_client(env, req, limit).await
+}
+
+/// The answer of a route counted against `limit`: `answer` runs only within it.
+pub(crate) async fn counted<E: Env>(
+    env: &E,
+    req: &ApiRequest,
+    limit: Limit,
+    answer: impl Future<Output = Result<ApiResponse, Problem>>,
+) -> Result<ApiResponse, Problem> {
+    limited(env, req, limit).await?;
+    answer.await
 }
 
 /// Every SQL-using route starts here: the schema is brought up to date if it is not.

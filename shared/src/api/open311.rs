@@ -9,7 +9,7 @@ use serde_json::{Value as Json, json};
 use super::routes::{Access::*, Route};
 use super::{ready, respond};
 use crate::access::auth::OPERATORS;
-use crate::access::keys;
+use crate::access::{keys, limits};
 use crate::case::report::{Channel, ReportInput, TrackingCode};
 use crate::case::store::{self, Reporter, ReporterKind};
 use crate::exchange::open311::{self, Definition, Form, Format, Node};
@@ -32,14 +32,14 @@ const CHANGESET: &str = "2026-11-27T00:00:00Z";
 /// left out).
 #[rustfmt::skip]
 pub const ROUTES: &[Route<Op>] = &[
-    Route::get("/open311/v2/discovery.{format}", Public, Op::Discovery),
-    Route::get("/open311/v2/services.{format}", Public, Op::Services),
-    Route::get("/open311/v2/services/{service_code}.{format}", Public, Op::ServiceDefinition),
-    Route::get("/open311/v2/requests.{format}", Public, Op::List),
+    Route::get("/open311/v2/discovery.{format}", PublicRateLimited, Op::Discovery),
+    Route::get("/open311/v2/services.{format}", PublicRateLimited, Op::Services),
+    Route::get("/open311/v2/services/{service_code}.{format}", PublicRateLimited, Op::ServiceDefinition),
+    Route::get("/open311/v2/requests.{format}", PublicRateLimited, Op::List),
     Route::post("/open311/v2/requests.{format}", ApiKey, Op::Submit),
-    Route::get("/open311/v2/requests/{service_request_id}.{format}", Public, Op::One),
-    Route::get("/open311/v2/tokens/{token}.{format}", Public, Op::Token),
-    Route::get("/open311/v2/servicerequestupdates.{format}", Public, Op::Updates),
+    Route::get("/open311/v2/requests/{service_request_id}.{format}", PublicRateLimited, Op::One),
+    Route::get("/open311/v2/tokens/{token}.{format}", PublicRateLimited, Op::Token),
+    Route::get("/open311/v2/servicerequestupdates.{format}", PublicRateLimited, Op::Updates),
     Route::get("/api/open311/pending", Staff(OPERATORS), Op::Pending),
     Route::post("/api/open311/pending/{token}/place", Staff(OPERATORS), Op::Place),
 ];
@@ -70,6 +70,20 @@ pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
         Some("json") => Format::Json,
         _ => Format::Xml,
     };
+    // Every public read is counted per client; the lists (up to 1,000 cases) on a low budget.
+    let limit = match route.id {
+        Op::List | Op::Updates => Some(limits::OPEN311_LISTS_PER_CLIENT),
+        Op::Discovery | Op::Services | Op::ServiceDefinition | Op::One | Op::Token => {
+            Some(limits::OPEN311_READS_PER_CLIENT)
+        }
+        // Submit is counted per API key; the operators' side is staff only.
+        Op::Submit | Op::Pending | Op::Place => None,
+    };
+    if let Some(limit) = limit
+        && let Err(refused) = super::limited(env, &req, limit).await
+    {
+        return open311::error_response(&refused, format);
+    }
     let result = match route.id {
         Op::Discovery => discovery(env, &req, format).await,
         Op::Services => services(env, &req, format).await,

@@ -101,9 +101,8 @@ fn expected_security(access: Access) -> (Vec<&'static str>, bool) {
         schemes
     };
     match access {
-        Access::Public => (vec![], false),
         Access::PublicRateLimited | Access::Reporter => (vec![], true),
-        Access::PublicOrStaff(roles) => ([vec!["{}"], staff(roles)].concat(), false),
+        Access::PublicOrStaff(roles) => ([vec!["{}"], staff(roles)].concat(), true),
         Access::Staff(roles) => (staff(roles), false),
         Access::AnyStaff => (vec!["session", "operatorToken", "adminToken"], false),
         Access::Session => (vec!["session"], false),

@@ -14,12 +14,12 @@ pub type Route<Id> = routes::Route<Id, Access>;
 /// OpenAPI document and the tests see it without reading the handler.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
-    /// Anyone.
-    Public,
-    /// Anyone, counted per client address (429 with `Retry-After` past the limit).
+    /// Anyone, counted per client address (429 with `Retry-After` past the limit). There is no
+    /// public route without a limit: each one costs the server something a script can repeat.
     PublicRateLimited,
-    /// Anyone; with a token, staff of these roles get more (a grid worker's report is a patrol,
-    /// an operator sees the workers' whole names). A token that is sent is checked.
+    /// Anyone, anonymous callers counted per client address; with a token, staff of these roles
+    /// get more (a grid worker's report is a patrol, an operator sees the workers' whole names).
+    /// A token that is sent is checked, so none skips the count.
     PublicOrStaff(&'static [StaffRole]),
     /// Whoever holds the report's secret (from the answer to `POST /api/reports`), counted per
     /// client address.

@@ -110,10 +110,7 @@ fn every_route_refuses_or_serves_callers_as_its_access_says() {
                 matches!(anonymous, 401 | 403),
                 "{what} without credentials: {anonymous}"
             ),
-            Access::Public
-            | Access::PublicRateLimited
-            | Access::Reporter
-            | Access::PublicOrStaff(_) => assert!(
+            Access::PublicRateLimited | Access::Reporter | Access::PublicOrStaff(_) => assert!(
                 !matches!(anonymous, 401 | 403),
                 "{what} without a token: {anonymous}"
             ),
@@ -134,12 +131,48 @@ fn every_route_refuses_or_serves_callers_as_its_access_says() {
                 }
                 // A service token is no session to sign out of.
                 Access::Session => assert!((400..500).contains(&with_token), "{what}"),
-                Access::Public
-                | Access::PublicRateLimited
-                | Access::Reporter
-                | Access::Signed
-                | Access::ApiKey => {}
+                Access::PublicRateLimited | Access::Reporter | Access::Signed | Access::ApiKey => {}
             }
         }
+    }
+}
+
+#[test]
+fn every_public_route_answers_429_past_its_limit_and_counts_per_client() {
+    let env = TestEnv::new();
+    env.now.set(env.now.get() - env.now.get() % 60_000); // the start of a minute
+    let from = |route: &Entry, addr: &str| {
+        let mut req = request(route.method.as_str(), &example(route), None, None);
+        req.headers.push((
+            crate::access::limits::CLIENT_ADDR_HEADER.into(),
+            addr.into(),
+        ));
+        call(&env, req)
+    };
+    let public = every_route().into_iter().filter(|r| {
+        matches!(
+            r.access,
+            Access::PublicRateLimited | Access::Reporter | Access::PublicOrStaff(_)
+        )
+    });
+    // Each route's own client, so that routes sharing a limit do not spend each other's.
+    for (i, route) in public.enumerate() {
+        let what = format!("{} {}", route.method.as_str(), route.path);
+        let client = format!("203.0.113.{}:5000", i + 1);
+        // The highest limit of a public route is 120 a minute.
+        let refused = (0..=120).find_map(|_| {
+            let r = from(&route, &client);
+            (r.status == 429).then_some(r)
+        });
+        let refused = refused.unwrap_or_else(|| panic!("{what}: no 429 after 121 requests"));
+        assert!(
+            refused.header("retry-after").is_some(),
+            "{what}: Retry-After"
+        );
+        assert_ne!(
+            from(&route, "198.51.100.77:1").status,
+            429,
+            "{what}: another client has its own allowance"
+        );
     }
 }

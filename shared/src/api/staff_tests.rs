@@ -773,7 +773,7 @@ fn from(mut req: ApiRequest, addr: &str) -> ApiRequest {
 }
 
 #[test]
-fn public_routes_answer_429_with_retry_after_per_client_and_per_tracking_code() {
+fn public_routes_answer_429_with_retry_after_per_client_never_per_tracking_code() {
     let env = city();
     env.now.set(env.now.get() - env.now.get() % MINUTE); // the start of a minute
     let body = json!({"category": "landscape.sign", "description": "Something is broken", "lat": IN_A.0, "lng": IN_A.1});
@@ -804,7 +804,8 @@ fn public_routes_answer_429_with_retry_after_per_client_and_per_tracking_code() 
     assert_eq!(problem["type"], "/problems/rate-limited");
     assert_eq!(post("203.0.113.8:4000").status, 201, "another client");
 
-    // One tracking code, asked for from many addresses: its own limit.
+    // One client spending its reads of a code spends no one else's: the reporter (another
+    // address) still reads their page, however many addresses read it before.
     let track = |addr: &str| {
         respond(
             &env,
@@ -815,16 +816,24 @@ fn public_routes_answer_429_with_retry_after_per_client_and_per_tracking_code() 
         )
         .status
     };
-    let per_code = crate::access::limits::TRACK_PER_CODE.per_minute;
-    let statuses: Vec<u16> = (0..=per_code)
-        .map(|i| track(&format!("198.51.100.{}:1", i % 200)))
-        .collect();
-    assert!(statuses[..per_code as usize].iter().all(|s| *s == 200));
-    assert_eq!(statuses[per_code as usize], 429);
-
+    let per_client = crate::access::limits::TRACK_PER_CLIENT.per_minute;
+    let statuses: Vec<u16> = (0..=per_client).map(|_| track("198.51.100.9:1")).collect();
+    assert!(statuses[..per_client as usize].iter().all(|s| *s == 200));
+    assert_eq!(
+        statuses[per_client as usize], 429,
+        "the reading client's own limit"
+    );
+    for i in 0..100 {
+        assert_eq!(track(&format!("192.0.2.{i}:1")), 200, "client {i}");
+    }
+    assert_eq!(
+        track("203.0.113.7:4000"),
+        200,
+        "the reporter is not locked out"
+    );
     env.now.set(env.now.get() + MINUTE);
     assert_eq!(post("203.0.113.7:4000").status, 201, "a new minute");
-    assert_eq!(track("198.51.100.1:1"), 200);
+    assert_eq!(track("198.51.100.9:1"), 200);
     // Staff sessions are not counted as citizens.
     let (_, worker) = account(&env, "gw.a", "grid_worker", json!({"worker_id": "gw-a"}));
     for _ in 0..=crate::access::limits::REPORTS_PER_CLIENT.per_minute {
@@ -834,6 +843,48 @@ fn public_routes_answer_429_with_retry_after_per_client_and_per_tracking_code() 
         );
         assert_eq!(respond(&env, req).status, 201);
     }
+}
+
+#[test]
+fn wrong_rating_secrets_have_a_ceiling_per_report_that_the_reporters_own_rating_never_spends() {
+    let env = city();
+    env.now.set(env.now.get() - env.now.get() % MINUTE);
+    let body = json!({"category": "landscape.sign", "description": "Something is broken", "lat": IN_A.0, "lng": IN_A.1});
+    let filed = respond(
+        &env,
+        from(
+            request("POST", "/api/reports", None, Some(body)),
+            "203.0.113.7:1",
+        ),
+    );
+    assert_eq!(filed.status, 201);
+    let filed: Json = serde_json::from_slice(&filed.body).unwrap();
+    let (code, secret) = (
+        filed["tracking_code"].as_str().unwrap(),
+        filed["secret"].as_str().unwrap(),
+    );
+    let rate = |addr: &str, secret: &str| {
+        let rating = json!({"secret": secret, "rating": "satisfied"});
+        let path = format!("/api/reports/{code}/rating");
+        respond(&env, from(request("POST", &path, None, Some(rating)), addr)).status
+    };
+    let ceiling = crate::access::limits::RATING_WRONG_PER_CODE.per_minute;
+    for i in 0..ceiling - 1 {
+        assert_eq!(
+            rate(&format!("198.51.100.{i}:1"), "0badc0de"),
+            403,
+            "guess {i}"
+        );
+    }
+    // Not yet closed, so refused, but not as a guess: its place is given back.
+    let own = rate("203.0.113.7:2", secret);
+    assert!(!matches!(own, 403 | 429), "the reporter's rating: {own}");
+    assert_eq!(rate("198.51.100.50:1", "0badc0de"), 403, "the last place");
+    assert_eq!(
+        rate("198.51.100.51:1", "0badc0de"),
+        429,
+        "past the ceiling, from any address"
+    );
 }
 
 fn staff_move(env: &TestEnv, token: &str, id: &str, body: Json) -> (u16, Json) {

@@ -32,6 +32,7 @@ pub const MIGRATIONS: &[Migration] = &[
         ],
     ),
     (6, &[assets::MIGRATION_6]),
+    (7, &[access::MIGRATION_7]),
     (8, &[access::MIGRATION_8]),
 ];
 

@@ -1,13 +1,13 @@
 //! The sweep: scheduled work behind `POST /api/sweep` (the native host calls it every minute; on
 //! Spin a scheduler does). It escalates overdue cases, retries the webhooks that are due, removes
-//! personal data past its retention, and forgets expired sign-outs. Idempotent and safe to run
+//! personal data past its retention, and forgets expired sign-outs and past rate-limit windows. Idempotent and safe to run
 //! twice at once: every case change goes through the case store's writer, which lands only on
 //! the version it read, and every message is claimed by one conditional UPDATE.
 
 use serde::Serialize;
 use serde_json::json;
 
-use crate::access::sessions;
+use crate::access::{limits, sessions};
 use crate::case::Role;
 use crate::case::clock::level_above;
 use crate::case::privacy::{self, RetentionReport};
@@ -36,6 +36,8 @@ pub struct SweepReport {
     pub retention: RetentionReport,
     /// Revocation records of signed-out sessions deleted once the sessions expired anyway.
     pub expired_revocations: u32,
+    /// Rate-limit counts of past windows deleted.
+    pub expired_rate_limits: u32,
 }
 
 /// Runs every part of the sweep once.
@@ -47,11 +49,13 @@ pub async fn sweep<E: Env>(env: &E) -> Result<SweepReport, Problem> {
     let days = privacy::retention_days(env).await?;
     let retention = purge_ended(env, now, days, SWEEP_BATCH).await?;
     let expired_revocations = sessions::sweep_revocations(env, now, SWEEP_BATCH).await?;
+    let expired_rate_limits = limits::sweep(env, now).await?;
     Ok(SweepReport {
         webhooks,
         deadlines,
         retention,
         expired_revocations,
+        expired_rate_limits,
     })
 }
 
