@@ -250,8 +250,9 @@ class HranaServerTest(unittest.TestCase):
         s.pipeline(None, execute("CREATE TABLE t (x)"), {"type": "close"})
         a, _ = s.pipeline(None, execute("BEGIN IMMEDIATE"), execute("INSERT INTO t VALUES (1)"))
         time.sleep(3)  # past the 1.5 s stream timeout
-        status, _ = s.post("/v3/pipeline", {"baton": a, "requests": []})
-        self.assertEqual(status, 400, "the idle stream expired")
+        status, text = s.post("/v3/pipeline", {"baton": a, "requests": []})
+        self.assertEqual(status, 500, "the idle stream expired")
+        self.assertEqual(json.loads(text)["code"], "STREAM_EXPIRED")
         _, res = s.pipeline(None, execute("BEGIN IMMEDIATE"), execute("SELECT COUNT(*) FROM t"))
         self.assertEqual(res[0]["type"], "ok", "the write lock is free again")
         self.assertEqual(result(res[1])["rows"], [[value(0)]], "the insert was rolled back")

@@ -15,8 +15,9 @@ Each stream (a baton chain) owns one sqlite3 connection, so `BEGIN IMMEDIATE` â€
 across requests is a real transaction holding the file's write lock. A baton is good for one
 request: every answer carries a new one. A request waits at most `--lock-timeout` seconds for
 its stream (the client serialises its requests; a second one at once is a client bug), a
-stream idle for `--stream-timeout` seconds is rolled back and closed (an abandoned baton
-must not hold the write lock), and a connection waits `--busy-timeout` seconds for another
+stream idle for `--stream-timeout` seconds (10, as sqld) is rolled back and closed, so an
+abandoned baton does not hold the write lock, and its baton then answers HTTP 500
+`STREAM_EXPIRED` as sqld's does; a connection waits `--busy-timeout` seconds for another
 stream's write lock. The file is put in WAL mode at start.
 
 Standard library only. `python3 tests/hrana/server.py --db FILE --token TOKEN --port 0`
@@ -38,6 +39,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 class ProtocolError(Exception):
     """A request that breaks the protocol: answered with HTTP 400 and the stream is gone."""
+
+
+class StreamExpired(Exception):
+    """A baton of a stream closed for inactivity: HTTP 500 with code STREAM_EXPIRED, as sqld."""
+
+
+# How long an expired stream's baton is still told apart from an unknown one (sqld: 300 s).
+EXPIRED_KEPT_SECONDS = 300
 
 
 class Stream:
@@ -73,6 +82,7 @@ class Hrana:
         self.lock_timeout = lock_timeout
         self.stream_timeout = stream_timeout
         self.by_baton = {}
+        self.expired = {}  # baton -> when its stream expired
         self.guard = threading.Lock()
         self.log_sql = log_sql
         self.log_guard = threading.Lock()
@@ -92,13 +102,16 @@ class Hrana:
             return stream
         with self.guard:
             stream = self.by_baton.get(baton)
+            expired = baton in self.expired
+        if expired:
+            raise StreamExpired()
         if stream is None:
-            raise ProtocolError("the baton is unknown, used already, or its stream expired")
+            raise ProtocolError("the baton is invalid or was used already")
         if not stream.lock.acquire(timeout=self.lock_timeout):
             raise ProtocolError("the stream is busy with another request")
         if stream.closed or stream.baton != baton:
             stream.lock.release()
-            raise ProtocolError("the baton was used already or its stream expired")
+            raise ProtocolError("the baton is invalid or was used already")
         return stream
 
     def release_stream(self, stream):
@@ -139,10 +152,16 @@ class Hrana:
                 if time.monotonic() - stream.last_used > self.stream_timeout:
                     with self.guard:
                         self.by_baton.pop(stream.baton, None)
+                        self.expired[stream.baton] = now
                         stream.baton = None
                     stream.close()
+                    print("stream expired after its idle timeout", file=sys.stderr, flush=True)
             finally:
                 stream.lock.release()
+        with self.guard:
+            for baton, at in list(self.expired.items()):
+                if now - at > EXPIRED_KEPT_SECONDS:
+                    del self.expired[baton]
 
     def stream_count(self):
         with self.guard:
@@ -182,9 +201,14 @@ class Hrana:
             raise sqlite3.ProgrammingError(
                 "this server does not take positional and named arguments together"
             )
-        cursor = stream.conn.execute(sql, named or args)
+        try:
+            cursor = stream.conn.execute(sql, named or args)
+            rows = cursor.fetchall()
+        except sqlite3.Error as e:
+            # On stderr too: the client shows a step's error only to the application.
+            print(f"sql error: {e}: {sql!r}", file=sys.stderr, flush=True)
+            raise
         cols = [{"name": d[0], "decltype": None} for d in cursor.description or []]
-        rows = cursor.fetchall()
         if stmt.get("want_rows") is False:
             rows = []
         affected = max(cursor.rowcount, 0)
@@ -377,6 +401,9 @@ def encode_value(v):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body are two writes: without TCP_NODELAY each answer waits out the
+    # client's delayed ACK (about 40 ms a statement).
+    disable_nagle_algorithm = True
     hrana = None  # set by main
 
     def log_message(self, format, *args):  # noqa: A002 - the base class's name
@@ -415,8 +442,11 @@ class Handler(BaseHTTPRequestHandler):
         hrana = self.hrana
         try:
             stream = hrana.open_stream(body.get("baton"))
+        except StreamExpired:
+            message = {"message": "The stream has expired due to inactivity", "code": "STREAM_EXPIRED"}
+            return self.answer(500, message)
         except ProtocolError as e:
-            return self.answer(400, {"message": str(e), "code": "STREAM_EXPIRED"})
+            return self.answer(400, str(e).encode(), "text/plain")
         try:
             if self.path == "/v3/cursor":
                 lines = hrana.cursor_lines(stream, body.get("batch") or {})
@@ -424,7 +454,7 @@ class Handler(BaseHTTPRequestHandler):
                 results = [hrana.request(stream, r) for r in body.get("requests") or []]
         except (ProtocolError, KeyError, TypeError, ValueError) as e:
             hrana.drop_stream(stream)
-            return self.answer(400, {"message": f"protocol error: {e}", "code": "PROTOCOL"})
+            return self.answer(400, f"protocol error: {e}".encode(), "text/plain")
         baton = hrana.release_stream(stream)
         if self.path == "/v3/cursor":
             head = {"baton": baton, "base_url": None}
