@@ -313,6 +313,36 @@ mod tests {
         });
     }
 
+    /// A database that refuses `PRAGMA journal_mode=WAL` before running it, as Spin's libSQL
+    /// client does (`unsupported statement`), and runs everything else.
+    struct RefusesJournalPragma(TestEnv);
+
+    impl Database for RefusesJournalPragma {
+        async fn execute(
+            &self,
+            statement: &str,
+            params: &[Value],
+        ) -> Result<crate::Rows, StoreError> {
+            if statement.starts_with("PRAGMA journal_mode") {
+                return Err(StoreError(
+                    "sqlite execute: Error::Io(\"unsupported statement\")".into(),
+                ));
+            }
+            self.0.execute(statement, params).await
+        }
+    }
+
+    #[test]
+    fn a_database_that_refuses_the_journal_pragma_is_migrated_all_the_same() {
+        const FIRST: &str = "CREATE TABLE a (x INTEGER);\nINSERT INTO a VALUES (1);\n";
+        let db = RefusesJournalPragma(TestEnv::new());
+        let migrations: &[Migration] = &[(1, &[FIRST])];
+        assert_eq!(block_on(migrate(&db, migrations)).unwrap(), 1);
+        assert_eq!(block_on(ensure(&db, migrations)).unwrap(), 1);
+        let a = block_on(db.execute("SELECT x FROM a", &[])).unwrap();
+        assert_eq!(a.rows, [[Value::Integer(1)]]);
+    }
+
     #[test]
     fn a_migration_applies_its_files_in_order_in_one_transaction() {
         const FIRST: &str = "CREATE TABLE a (x INTEGER);\nINSERT INTO a VALUES (1);\n";
