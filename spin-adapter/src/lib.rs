@@ -4,7 +4,8 @@
 //! [`ApiRequest`] / [`ApiResponse`] every handler speaks. The move to spin-sdk 7 happens here.
 //! [`read_request`], the first call of every component, also installs the log (stderr).
 
-use std::cell::OnceCell;
+use std::cell::{Cell, OnceCell, RefCell};
+use std::rc::Rc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -27,7 +28,10 @@ pub const MAX_OUTBOUND_BODY_BYTES: usize = 64 * 1024;
 /// (e.g. the grid lookup runs no SQL) never opens them.
 #[derive(Default)]
 pub struct SpinEnv {
-    db: OnceCell<Connection>,
+    db: RefCell<Option<Rc<Connection>>>,
+    /// Whether a `BEGIN` on this connection has not yet ended: outside one, a connection whose
+    /// libSQL stream expired may be replaced ([`is_stream_expired`]).
+    in_transaction: Cell<bool>,
     kv: OnceCell<Store>,
 }
 
@@ -36,15 +40,15 @@ impl SpinEnv {
         Self::default()
     }
 
-    async fn db(&self) -> Result<&Connection, StoreError> {
-        if let Some(conn) = self.db.get() {
-            return Ok(conn);
+    async fn db(&self) -> Result<Rc<Connection>, StoreError> {
+        if let Some(conn) = self.db.borrow().as_ref() {
+            return Ok(conn.clone());
         }
         let conn = Connection::open_default()
             .await
             .map_err(|e| store_error("sqlite open", e))?;
         // If a concurrent call opened one first, keep that one: one connection per request.
-        Ok(self.db.get_or_init(|| conn))
+        Ok(self.db.borrow_mut().get_or_insert(Rc::new(conn)).clone())
     }
 
     async fn kv(&self) -> Result<&Store, StoreError> {
@@ -82,26 +86,70 @@ fn from_spin(value: sqlite::Value) -> Value {
     }
 }
 
+async fn run(conn: &Connection, statement: &str, params: &[Value]) -> Result<Rows, StoreError> {
+    let result = conn
+        .execute(statement, params.iter().map(to_spin))
+        .await
+        .map_err(|e| store_error("sqlite execute", e))?;
+    let columns = result.columns().to_vec();
+    // `collect` drains the row stream, then awaits the statement's own result.
+    let rows = result
+        .collect()
+        .await
+        .map_err(|e| store_error("sqlite execute", e))?;
+    Ok(Rows {
+        columns,
+        rows: rows
+            .into_iter()
+            .map(|row| row.values.into_iter().map(from_spin).collect())
+            .collect(),
+    })
+}
+
+/// A libSQL server (sqld) closes a Hrana stream idle for 10 s and refuses its baton from then
+/// on with `STREAM_EXPIRED`, before running anything; Spin's libSQL client keeps the dead
+/// baton, so every later statement on that connection fails the same way. A request that
+/// computes longer than that between two statements (the map import builds its index between
+/// two transactions) meets it.
+fn is_stream_expired(e: &StoreError) -> bool {
+    e.0.contains("STREAM_EXPIRED")
+}
+
+/// Whether a transaction is open after `statement` ran (`ok`: it succeeded), given whether
+/// one was before. OneGrid opens them with `BEGIN IMMEDIATE` and ends them with `COMMIT` or
+/// `ROLLBACK`.
+fn transaction_after(statement: &str, before: bool, ok: bool) -> bool {
+    let mut words = statement.split_whitespace().map(str::to_ascii_uppercase);
+    match (words.next().as_deref(), words.next().as_deref()) {
+        (Some("BEGIN"), _) => before || ok,
+        (Some("ROLLBACK"), Some("TO")) => before,
+        // A failed ROLLBACK leaves none either: none was open, or the stream that held it is gone.
+        (Some("ROLLBACK"), _) => false,
+        (Some("COMMIT" | "END"), _) => before && !ok,
+        _ => before,
+    }
+}
+
 impl Database for SpinEnv {
     async fn execute(&self, statement: &str, params: &[Value]) -> Result<Rows, StoreError> {
         let conn = self.db().await?;
-        let result = conn
-            .execute(statement, params.iter().map(to_spin))
-            .await
-            .map_err(|e| store_error("sqlite execute", e))?;
-        let columns = result.columns().to_vec();
-        // `collect` drains the row stream, then awaits the statement's own result.
-        let rows = result
-            .collect()
-            .await
-            .map_err(|e| store_error("sqlite execute", e))?;
-        Ok(Rows {
-            columns,
-            rows: rows
-                .into_iter()
-                .map(|row| row.values.into_iter().map(from_spin).collect())
-                .collect(),
-        })
+        let mut result = run(&conn, statement, params).await;
+        if let Err(e) = &result
+            && is_stream_expired(e)
+            && !self.in_transaction.get()
+        {
+            // Outside a transaction nothing is lost with the stream: the statement, refused
+            // before it ran, goes again on a fresh connection. Inside one the server rolled
+            // it back, and the error stands.
+            tracing::info!("the libSQL stream expired while idle; reconnecting");
+            self.db.borrow_mut().take_if(|c| Rc::ptr_eq(c, &conn));
+            let conn = self.db().await?;
+            result = run(&conn, statement, params).await;
+        }
+        let before = self.in_transaction.get();
+        self.in_transaction
+            .set(transaction_after(statement, before, result.is_ok()));
+        result
     }
 }
 
@@ -267,4 +315,38 @@ fn build_response(resp: ApiResponse) -> Result<http::Response<FullBody<Bytes>>, 
         builder = builder.header(name.as_str(), value.as_str());
     }
     builder.body(FullBody::new(Bytes::from(resp.body)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_transaction_state_follows_begin_commit_and_rollback() {
+        assert!(transaction_after("BEGIN IMMEDIATE", false, true));
+        assert!(!transaction_after("BEGIN IMMEDIATE", false, false));
+        assert!(transaction_after("SELECT 1", true, true));
+        assert!(transaction_after("INSERT INTO t VALUES (1)", true, false));
+        assert!(!transaction_after("COMMIT", true, true));
+        assert!(
+            transaction_after("COMMIT", true, false),
+            "a failed COMMIT leaves it open"
+        );
+        assert!(!transaction_after("rollback", true, true));
+        assert!(!transaction_after("ROLLBACK", true, false));
+        assert!(transaction_after("ROLLBACK TO sp", true, true));
+        assert!(!transaction_after("  end  ", true, true));
+    }
+
+    #[test]
+    fn only_an_expired_stream_is_told_apart() {
+        let expired = StoreError(
+            "sqlite execute: Error::Io(\"Hrana: `api error: `{\\\"message\\\":\\\"The stream \
+             has expired due to inactivity\\\",\\\"code\\\":\\\"STREAM_EXPIRED\\\"}``\")"
+                .into(),
+        );
+        assert!(is_stream_expired(&expired));
+        let other = StoreError("sqlite execute: Error::Io(\"unsupported statement\")".into());
+        assert!(!is_stream_expired(&other));
+    }
 }

@@ -54,6 +54,8 @@ struct Server {
     group: bool,
     /// Stopped after the app, saving its snapshot: a restart on the same data finds every key.
     redis: Option<runtime::Redis>,
+    /// The libSQL server of `spin-libsql`, stopped after the app.
+    hrana: Option<runtime::Hrana>,
     /// How a Spin deployment was started, for a second instance on the same state.
     spin: Option<SpinLaunch>,
     data_dir: PathBuf,
@@ -78,6 +80,9 @@ impl Drop for Server {
         if let Some(redis) = self.redis.take() {
             redis.stop_saving();
         }
+        if let Some(hrana) = self.hrana.take() {
+            hrana.stop();
+        }
         if std::thread::panicking() {
             // The host's own log (one line per request) next to the failed assertion.
             let log = std::fs::read_to_string(self.data_dir.join("host.log")).unwrap_or_default();
@@ -99,7 +104,7 @@ impl Drop for Server {
 struct SpinLaunch {
     runtime: Runtime,
     variables: Vec<(String, String)>,
-    redis_url: Option<String>,
+    shared: runtime::Shared,
 }
 
 /// The deployment a test talks to.
@@ -480,7 +485,7 @@ impl TestApp {
             &server.data_dir,
             &log_path,
             &variables,
-            launch.redis_url.as_deref(),
+            &launch.shared,
         );
         Some(TestApp {
             base_url: processes.base_url,
@@ -492,6 +497,7 @@ impl TestApp {
                 child: processes.spin,
                 group: true,
                 redis: None,
+                hrana: None,
                 spin: None,
                 data_dir: server.data_dir.clone(),
                 keep_data: true,
@@ -626,14 +632,23 @@ fn start_host(
         runtime::prepare_state(runtime, &data_dir);
         let staff_passwords = runtime::staff_passwords(&data_dir);
         drop(log);
-        let processes = runtime::start_spin(runtime, &data_dir, &log_path, &variables, None);
+        let processes = runtime::start_spin(
+            runtime,
+            &data_dir,
+            &log_path,
+            &variables,
+            &runtime::Shared::default(),
+        );
         let launch = SpinLaunch {
             runtime,
             variables: variables
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
-            redis_url: processes.redis.as_ref().map(runtime::Redis::url),
+            shared: runtime::Shared {
+                redis_url: processes.redis.as_ref().map(runtime::Redis::url),
+                libsql: processes.hrana.as_ref().map(|h| h.at.clone()),
+            },
         };
         return TestApp {
             base_url: processes.base_url,
@@ -645,6 +660,7 @@ fn start_host(
                 child: processes.spin,
                 group: true,
                 redis: processes.redis,
+                hrana: processes.hrana,
                 spin: Some(launch),
                 data_dir,
                 keep_data,
@@ -669,6 +685,7 @@ fn start_host(
         child,
         group: false,
         redis: None,
+        hrana: None,
         spin: None,
         data_dir,
         keep_data,

@@ -4,12 +4,15 @@
 //!   components `spin build` made, its key-value store and SQLite database in the test's own
 //!   state directory;
 //! - `spin-redis`: the same, with the key-value store on a Redis server of the test's own
-//!   (`redis-server` on the PATH), as a deployment with more than one instance has it.
+//!   (`redis-server` on the PATH), as a deployment with more than one instance has it;
+//! - `spin-libsql`: `spin`, with the SQLite database on libSQL (`type = "libsql"`): the
+//!   Hrana-over-HTTP server of `tests/hrana/server.py` (python3) of the test's own, on the
+//!   file `libsql.db` in its state directory.
 //!
 //! On Spin the demo city is seeded through the API (`POST /api/admin/demo`), which takes tens
 //! of seconds in Wasm. So it is seeded once into a template (per runtime, per build of the
 //! components, shared by every test binary under a file lock) and each test starts on a copy:
-//! the SQLite files and, on Redis, the store's snapshot. Tokens are Spin variables, not data,
+//! the SQLite files (on libSQL, the server's file) and, on Redis, the store's snapshot. Tokens are Spin variables, not data,
 //! so every test still has its own.
 
 use std::fs::{self, File};
@@ -36,6 +39,7 @@ pub enum Runtime {
     Native,
     Spin,
     SpinRedis,
+    SpinLibsql,
 }
 
 impl Runtime {
@@ -48,7 +52,10 @@ impl Runtime {
             "" | "native" => Runtime::Native,
             "spin" => Runtime::Spin,
             "spin-redis" => Runtime::SpinRedis,
-            other => panic!("ONEGRID_RUNTIME={other:?}: expected native, spin or spin-redis"),
+            "spin-libsql" => Runtime::SpinLibsql,
+            other => panic!(
+                "ONEGRID_RUNTIME={other:?}: expected native, spin, spin-redis or spin-libsql"
+            ),
         }
     }
 
@@ -61,15 +68,87 @@ impl Runtime {
             Runtime::Native => "native",
             Runtime::Spin => "spin",
             Runtime::SpinRedis => "spin-redis",
+            Runtime::SpinLibsql => "spin-libsql",
+        }
+    }
+
+    /// The file of the state directory that holds the database once the state was prepared.
+    fn database_file(self) -> &'static str {
+        match self {
+            Runtime::SpinLibsql => LIBSQL_FILE,
+            _ => "sqlite_db.db",
         }
     }
 }
 
-/// The processes of one Spin deployment: `spin up`, and its Redis server if it has one.
+/// What a second instance of a deployment shares with the first: its Redis, its libSQL server.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Shared {
+    pub redis_url: Option<String>,
+    pub libsql: Option<LibsqlAt>,
+}
+
+/// Where a libSQL server answers, and its token.
+#[derive(Clone, Debug)]
+pub(crate) struct LibsqlAt {
+    pub url: String,
+    pub token: String,
+}
+
+/// The processes of one Spin deployment: `spin up`, and its Redis or libSQL server if it has one.
 pub(crate) struct SpinProcesses {
     pub spin: Child,
     pub redis: Option<Redis>,
+    pub hrana: Option<Hrana>,
     pub base_url: String,
+}
+
+/// The Hrana-over-HTTP server (libSQL's protocol) of one test, on `libsql.db` in its state.
+pub(crate) struct Hrana {
+    child: Child,
+    pub at: LibsqlAt,
+}
+
+const LIBSQL_FILE: &str = "libsql.db";
+
+impl Hrana {
+    /// Starts `tests/hrana/server.py` on `dir/libsql.db` on a free port it picks itself.
+    fn start(dir: &Path) -> Hrana {
+        let token = random_hex(24);
+        let log = File::create(dir.join("hrana.log")).expect("creating the Hrana log");
+        let mut child = Command::new("python3")
+            .arg(workspace_dir().join("tests/hrana/server.py"))
+            .arg("--db")
+            .arg(dir.join(LIBSQL_FILE))
+            .args(["--token", &token, "--port", "0"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log))
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting tests/hrana/server.py (python3): {e}"));
+        let mut line = String::new();
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let Some(url) = line.trim().strip_prefix("listening on ") else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "the Hrana server did not start; its log:\n{}",
+                fs::read_to_string(dir.join("hrana.log")).unwrap_or_default()
+            );
+        };
+        let at = LibsqlAt {
+            url: url.to_owned(),
+            token,
+        };
+        Hrana { child, at }
+    }
+
+    /// Stops it at once: SQLite's file and WAL stay consistent whenever it stops.
+    pub fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// A Redis server of one test, on a free port, its snapshot in the test's state directory.
@@ -208,25 +287,32 @@ fn build_fingerprint() -> String {
 
 /// Starts `spin up` on `state_dir` with these Spin variables (`SPIN_VARIABLE_*` pairs are
 /// passed as they are), its stdout and stderr (the components' logs too) into `log`.
-/// `shared_redis` is the URL of a Redis another instance of this state already runs (see
-/// `TestApp::second_instance`); without it `spin-redis` starts one of its own.
+/// `shared` names the Redis or libSQL server another instance of this state already runs (see
+/// `TestApp::second_instance`); without it `spin-redis` and `spin-libsql` start their own.
 pub(crate) fn start_spin(
     runtime: Runtime,
     state_dir: &Path,
     log_path: &Path,
     env: &[(&str, &str)],
-    shared_redis: Option<&str>,
+    shared: &Shared,
 ) -> SpinProcesses {
     let log = fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(log_path)
         .expect("opening the log");
-    let redis =
-        (runtime == Runtime::SpinRedis && shared_redis.is_none()).then(|| Redis::start(state_dir));
-    let redis_url = shared_redis
-        .map(str::to_owned)
+    let redis = (runtime == Runtime::SpinRedis && shared.redis_url.is_none())
+        .then(|| Redis::start(state_dir));
+    let redis_url = shared
+        .redis_url
+        .clone()
         .or_else(|| redis.as_ref().map(Redis::url));
+    let hrana = (runtime == Runtime::SpinLibsql && shared.libsql.is_none())
+        .then(|| Hrana::start(state_dir));
+    let libsql = shared
+        .libsql
+        .clone()
+        .or_else(|| hrana.as_ref().map(|h| h.at.clone()));
     let mut command = Command::new(spin_binary());
     // `spin up` runs the app in a child process (`spin trigger http`): a group of their own, so
     // that a kill ([`kill_group`]) ends both, as a crash of the machine would.
@@ -239,14 +325,19 @@ pub(crate) fn start_spin(
         // The components' output goes to spin's own (the log) and to `logs/` in the state.
         .arg("--state-dir")
         .arg(state_dir);
+    let mut config = String::new();
     if let Some(url) = &redis_url {
-        let config = state_dir.join("runtime-config.toml");
-        fs::write(
-            &config,
-            format!("[key_value_store.default]\ntype = \"redis\"\nurl = \"{url}\"\n"),
-        )
-        .expect("writing the runtime config");
-        command.arg("--runtime-config-file").arg(config);
+        config += &format!("[key_value_store.default]\ntype = \"redis\"\nurl = \"{url}\"\n");
+    }
+    if let Some(LibsqlAt { url, token }) = &libsql {
+        config += &format!(
+            "[sqlite_database.default]\ntype = \"libsql\"\nurl = \"{url}\"\ntoken = \"{token}\"\n"
+        );
+    }
+    if !config.is_empty() {
+        let path = state_dir.join("runtime-config.toml");
+        fs::write(&path, config).expect("writing the runtime config");
+        command.arg("--runtime-config-file").arg(path);
     }
     let mut stdout_log = log.try_clone().expect("the log again");
     let mut spin = command
@@ -278,12 +369,16 @@ pub(crate) fn start_spin(
         Ok(url) => SpinProcesses {
             spin,
             redis,
+            hrana,
             base_url: url.trim_end_matches('/').to_owned(),
         },
         Err(_) => {
             kill_group(&mut spin);
             if let Some(redis) = redis {
                 redis.stop_saving();
+            }
+            if let Some(hrana) = hrana {
+                hrana.stop();
             }
             panic!(
                 "spin up did not print its address within {SPIN_START_TIMEOUT:?}; its log:\n{}",
@@ -294,11 +389,14 @@ pub(crate) fn start_spin(
 }
 
 /// The files of a state directory that a copy takes: the database (with its WAL, which holds
-/// what was not yet checkpointed), the key-value store of `spin`, the Redis snapshot of
-/// `spin-redis`, and the demo staff's passwords.
+/// what was not yet checkpointed), the libSQL server's file of `spin-libsql` (with its WAL),
+/// the key-value store of `spin`, the Redis snapshot of `spin-redis`, and the demo staff's
+/// passwords.
 const STATE_FILES: &[&str] = &[
     "sqlite_db.db",
     "sqlite_db.db-wal",
+    LIBSQL_FILE,
+    "libsql.db-wal",
     "sqlite_key_value.db",
     "sqlite_key_value.db-wal",
     "dump.rdb",
@@ -308,7 +406,7 @@ const STAFF_FILE: &str = "staff.json";
 
 /// Gives `state_dir` the seeded demo city, unless it holds a database already (a restart).
 pub(crate) fn prepare_state(runtime: Runtime, state_dir: &Path) {
-    if state_dir.join("sqlite_db.db").exists() {
+    if state_dir.join(runtime.database_file()).exists() {
         return;
     }
     let template = template(runtime);
@@ -371,7 +469,13 @@ fn seed(runtime: Runtime, state_dir: &Path) {
         ("SPIN_VARIABLE_SESSION_KEYS", random_hex(32)),
     ];
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let mut processes = start_spin(runtime, state_dir, &state_dir.join("seed.log"), &env, None);
+    let mut processes = start_spin(
+        runtime,
+        state_dir,
+        &state_dir.join("seed.log"),
+        &env,
+        &Shared::default(),
+    );
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(SEED_TIMEOUT))
@@ -388,6 +492,9 @@ fn seed(runtime: Runtime, state_dir: &Path) {
     kill_group(&mut processes.spin);
     if let Some(redis) = processes.redis.take() {
         redis.stop_saving();
+    }
+    if let Some(hrana) = processes.hrana.take() {
+        hrana.stop();
     }
     let (status, text) = seeded.unwrap_or_else(|e| {
         panic!(
