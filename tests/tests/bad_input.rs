@@ -367,3 +367,23 @@ fn a_map_with_a_shape_of_too_many_positions_is_refused_at_once() {
         lookup.text
     );
 }
+
+#[test]
+fn an_unknown_username_is_locked_like_a_known_one() {
+    let app = spawn_app();
+    let attempt = |username: &str| {
+        app.post_json(
+            "/api/session",
+            &json!({"username": username, "password": "a wrong password!"}),
+        )
+    };
+    // Five wrong tries at a name nobody has: each a 401 like a known name's.
+    for _ in 0..5 {
+        attempt("nobody-here").expect_problem(401, "unauthorized");
+    }
+    // The sixth is locked for this address, as a real account would be: the answers do not tell
+    // which usernames exist.
+    let locked = attempt("nobody-here");
+    locked.expect_problem(429, "rate-limited");
+    assert_eq!(locked.header("retry-after"), Some("900"), "{}", locked.text);
+}
