@@ -171,7 +171,7 @@ pub fn client_key(req: &ApiRequest) -> Option<String> {
 
 /// Whether limits are on: the Spin variable `rate_limits` is anything but `off` (a load test
 /// on loopback sets it to `off`; a deployment never should).
-async fn enabled<E: Env>(env: &E) -> Result<bool, Problem> {
+pub async fn enabled<E: Env>(env: &E) -> Result<bool, Problem> {
     Ok(env
         .variable("rate_limits")
         .await?

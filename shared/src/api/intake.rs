@@ -117,6 +117,7 @@ async fn track<E: Env>(env: &E, req: &ApiRequest, code: &str) -> Result<ApiRespo
     // Counted per client before the code is even read, so that guessing codes is counted too;
     // never per code, which would let one client spend the reporter's reads.
     super::limited(env, req, limits::TRACK_PER_CLIENT).await?;
+    ready(env).await?;
     let Some(code) = TrackingCode::parse(code) else {
         return Err(Problem::not_found("report", code));
     };
@@ -201,6 +202,7 @@ async fn photo<E: Env>(
     id: &str,
 ) -> Result<ApiResponse, Problem> {
     super::limited(env, req, limits::TRACK_PER_CLIENT).await?;
+    ready(env).await?;
     let code = TrackingCode::parse(code).ok_or_else(|| Problem::not_found("report", code))?;
     let case = store::by_tracking_code(env, code.as_str())
         .await?
@@ -241,6 +243,7 @@ struct RatingInput {
 /// review for the centre.
 async fn rate<E: Env>(env: &E, req: &ApiRequest, code: &str) -> Result<ApiResponse, Problem> {
     super::limited(env, req, limits::RATING_PER_CLIENT).await?;
+    ready(env).await?;
     let input: RatingInput = req.json()?;
     let Some(satisfaction) = Satisfaction::parse(&input.rating) else {
         return Err(Problem::validation(vec![FieldError::new(
