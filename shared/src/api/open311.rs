@@ -876,9 +876,25 @@ struct Placement {
 
 /// An operator puts a pending request on the map: its case is created, its token resolves.
 async fn place<E: Env>(env: &E, req: &ApiRequest, token: &str) -> Result<ApiResponse, Problem> {
-    super::staff(env, req, OPERATORS).await?;
+    let who = super::staff(env, req, OPERATORS).await?;
     let at: Placement = req.json()?;
     ready(env).await?;
+    // A district or street operator places a request only inside their own area: the case it
+    // makes is theirs to handle. (A bad point or CRS is refused below, as for any report.)
+    let crs = at.crs.as_deref().map_or(
+        Some(crate::grid::code::Crs::Wgs84),
+        crate::grid::code::Crs::parse,
+    );
+    if let Some(crs) = crs
+        && let Ok(point) = crate::grid::code::Wgs84Point::parse(at.lat, at.lng, crs)
+        && let Some(cell) = crate::grid::locate(env, point).await?
+        && !who.covers(&cell.cell.code)
+    {
+        return Err(Problem::forbidden(format!(
+            "cell {} is outside your area: an operator of its district places it",
+            cell.cell.code
+        )));
+    }
     let rows = env
         .execute(
             "SELECT key_id, service_code, description, address_string, address_id, attributes, media_urls, device_id, \
