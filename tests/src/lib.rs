@@ -1069,24 +1069,26 @@ pub fn point_inside_a_cell() -> (f64, f64, String) {
 
 /// Like [`point_inside_a_cell`], for the `n`-th plain quadrilateral cell of the demo city.
 pub fn nth_plain_cell(n: usize) -> (f64, f64, String) {
-    onegrid::demo::city(1)
-        .into_iter()
-        .filter_map(|f| {
-            let shape = f.shape?;
-            let [polygon] = shape.0.as_slice() else {
-                return None;
-            };
-            let ring = &polygon.exterior().0;
-            // Four corners and the closing point again, and no hole.
-            (polygon.interiors().is_empty() && ring.len() == 5).then(|| {
-                let corners = &ring[..4];
-                let lng = corners.iter().map(|c| c.x).sum::<f64>() / 4.0;
-                let lat = corners.iter().map(|c| c.y).sum::<f64>() / 4.0;
-                (lat, lng, f.code.as_str().to_owned())
-            })
+    plain_cells().nth(n).expect("the demo city has plain cells")
+}
+
+/// The centres of the demo city's plain quadrilateral cells (no hole, not shrunk), in map
+/// order: (lat, lng, cell code), WGS-84.
+pub fn plain_cells() -> impl Iterator<Item = (f64, f64, String)> {
+    onegrid::demo::city(1).into_iter().filter_map(|f| {
+        let shape = f.shape?;
+        let [polygon] = shape.0.as_slice() else {
+            return None;
+        };
+        let ring = &polygon.exterior().0;
+        // Four corners and the closing point again, and no hole.
+        (polygon.interiors().is_empty() && ring.len() == 5).then(|| {
+            let corners = &ring[..4];
+            let lng = corners.iter().map(|c| c.x).sum::<f64>() / 4.0;
+            let lat = corners.iter().map(|c| c.y).sum::<f64>() / 4.0;
+            (lat, lng, f.code.as_str().to_owned())
         })
-        .nth(n)
-        .expect("the demo city has plain cells")
+    })
 }
 
 /// A report body that passes every check, for `category` at `lat`, `lng` (WGS-84).

@@ -2,7 +2,7 @@
 //! operator places it only inside their own district: the case it makes is theirs to handle.
 
 use onegrid_tests::serde_json::json;
-use onegrid_tests::{TestApp, spawn_app};
+use onegrid_tests::{TestApp, plain_cells, spawn_app};
 
 /// A session token of the demo's district operator.
 fn district_operator(app: &TestApp) -> (String, String) {
@@ -63,22 +63,7 @@ fn a_district_operator_places_a_pending_request_only_inside_their_district() {
             json!({"lat": lat, "lng": lng}).to_string().into_bytes(),
         )
     };
-    // The centre of a plain cell of the demo city, inside the district or not.
-    let cells: Vec<(f64, f64, String)> = onegrid::demo::city(1)
-        .into_iter()
-        .filter_map(|f| {
-            let shape = f.shape?;
-            let [polygon] = shape.0.as_slice() else {
-                return None;
-            };
-            let ring = &polygon.exterior().0;
-            (polygon.interiors().is_empty() && ring.len() == 5).then(|| {
-                let lng = ring[..4].iter().map(|c| c.x).sum::<f64>() / 4.0;
-                let lat = ring[..4].iter().map(|c| c.y).sum::<f64>() / 4.0;
-                (lat, lng, f.code.as_str().to_owned())
-            })
-        })
-        .collect();
+    let cells: Vec<(f64, f64, String)> = plain_cells().collect();
     let cell = |inside: bool| {
         cells
             .iter()
