@@ -138,6 +138,11 @@ pub const OPEN311_LISTS_PER_CLIENT: Limit = Limit {
     name: "o3l",
     per_minute: 20,
 };
+/// The public list of reports near a place, one public report, its approved photos.
+pub const PUBLIC_REPORTS_PER_CLIENT: Limit = Limit {
+    name: "pub",
+    per_minute: 120,
+};
 /// Open311's small reads: discovery, services, one request, a token.
 pub const OPEN311_READS_PER_CLIENT: Limit = Limit {
     name: "o3r",

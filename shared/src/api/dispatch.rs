@@ -36,6 +36,8 @@ pub const ROUTES: &[Route<Op>] = &[
     Route::get("/api/cases/{id}/mediation", Staff(auth::CASE_STAFF), Op::MediationRecord),
     Route::post("/api/cases/{id}/mediation", Staff(auth::CASE_STAFF), Op::AddMediation),
     Route::get("/api/cases/{id}/evidence/{evidence_id}", Staff(auth::CASE_STAFF), Op::EvidenceFile),
+    // What public answers show of a case: operators decide (docs/publication.md).
+    Route::put("/api/cases/{id}/publication", Staff(OPERATORS), Op::Publication),
     Route::get("/api/routing", Staff(ROUTING_READERS), Op::RoutingRules),
     Route::get("/api/departments", AnyStaff, Op::ListDepartments),
     Route::post("/api/routing/preview", Staff(OPERATORS), Op::RoutingPreview),
@@ -66,6 +68,7 @@ pub enum Op {
     MediationRecord,
     AddMediation,
     EvidenceFile,
+    Publication,
     RoutingRules,
     ListDepartments,
     RoutingPreview,
@@ -92,6 +95,7 @@ pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
         Op::MediationRecord => mediation_record(env, &req, &p["id"]).await,
         Op::AddMediation => add_mediation(env, &req, &p["id"]).await,
         Op::EvidenceFile => evidence_file(env, &req, &p["id"], &p["evidence_id"]).await,
+        Op::Publication => set_publication(env, &req, &p["id"]).await,
         Op::RoutingRules => routing_rules(env, &req).await,
         Op::ListDepartments => list_departments(env, &req).await,
         Op::RoutingPreview => routing_preview(env, &req).await,
@@ -265,12 +269,13 @@ async fn read<E: Env>(env: &E, req: &ApiRequest, id: &str) -> Result<ApiResponse
         }
         case_json(&case, now)
     };
+    let publication = crate::app::publication::of(env, &case).await?;
     Ok(ApiResponse::json(
         200,
         &json!({
             "case": shown, "revealed": reveal, "events": events, "allowed_moves": allowed,
             "moves": moves, "probable_duplicates": duplicates, "mediation": mediation,
-            "actors": actors,
+            "actors": actors, "publication": publication,
         }),
     )
     .with_header("cache-control", "private, no-store"))
@@ -394,6 +399,26 @@ async fn evidence_file<E: Env>(
         .with_header("x-content-type-options", "nosniff")
         .with_header("content-security-policy", "default-src 'none'; sandbox")
         .with_header("content-disposition", "inline"))
+}
+
+/// `PUT /api/cases/{id}/publication`: whether the case shows on public answers, and which of
+/// its photos; an operator of the case's area decides, and the trail records it.
+async fn set_publication<E: Env>(
+    env: &E,
+    req: &ApiRequest,
+    id: &str,
+) -> Result<ApiResponse, Problem> {
+    let who = super::staff(env, req, OPERATORS).await?;
+    let input: crate::app::publication::PublicationInput = req.json()?;
+    ready(env).await?;
+    let case = case_in_scope(env, &who, id).await?;
+    let actor = Actor {
+        role: who.case_role().ok_or_else(Problem::internal)?,
+        id: who.id.clone(),
+        channel: Channel::Console,
+    };
+    let shown = crate::app::publication::set(env, &case, &input, &actor, env.now_ms()).await?;
+    Ok(ApiResponse::json(200, &json!({ "publication": shown })))
 }
 
 async fn mediation_record<E: Env>(

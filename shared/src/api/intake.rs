@@ -1,13 +1,14 @@
 //! Routes of the `intake` component: citizens' reports, the public tracking view, the
 //! category list for the form, and health.
 
-use serde_json::json;
+use serde_json::{Value as Json, json};
 
 use super::routes::{Access::*, Route};
 use super::{ready, respond};
 use crate::access::auth::StaffRole;
 use crate::app::report::Submitted;
-use crate::case::report::{Channel, PHOTOS_MAX, ReportInput, TrackingCode};
+use crate::case::publication;
+use crate::case::report::{Channel, PHOTOS_MAX, PublicId, ReportInput, TrackingCode};
 use crate::case::store::{self, Actor, PublicEvent};
 use crate::case::{Move, MoveInput, Rating, Role, Satisfaction};
 use crate::db::in_transaction;
@@ -26,6 +27,10 @@ pub const ROUTES: &[Route<Op>] = &[
     Route::get("/api/reports/{tracking_code}", PublicRateLimited, Op::Track),
     Route::post("/api/reports/{tracking_code}/rating", Reporter, Op::Rate),
     Route::get("/api/reports/{tracking_code}/photos/{id}", PublicRateLimited, Op::Photo),
+    // The public side of reports, under the publication rule (docs/publication.md).
+    Route::get("/api/public/reports", PublicRateLimited, Op::PublicNear),
+    Route::get("/api/public/reports/{public_id}", PublicRateLimited, Op::PublicOne),
+    Route::get("/api/public/reports/{public_id}/photos/{id}", PublicRateLimited, Op::PublicPhoto),
     Route::get("/api/categories", PublicRateLimited, Op::Categories),
     Route::get("/api/health", PublicRateLimited, Op::Health),
     Route::get("/api/openapi.json", PublicRateLimited, Op::OpenApi),
@@ -38,6 +43,9 @@ pub enum Op {
     Track,
     Rate,
     Photo,
+    PublicNear,
+    PublicOne,
+    PublicPhoto,
     Categories,
     Health,
     OpenApi,
@@ -54,6 +62,30 @@ pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
         Op::Track => track(env, &req, &p["tracking_code"]).await,
         Op::Rate => rate(env, &req, &p["tracking_code"]).await,
         Op::Photo => photo(env, &req, &p["tracking_code"], &p["id"]).await,
+        Op::PublicNear => {
+            super::counted(
+                env,
+                &req,
+                limits::PUBLIC_REPORTS_PER_CLIENT,
+                public_near(env, &req),
+            )
+            .await
+        }
+        Op::PublicOne => {
+            let id = &p["public_id"];
+            super::counted(
+                env,
+                &req,
+                limits::PUBLIC_REPORTS_PER_CLIENT,
+                public_one(env, id),
+            )
+            .await
+        }
+        Op::PublicPhoto => {
+            let (case, id) = (&p["public_id"], &p["id"]);
+            let answer = public_photo(env, case, id);
+            super::counted(env, &req, limits::PUBLIC_REPORTS_PER_CLIENT, answer).await
+        }
         Op::Categories => {
             super::counted(env, &req, limits::READS_PER_CLIENT, categories(env)).await
         }
@@ -94,6 +126,11 @@ async fn submit<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Proble
         cell,
     } = crate::app::report::submit(env, report, &photos, patrol.as_ref()).await?;
     let tracking = case.tracking_code.clone();
+    let public_link = case
+        .public_id
+        .as_ref()
+        .filter(|_| case.public)
+        .map(|p| format!("/api/public/reports/{p}"));
     let body = json!({
         "id": case.id,
         "tracking_code": tracking,
@@ -104,7 +141,11 @@ async fn submit<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Proble
             "code": cell.cell.code, "name": cell.cell.name, "level": cell.cell.level,
             "chain": cell.chain, "match": cell.kind, "distance_m": cell.distance_m,
         },
-        "links": {"self": format!("/api/reports/{tracking}"), "page": format!("/track.html?code={tracking}")},
+        "links": {"self": format!("/api/reports/{tracking}"), "page": format!("/track.html?code={tracking}"),
+                  "public": public_link},
+        // Whether the case shows on public lists (the reporter's choice, where allowed).
+        "public": case.public,
+        "public_id": case.public_id.as_ref().filter(|_| case.public),
         "probable_duplicate": !case.duplicate_candidates.is_empty(),
         "photos": photos.len(),
     });
@@ -176,6 +217,10 @@ async fn track<E: Env>(env: &E, req: &ApiRequest, code: &str) -> Result<ApiRespo
         // Merged: the parent's public state (status, deadline, light) but never its tracking
         // code, which is the parent reporter's capability (their page and photos).
         "merged": parent.is_some(),
+        // The parent's public id where it is public: the reporter may follow it there.
+        "merged_into": parent.as_ref().filter(|p| p.public).and_then(|p| p.public_id.clone()),
+        "public": case.public,
+        "public_id": case.public_id.as_ref().filter(|_| case.public),
         "deadline": parent.as_ref().unwrap_or(&case).step_deadline_at,
         "light": parent.as_ref().unwrap_or(&case).light(env.now_ms()),
         "rating": case.rating,
@@ -214,6 +259,180 @@ async fn photo<E: Env>(
     Ok(ApiResponse::new(200, &content_type, bytes)
         .with_header("cache-control", "private, max-age=86400, immutable")
         .with_header("x-content-type-options", "nosniff"))
+}
+
+/// How far "problems near here" looks by default, and at most.
+const NEAR_DEFAULT_M: f64 = 500.0;
+const NEAR_MAX_M: f64 = 2_000.0;
+/// How far back, and how many: the newest first.
+const NEAR_DAYS: i64 = 90;
+const NEAR_LIMIT: i64 = 50;
+
+/// One public case as every public answer shows it (`case::publication`).
+const PUBLIC_COLUMNS: &str = "c.id, c.public_id, c.status, c.category, k.name_zh, k.name_en, \
+     c.description, c.lat, c.lng, c.created_at, c.updated_at";
+const PUBLIC_FROM: &str = "FROM cases c JOIN categories k ON k.code = c.category WHERE";
+
+async fn public_case_json<E: Env>(env: &E, r: crate::ports::Row<'_>) -> Result<Json, Problem> {
+    let public_id = r.text("public_id")?;
+    let status = r.text("status")?;
+    let words = crate::case::Status::parse(&status).map(|s| {
+        json!({"zh": publication::status_words(s, false), "en": publication::status_words(s, true)})
+    });
+    let photos: Vec<Json> = evidence::public_of(env, &r.text("id")?)
+        .await?
+        .into_iter()
+        .map(|id| json!({"id": id, "href": publication::photo_path(&public_id, &id)}))
+        .collect();
+    Ok(json!({
+        "public_id": public_id,
+        "status": status,
+        "status_words": words,
+        "category": {"code": r.text("category")?, "name_zh": r.text("name_zh")?, "name_en": r.text("name_en")?},
+        "description": publication::public_text(&r.text("description")?),
+        "lat": publication::rounded(r.f64("lat")?),
+        "lng": publication::rounded(r.f64("lng")?),
+        "created_at": crate::time::rfc3339(r.i64("created_at")?),
+        "updated_at": crate::time::rfc3339(r.i64("updated_at")?),
+        "photos": photos,
+        "links": {"self": format!("/api/public/reports/{public_id}")},
+    }))
+}
+
+/// `GET /api/public/reports?lat=&lng=[&crs=][&radius_m=][&category=]`: public reports of the
+/// last 90 days near a place, newest first ("problems near here", and the report form's "is it
+/// already reported?"). Within the radius of the true points; shown rounded.
+async fn public_near<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem> {
+    let mut errors = Vec::new();
+    let number = |name: &str, errors: &mut Vec<FieldError>| match req.query_param(name) {
+        None => None,
+        Some(v) => v
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|n| n.is_finite())
+            .or_else(|| {
+                errors.push(FieldError::new(name, "a number").with_code("invalid"));
+                None
+            }),
+    };
+    let lat = number("lat", &mut errors);
+    let lng = number("lng", &mut errors);
+    let radius = number("radius_m", &mut errors).unwrap_or(NEAR_DEFAULT_M);
+    if !(1.0..=NEAR_MAX_M).contains(&radius) {
+        errors.push(FieldError::new("radius_m", "1 to 2000 metres").with_code("out_of_range"));
+    }
+    let crs = match req.query_param("crs") {
+        None => crate::grid::code::Crs::Wgs84,
+        Some(c) => crate::grid::code::Crs::parse(&c).unwrap_or_else(|| {
+            errors.push(FieldError::new("crs", "one of wgs84, gcj02, bd09").with_code("invalid"));
+            crate::grid::code::Crs::Wgs84
+        }),
+    };
+    for (name, value) in [("lat", lat), ("lng", lng)] {
+        if value.is_none() && !errors.iter().any(|e| e.field == name) {
+            errors.push(FieldError::new(name, "the place is required").with_code("required"));
+        }
+    }
+    let point = match (lat, lng) {
+        (Some(lat), Some(lng)) => crate::grid::code::Wgs84Point::parse(lat, lng, crs)
+            .map_err(|e| errors.extend(e))
+            .ok(),
+        _ => None,
+    };
+    let category = req.query_param("category").filter(|c| !c.trim().is_empty());
+    let (Some(point), true) = (point, errors.is_empty()) else {
+        return Err(Problem::validation(errors));
+    };
+    ready(env).await?;
+    let dlat = radius / 110_574.0;
+    let dlng = radius / (111_320.0 * point.lat.to_radians().cos().max(0.01));
+    let since = env.now_ms() - NEAR_DAYS * crate::time::DAY_MS;
+    let mut sql = format!(
+        "SELECT {PUBLIC_COLUMNS} {PUBLIC_FROM} {} AND c.lat BETWEEN ? AND ? AND c.lng BETWEEN ? AND ? \
+         AND c.created_at >= ?",
+        publication::PUBLIC_CASES
+    );
+    let mut params: Vec<crate::Value> = vec![
+        (point.lat - dlat).into(),
+        (point.lat + dlat).into(),
+        (point.lng - dlng).into(),
+        (point.lng + dlng).into(),
+        since.into(),
+    ];
+    if let Some(c) = &category {
+        sql.push_str(" AND c.category = ?");
+        params.push(c.as_str().into());
+    }
+    // The box is read through the place index; the newest within the radius are kept.
+    sql.push_str(" ORDER BY c.created_at DESC LIMIT 500");
+    let rows = env.execute(&sql, &params).await?;
+    let mut items = Vec::new();
+    for r in rows.iter() {
+        let dy = (r.f64("lat")? - point.lat) * 110_574.0;
+        let dx = (r.f64("lng")? - point.lng) * 111_320.0 * point.lat.to_radians().cos();
+        if (dx * dx + dy * dy).sqrt() > radius {
+            continue;
+        }
+        items.push(public_case_json(env, r).await?);
+        if items.len() as i64 >= NEAR_LIMIT {
+            break;
+        }
+    }
+    Ok(
+        ApiResponse::json(200, &json!({"items": items, "radius_m": radius}))
+            .with_header("cache-control", "public, max-age=30"),
+    )
+}
+
+/// `GET /api/public/reports/{public_id}`: one public report; any other id is not found.
+async fn public_one<E: Env>(env: &E, id: &str) -> Result<ApiResponse, Problem> {
+    let Some(public_id) = PublicId::parse(id) else {
+        return Err(Problem::not_found("public report", id));
+    };
+    ready(env).await?;
+    let rows = env
+        .execute(
+            &format!(
+                "SELECT {PUBLIC_COLUMNS} {PUBLIC_FROM} {} AND c.public_id = ?",
+                publication::PUBLIC_CASES
+            ),
+            &[public_id.as_str().into()],
+        )
+        .await?;
+    let Some(row) = rows.first() else {
+        return Err(Problem::not_found("public report", id));
+    };
+    let body = public_case_json(env, row).await?;
+    Ok(ApiResponse::json(200, &body).with_header("cache-control", "public, max-age=30"))
+}
+
+/// `GET /api/public/reports/{public_id}/photos/{id}`: a photo staff approved for the public.
+async fn public_photo<E: Env>(env: &E, public_id: &str, id: &str) -> Result<ApiResponse, Problem> {
+    let Some(public_id) = PublicId::parse(public_id) else {
+        return Err(Problem::not_found("public report", public_id));
+    };
+    ready(env).await?;
+    let rows = env
+        .execute(
+            &format!(
+                "SELECT c.id {PUBLIC_FROM} {} AND c.public_id = ?",
+                publication::PUBLIC_CASES
+            ),
+            &[public_id.as_str().into()],
+        )
+        .await?;
+    let Some(case_id) = rows.first().map(|r| r.text("id")).transpose()? else {
+        return Err(Problem::not_found("public report", public_id.as_str()));
+    };
+    let (content_type, bytes) = evidence::fetch_public(env, &case_id, id)
+        .await?
+        .ok_or_else(|| Problem::not_found("photo", id))?;
+    // Short-lived: staff may withdraw it.
+    Ok(ApiResponse::new(200, &content_type, bytes)
+        .with_header("cache-control", "public, max-age=300")
+        .with_header("x-content-type-options", "nosniff")
+        .with_header("content-security-policy", "default-src 'none'; sandbox"))
 }
 
 async fn categories<E: Env>(env: &E) -> Result<ApiResponse, Problem> {

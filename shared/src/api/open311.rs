@@ -10,7 +10,8 @@ use super::routes::{Access::*, Route};
 use super::{ready, respond};
 use crate::access::auth::OPERATORS;
 use crate::access::{keys, limits};
-use crate::case::report::{Channel, ReportInput, TrackingCode};
+use crate::case::publication;
+use crate::case::report::{Channel, PublicId, ReportInput};
 use crate::case::store::{self, Reporter, ReporterKind};
 use crate::exchange::open311::{self, Definition, Form, Format, Node};
 use crate::http::problem::FieldError;
@@ -90,7 +91,7 @@ pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
         Op::ServiceDefinition => service_definition(env, &p["service_code"], format).await,
         Op::List => list(env, &req, format).await,
         Op::Submit => submit(env, &req, format).await,
-        Op::One => one(env, &p["service_request_id"], format).await,
+        Op::One => one(env, &req, &p["service_request_id"], format).await,
         Op::Token => token(env, &p["token"], format).await,
         Op::Updates => updates(env, &req, format).await,
         // The operators' side answers problem details, as the rest of `/api/`.
@@ -302,6 +303,9 @@ impl Submission {
             contact_phone: phone.filter(|p| (7..=21).contains(&p.len())),
             channel: None,
             asset_id: None,
+            // An Open311 client (FixMyStreet) publishes its reports on its own site: they are
+            // public here too, under the publication rule.
+            public: Some(true),
             // Other platforms' photos are links we do not fetch; they stay in the payload.
             photos: Vec::new(),
             website: None,
@@ -481,7 +485,8 @@ async fn submit<E: Env>(env: &E, req: &ApiRequest, format: Format) -> Result<Api
     let node = Node::List(
         "request",
         vec![Node::Object(vec![
-            ("service_request_id", Node::text(&case.tracking_code)),
+            // The public id, never the tracking code: that is the reporter's capability.
+            ("service_request_id", Node::opt(case.public_id.clone())),
             ("service_notice", Node::text(notice)),
             ("account_id", account),
         ])],
@@ -572,44 +577,46 @@ async fn create_case<E: Env>(
     Ok(case)
 }
 
-/// One request as the spec lists it.
-const REQUEST_COLUMNS: &str = "c.tracking_code, c.status, c.category, k.name_zh, k.name_en, c.description, c.address, \
-     c.lat, c.lng, c.created_at, c.updated_at, c.step_deadline_at, d.name AS agency, o.media_urls, o.address_id, \
-     (SELECT e.details FROM case_events e WHERE e.case_id = c.id ORDER BY e.seq DESC LIMIT 1) AS last_details";
-/// Disputes (矛盾纠纷) are between neighbours and families: never listed publicly.
+/// One request as the spec lists it: a public case under the publication rule
+/// (`case::publication`): its public id, its place rounded, no address, the description masked,
+/// its status in words instead of staff notes, and only a photo staff approved.
+const REQUEST_COLUMNS: &str = "c.public_id, c.status, c.category, k.name_zh, k.name_en, c.description, \
+     c.lat, c.lng, c.created_at, c.updated_at, c.step_deadline_at, d.name AS agency, \
+     (SELECT v.id FROM evidence v WHERE v.case_id = c.id AND v.public_at IS NOT NULL \
+      ORDER BY v.public_at, v.id LIMIT 1) AS public_photo";
 const REQUEST_FROM: &str = "FROM cases c JOIN categories k ON k.code = c.category \
-     LEFT JOIN departments d ON d.code = c.department LEFT JOIN open311_requests o ON o.case_id = c.id \
-     WHERE k.kind != 'dispute'";
+     LEFT JOIN departments d ON d.code = c.department WHERE ";
 
-fn request_node(r: crate::ports::Row<'_>, english: bool) -> Result<Node, StoreError> {
+/// Where public answers link a case's approved photo: under the configured public base URL
+/// (or a loopback host in development), else the path alone.
+async fn photo_base<E: Env>(env: &E, req: &ApiRequest) -> String {
+    crate::http::public_base_url(env, req)
+        .await
+        .unwrap_or_default()
+}
+
+fn request_node(r: crate::ports::Row<'_>, english: bool, base: &str) -> Result<Node, StoreError> {
     let status = r.text("status")?;
-    let last: Json = r
-        .opt_text("last_details")?
-        .and_then(|d| serde_json::from_str(&d).ok())
-        .unwrap_or(Json::Null);
-    let notes = ["note", "reason"]
-        .iter()
-        .find_map(|k| last.get(*k).and_then(Json::as_str))
-        .map(crate::mask::mask_free_text);
-    let media: Vec<String> = r
-        .opt_text("media_urls")?
-        .and_then(|m| serde_json::from_str(&m).ok())
-        .unwrap_or_default();
+    let public_id = r.text("public_id")?;
     let name = if english {
         r.text("name_en")?
     } else {
         r.text("name_zh")?
     };
+    let words = crate::case::Status::parse(&status)
+        .map(|s| publication::status_words(s, english).to_owned());
+    let photo = r
+        .opt_text("public_photo")?
+        .map(|id| format!("{base}{}", publication::photo_path(&public_id, &id)));
     Ok(Node::Object(vec![
-        ("service_request_id", Node::text(r.text("tracking_code")?)),
+        ("service_request_id", Node::text(public_id)),
         ("status", Node::text(open311::base_status(&status))),
-        ("status_notes", Node::opt(notes)),
+        ("status_notes", Node::opt(words)),
         ("service_name", Node::text(name)),
         ("service_code", Node::text(r.text("category")?)),
-        // Public: phone and ID numbers in the text are masked (crate::case::privacy).
         (
             "description",
-            Node::text(crate::mask::mask_free_text(&r.text("description")?)),
+            Node::text(publication::public_text(&r.text("description")?)),
         ),
         ("agency_responsible", Node::opt(r.opt_text("agency")?)),
         ("service_notice", Node::text("")),
@@ -625,18 +632,13 @@ fn request_node(r: crate::ports::Row<'_>, english: bool) -> Result<Node, StoreEr
             "expected_datetime",
             Node::opt(r.opt_i64("step_deadline_at")?.map(time::w3c)),
         ),
-        (
-            "address",
-            Node::opt(
-                r.opt_text("address")?
-                    .map(|a| crate::mask::mask_free_text(&a)),
-            ),
-        ),
-        ("address_id", Node::opt(r.opt_text("address_id")?)),
+        // What people type as an address is often their home or their name: not public.
+        ("address", Node::text("")),
+        ("address_id", Node::text("")),
         ("zipcode", Node::text("")),
-        ("lat", Node::Number(r.f64("lat")?)),
-        ("long", Node::Number(r.f64("lng")?)),
-        ("media_url", Node::opt(media.into_iter().next())),
+        ("lat", Node::Number(publication::rounded(r.f64("lat")?))),
+        ("long", Node::Number(publication::rounded(r.f64("lng")?))),
+        ("media_url", Node::opt(photo)),
     ]))
 }
 
@@ -689,21 +691,24 @@ async fn list<E: Env>(env: &E, req: &ApiRequest, format: Format) -> Result<ApiRe
         .query_param("locale")
         .is_some_and(|l| l.to_ascii_lowercase().starts_with("en"));
     let now = env.now_ms();
-    let mut sql = format!("SELECT {REQUEST_COLUMNS} {REQUEST_FROM}");
+    let mut sql = format!(
+        "SELECT {REQUEST_COLUMNS} {REQUEST_FROM} {}",
+        publication::PUBLIC_CASES
+    );
     let mut params: Vec<crate::Value> = Vec::new();
     let ids = comma_list(req, "service_request_id");
     if !ids.is_empty() {
         // The spec: a list of ids overrides every other filter.
         let codes: Vec<String> = ids
             .iter()
-            .filter_map(|i| TrackingCode::parse(i))
+            .filter_map(|i| PublicId::parse(i))
             .map(|c| c.as_str().to_owned())
             .take(MAX_RESULTS as usize)
             .collect();
         if codes.is_empty() {
             return Ok(Node::List("request", vec![]).respond(200, "service_requests", format));
         }
-        sql.push_str(&format!(" AND c.tracking_code IN ({})", marks(codes.len())));
+        sql.push_str(&format!(" AND c.public_id IN ({})", marks(codes.len())));
         params.extend(codes.into_iter().map(Into::into));
     } else {
         let (start, end) = range(req, now, MAX_RANGE_MS)?;
@@ -733,28 +738,38 @@ async fn list<E: Env>(env: &E, req: &ApiRequest, format: Format) -> Result<ApiRe
     ));
     ready(env).await?;
     let rows = env.execute(&sql, &params).await?;
+    let base = photo_base(env, req).await;
     let items = rows
         .iter()
-        .map(|r| request_node(r, english))
+        .map(|r| request_node(r, english, &base))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Node::List("request", items).respond(200, "service_requests", format))
 }
 
-async fn one<E: Env>(env: &E, id: &str, format: Format) -> Result<ApiResponse, Problem> {
-    let code =
-        TrackingCode::parse(id).ok_or_else(|| Problem::not_found("service_request_id", id))?;
+async fn one<E: Env>(
+    env: &E,
+    req: &ApiRequest,
+    id: &str,
+    format: Format,
+) -> Result<ApiResponse, Problem> {
+    // A tracking code is not a public id: it finds nothing here, as a case that is not public.
+    let code = PublicId::parse(id).ok_or_else(|| Problem::not_found("service_request_id", id))?;
     ready(env).await?;
     let rows = env
         .execute(
-            &format!("SELECT {REQUEST_COLUMNS} {REQUEST_FROM} AND c.tracking_code = ?"),
+            &format!(
+                "SELECT {REQUEST_COLUMNS} {REQUEST_FROM} {} AND c.public_id = ?",
+                publication::PUBLIC_CASES
+            ),
             &[code.as_str().into()],
         )
         .await?;
     let row = rows
         .first()
         .ok_or_else(|| Problem::not_found("service_request_id", id))?;
+    let base = photo_base(env, req).await;
     Ok(
-        Node::List("request", vec![request_node(row, false)?]).respond(
+        Node::List("request", vec![request_node(row, false, &base)?]).respond(
             200,
             "service_requests",
             format,
@@ -766,7 +781,7 @@ async fn token<E: Env>(env: &E, token: &str, format: Format) -> Result<ApiRespon
     ready(env).await?;
     let rows = env
         .execute(
-            "SELECT o.token, c.tracking_code FROM open311_requests o LEFT JOIN cases c ON c.id = o.case_id WHERE o.token = ?",
+            "SELECT o.token, c.public_id FROM open311_requests o LEFT JOIN cases c ON c.id = o.case_id WHERE o.token = ?",
             &[token.into()],
         )
         .await?;
@@ -779,8 +794,7 @@ async fn token<E: Env>(env: &E, token: &str, format: Format) -> Result<ApiRespon
         vec![Node::Object(vec![
             (
                 "service_request_id",
-                row.opt_text("tracking_code")?
-                    .map_or(Node::Null, Node::Text),
+                row.opt_text("public_id")?.map_or(Node::Null, Node::Text),
             ),
             ("token", Node::text(row.text("token")?)),
         ])],
@@ -799,11 +813,12 @@ async fn updates<E: Env>(
     let rows = env
         .execute(
             &format!(
-                "SELECT c.tracking_code, e.seq, e.to_status, e.details, e.at FROM case_events e \
+                "SELECT c.public_id, e.seq, e.to_status, e.details, e.at FROM case_events e \
                  JOIN cases c ON c.id = e.case_id JOIN categories k ON k.code = c.category \
-                 WHERE e.at >= ? AND e.at <= ? AND e.seq > 1 AND k.kind != 'dispute' \
-                 AND e.type NOT IN ('reveal_contact', 'purge_personal_data') \
-                 ORDER BY e.at, e.case_id, e.seq LIMIT {MAX_RESULTS}"
+                 WHERE e.at >= ? AND e.at <= ? AND e.seq > 1 AND {} \
+                 AND e.type NOT IN ('reveal_contact', 'purge_personal_data', 'publication') \
+                 ORDER BY e.at, e.case_id, e.seq LIMIT {MAX_RESULTS}",
+                publication::PUBLIC_CASES
             ),
             &[start.into(), end.into()],
         )
@@ -811,26 +826,25 @@ async fn updates<E: Env>(
     let mut items = Vec::new();
     for r in rows.iter() {
         let details: Json = serde_json::from_str(&r.text("details")?).unwrap_or(Json::Null);
+        // The reason picks the status word (a duplicate, not ours); it is staff text and is
+        // never shown (`case::publication`): the description is the status in words.
         let reason = details.get("reason").and_then(Json::as_str);
-        let note = ["note", "reason"]
-            .iter()
-            .find_map(|k| details.get(*k).and_then(Json::as_str));
-        let tracking = r.text("tracking_code")?;
+        let to_status = r.text("to_status")?;
+        let words = crate::case::Status::parse(&to_status)
+            .map(|s| publication::status_words(s, false).to_owned());
+        let public_id = r.text("public_id")?;
         items.push(Node::Object(vec![
             (
                 "update_id",
-                Node::text(format!("{tracking}-{}", r.i64("seq")?)),
+                Node::text(format!("{public_id}-{}", r.i64("seq")?)),
             ),
-            ("service_request_id", Node::text(tracking)),
+            ("service_request_id", Node::text(public_id)),
             (
                 "status",
-                Node::text(open311::extended_status(&r.text("to_status")?, reason)),
+                Node::text(open311::extended_status(&to_status, reason)),
             ),
             ("updated_datetime", Node::text(time::w3c(r.i64("at")?))),
-            (
-                "description",
-                Node::opt(note.map(crate::mask::mask_free_text)),
-            ),
+            ("description", Node::opt(words)),
             ("media_url", Node::text("")),
         ]));
     }
@@ -925,7 +939,7 @@ async fn place<E: Env>(env: &E, req: &ApiRequest, token: &str) -> Result<ApiResp
     let case = create_case(env, &submission, (at.lat, at.lng), at.crs, env.now_ms()).await?;
     Ok(ApiResponse::json(
         201,
-        &json!({"token": token, "service_request_id": case.tracking_code, "case_id": case.id, "status": case.status}),
+        &json!({"token": token, "service_request_id": case.public_id, "case_id": case.id, "status": case.status}),
     ))
 }
 

@@ -292,10 +292,7 @@ fn a_request_as_the_spec_posts_it_gets_an_id_and_is_listed_in_the_specs_shape() 
     assert_eq!(tags(created), SPEC_POST_ANSWER);
     assert_eq!(text_of(created, "account_id"), "acc-12");
     let id = text_of(created, "service_request_id");
-    assert!(
-        crate::case::report::TrackingCode::parse(&id).is_some(),
-        "{id}"
-    );
+    assert!(crate::case::report::PublicId::parse(&id).is_some(), "{id}");
 
     let one = parse(&get(&env, &format!("/open311/v2/requests/{id}.xml")).body);
     let listed = &one["children"][0];
@@ -309,7 +306,9 @@ fn a_request_as_the_spec_posts_it_gets_an_id_and_is_listed_in_the_specs_shape() 
             text_of(listed, "status").as_str(),
             text_of(listed, "media_url").as_str()
         ),
-        ("open", "https://photos.example/1.jpg")
+        // The client's own photo links are not echoed: public answers show only photos staff
+        // approved (`case::publication`).
+        ("open", "")
     );
     assert!(
         text_of(listed, "description").contains("Chrysler"),
@@ -330,7 +329,12 @@ fn a_request_as_the_spec_posts_it_gets_an_id_and_is_listed_in_the_specs_shape() 
     )
     .unwrap();
     assert_eq!(all[0]["service_request_id"], id.as_str());
-    assert_eq!(all[0]["long"], IN_CELL_2.1);
+    // Public points are rounded (`case::publication`).
+    assert_eq!(
+        all[0]["long"],
+        crate::case::publication::rounded(IN_CELL_2.1)
+    );
+    assert_ne!(all[0]["long"], IN_CELL_2.1);
     let closed: Json =
         serde_json::from_slice(&get(&env, "/open311/v2/requests.json?status=closed").body).unwrap();
     assert_eq!(closed, json!([]));
@@ -630,7 +634,12 @@ fn updates_carry_the_extended_statuses_and_disputes_stay_private() {
             "media_url"
         ]
     );
-    assert_eq!(text_of(&items[3], "description"), "a new sign is up");
+    // The department's note is staff text: public updates say the status in words.
+    assert_eq!(text_of(&items[3], "description"), "已处置，待核查");
+    assert!(
+        !updates.to_string().contains("a new sign is up"),
+        "{updates}"
+    );
     let listed: Json =
         serde_json::from_slice(&get(&env, "/open311/v2/requests.json").body).unwrap();
     assert_eq!(

@@ -8,6 +8,7 @@ pub mod cases;
 pub mod ingest;
 pub mod notices;
 pub mod problems;
+pub mod publication;
 pub mod report;
 pub mod schema;
 pub mod staff_move;

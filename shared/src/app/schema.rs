@@ -34,6 +34,7 @@ pub const MIGRATIONS: &[Migration] = &[
     (6, &[assets::MIGRATION_6]),
     (7, &[access::MIGRATION_7]),
     (8, &[access::MIGRATION_8]),
+    (9, &[case::MIGRATION_9]),
 ];
 
 /// The newest schema version this code knows.
@@ -156,8 +157,8 @@ mod tests {
     }
 
     #[test]
-    fn the_newest_schema_version_is_8() {
-        assert_eq!(latest(), 8);
+    fn the_newest_schema_version_is_9() {
+        assert_eq!(latest(), 9);
     }
 
     #[test]

@@ -479,6 +479,80 @@ pub async fn fetch<D: Database>(
     image_of(rows)
 }
 
+/// The images of a case that staff approved for public answers, oldest approval first.
+pub async fn public_of<D: Database>(db: &D, case_id: &str) -> Result<Vec<String>, StoreError> {
+    let rows = db
+        .execute(
+            "SELECT id FROM evidence WHERE case_id = ? AND public_at IS NOT NULL AND bytes IS NOT NULL \
+             ORDER BY public_at, id",
+            &[case_id.into()],
+        )
+        .await?;
+    rows.iter().map(|r| r.text("id")).collect()
+}
+
+/// Which of `ids` are images of the case (a link, or another case's image, is not).
+pub async fn images_of<D: Database>(
+    db: &D,
+    case_id: &str,
+    ids: &[String],
+) -> Result<Vec<String>, StoreError> {
+    let mut found = Vec::new();
+    for id in ids {
+        let rows = db
+            .execute(
+                "SELECT id FROM evidence WHERE case_id = ? AND id = ? AND bytes IS NOT NULL",
+                &[case_id.into(), id.as_str().into()],
+            )
+            .await?;
+        if !rows.is_empty() {
+            found.push(id.clone());
+        }
+    }
+    Ok(found)
+}
+
+/// Makes exactly `ids` the case's public images (approved at `now`, or earlier if they already
+/// were); every other image of the case is withdrawn. In the caller's transaction, beside the
+/// case event that records it.
+pub async fn set_public<D: Database>(
+    db: &D,
+    case_id: &str,
+    ids: &[String],
+    now: i64,
+) -> Result<(), StoreError> {
+    db.execute(
+        "UPDATE evidence SET public_at = NULL WHERE case_id = ? AND public_at IS NOT NULL",
+        &[case_id.into()],
+    )
+    .await?;
+    for id in ids {
+        db.execute(
+            "UPDATE evidence SET public_at = ? WHERE case_id = ? AND id = ? AND bytes IS NOT NULL",
+            &[now.into(), case_id.into(), id.as_str().into()],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// An image of a case that staff approved for the public (the caller found the case by the
+/// publication rule, `case::publication`).
+pub async fn fetch_public<D: Database>(
+    db: &D,
+    case_id: &str,
+    id: &str,
+) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+    let rows = db
+        .execute(
+            "SELECT content_type, bytes FROM evidence WHERE case_id = ? AND id = ? \
+             AND public_at IS NOT NULL AND bytes IS NOT NULL",
+            &[case_id.into(), id.into()],
+        )
+        .await?;
+    image_of(rows)
+}
+
 fn image_of(rows: crate::ports::Rows) -> Result<Option<(String, Vec<u8>)>, StoreError> {
     let Some(row) = rows.first() else {
         return Ok(None);

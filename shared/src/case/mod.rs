@@ -7,6 +7,7 @@ pub mod evidence;
 pub mod machine;
 pub mod mediation;
 pub mod privacy;
+pub mod publication;
 pub mod report;
 pub mod store;
 
@@ -15,6 +16,7 @@ pub mod store;
 pub const MIGRATION_1: &str = include_str!("sql/001_cases.sql");
 pub const MIGRATION_3: &str = include_str!("sql/003_retention.sql");
 pub const MIGRATION_5: &str = include_str!("sql/005_cases.sql");
+pub const MIGRATION_9: &str = include_str!("sql/009_publication.sql");
 
 pub use machine::{
     MAX_EXTENSION_HOURS, Move, MoveError, MoveInput, Rating, Requirement, Role, Rule, Satisfaction,

@@ -98,6 +98,41 @@ impl TrackingCode {
     }
 }
 
+/// A case's id on public answers (Open311 lists, "problems near here", public photos): `P`
+/// and ten characters of Crockford base32, 50 random bits. It is never the tracking code, which
+/// is the reporter's capability (their tracking page and photos), and it cannot be read as one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PublicId(String);
+
+impl PublicId {
+    pub fn random() -> PublicId {
+        let bits: u64 = rand::random::<u64>() >> 14;
+        let chars: String = (0..10)
+            .rev()
+            .map(|i| CROCKFORD[((bits >> (i * 5)) & 31) as usize] as char)
+            .collect();
+        PublicId(format!("P{chars}"))
+    }
+    /// Accepts any case; reads O as 0 and I/L as 1 (Crockford), as a tracking code does.
+    pub fn parse(s: &str) -> Option<PublicId> {
+        let s = s.trim();
+        let rest = s.strip_prefix(['P', 'p'])?;
+        let cleaned: String = rest
+            .chars()
+            .map(|c| match c.to_ascii_uppercase() {
+                'O' => '0',
+                'I' | 'L' => '1',
+                other => other,
+            })
+            .collect();
+        (cleaned.len() == 10 && cleaned.bytes().all(|b| CROCKFORD.contains(&b)))
+            .then(|| PublicId(format!("P{cleaned}")))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// A report as a citizen (or a grid worker on patrol) sends it.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -112,6 +147,10 @@ pub struct ReportInput {
     pub contact_phone: Option<String>,
     pub channel: Option<String>,
     pub asset_id: Option<String>,
+    /// Whether the reporter lets the case appear on public lists (without their contact data,
+    /// masked, its place rounded: docs/publication.md). Left out, it is not public.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public: Option<bool>,
     /// Up to [`PHOTOS_MAX`] images as base64 `data` (the browser downscales them and drops their
     /// metadata; the server strips it again from the bytes, see `evidence::prepare`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -133,6 +172,9 @@ pub struct Report {
     pub contact_phone: Option<String>,
     pub channel: Channel,
     pub asset_id: Option<String>,
+    /// The reporter's choice; the store makes it false where the category or the channel does
+    /// not allow publication.
+    pub public: bool,
 }
 
 /// Whether a character shows as something: not a control character, not white space, not a
@@ -295,6 +337,7 @@ impl ReportInput {
                 contact_phone,
                 channel,
                 asset_id,
+                public: self.public.unwrap_or(false),
             }),
             _ => Err(errors),
         }

@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::{Value as Json, json};
 
 use crate::case::clock::{Clock, ClockChange, Step, clock_change, deadline, hours_for};
-use crate::case::report::{Channel, Report, TrackingCode};
+use crate::case::report::{Channel, PublicId, Report, TrackingCode};
 use crate::case::{Move, MoveInput, Role, Status};
 use crate::directory::Category;
 use crate::grid::CellMatch;
@@ -68,6 +68,9 @@ pub struct Case {
     pub rating_comment: Option<String>,
     /// The helper departments (协办) beside the lead department.
     pub helpers: Vec<String>,
+    /// Whether public answers show the case, and its id there (`case::publication`).
+    pub public: bool,
+    pub public_id: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -102,18 +105,18 @@ pub(crate) const CASE_COLUMNS: &str = "c.id, c.tracking_code, c.category, c.desc
      c.address, c.grid_code, c.status, c.channel, c.asset_id, c.department, c.contact_name, c.contact_phone, \
      c.event_count, c.priority, c.step, c.step_started_at, c.step_deadline_at, c.overdue, c.escalation_level, \
      c.parent_id, c.duplicate_candidates, c.reporter_kind, c.reporter_id, c.rating, c.rating_comment, \
-     c.created_at, c.updated_at, \
+     c.public, c.public_id, c.created_at, c.updated_at, \
      (SELECT group_concat(d.department) FROM case_departments d WHERE d.case_id = c.id AND d.role = 'helper') AS helpers";
 
 const INSERT_CASE: &str = "INSERT INTO cases (id, tracking_code, secret_hash, category, description, lat, lng, \
      crs_given, address, grid_code, status, channel, asset_id, contact_name, contact_phone, event_count, \
-     priority, duplicate_candidates, reporter_kind, reporter_id, created_at, updated_at) \
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?) \
-     ON CONFLICT (tracking_code) DO NOTHING RETURNING id, tracking_code, category, description, lat, lng, \
+     priority, duplicate_candidates, reporter_kind, reporter_id, public, public_id, created_at, updated_at) \
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?) \
+     ON CONFLICT DO NOTHING RETURNING id, tracking_code, category, description, lat, lng, \
      crs_given, address, grid_code, status, channel, asset_id, department, contact_name, contact_phone, \
      event_count, priority, step, step_started_at, step_deadline_at, overdue, escalation_level, parent_id, \
-     duplicate_candidates, reporter_kind, reporter_id, rating, rating_comment, created_at, updated_at, \
-     NULL AS helpers";
+     duplicate_candidates, reporter_kind, reporter_id, rating, rating_comment, public, public_id, \
+     created_at, updated_at, NULL AS helpers";
 const INSERT_EVENT: &str = "INSERT INTO case_events (case_id, seq, type, from_status, to_status, actor_role, \
      actor, channel, details, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 const EVENTS_OF: &str = "SELECT seq, type, from_status, to_status, actor_role, actor, channel, details, at \
@@ -164,6 +167,8 @@ fn case_of(r: Row<'_>) -> Result<Case, StoreError> {
             .opt_text("helpers")?
             .map(|h| h.split(',').map(str::to_owned).collect())
             .unwrap_or_default(),
+        public: r.i64("public")? != 0,
+        public_id: r.opt_text("public_id")?,
         created_at: rfc3339(r.i64("created_at")?),
         updated_at: rfc3339(r.i64("updated_at")?),
     })
@@ -314,6 +319,9 @@ pub async fn create_with<D: Database>(
     let duplicates = nearby_open(db, category, report.point, now).await?;
     // Every parameter is worked out before the write transaction: inside it, only the writes.
     const TRACKING: usize = 1;
+    const PUBLIC_ID: usize = 20;
+    let public =
+        report.public && crate::case::publication::may_publish(report.channel, &category.kind);
     let mut case_row: Vec<Value> = vec![
         id.as_str().into(),
         Value::Null, // the tracking code, drawn for each attempt
@@ -336,6 +344,8 @@ pub async fn create_with<D: Database>(
             .into(),
         reporter.kind.as_str().into(),
         reporter.id.clone().into(),
+        i64::from(public).into(),
+        Value::Null, // the public id of a public case, drawn for each attempt
         now.into(),
         now.into(),
     ];
@@ -365,11 +375,15 @@ pub async fn create_with<D: Database>(
         now.into(),
     ];
     let case = in_transaction(db, async {
-        // A tracking-code collision (40 random bits) is retried, not surfaced: the insert itself
-        // says whether the code was free, so the transaction holds only writes.
+        // A tracking-code or public-id collision (40 and 50 random bits) is retried, not
+        // surfaced: the insert itself says whether the codes were free, so the transaction
+        // holds only writes.
         let mut inserted = None;
         for _ in 0..4 {
             case_row[TRACKING] = TrackingCode::random().as_str().into();
+            if public {
+                case_row[PUBLIC_ID] = PublicId::random().as_str().into();
+            }
             let rows = db.execute(INSERT_CASE, &case_row).await?;
             if let Some(row) = rows.first() {
                 inserted = Some(case_of(row)?);
@@ -507,9 +521,11 @@ async fn requested_extension_hours<D: Database>(
 }
 
 /// Event types that are part of the staff audit trail only, never of the public timeline.
-pub const PRIVATE_EVENTS: [&str; 2] = [REVEAL_EVENT, PURGE_EVENT];
+pub const PRIVATE_EVENTS: [&str; 3] = [REVEAL_EVENT, PURGE_EVENT, PUBLICATION_EVENT];
 pub const REVEAL_EVENT: &str = "reveal_contact";
 pub const PURGE_EVENT: &str = "purge_personal_data";
+/// Staff set what public answers show of the case (whether it is public, which photos).
+pub const PUBLICATION_EVENT: &str = "publication";
 
 /// What a change does to a case besides appending its event to the trail.
 pub enum Change<'a> {
@@ -532,6 +548,9 @@ pub enum Change<'a> {
         next_check_at: Option<i64>,
         moves_up: bool,
     },
+    /// Whether the case shows on public answers (an operator's decision, within the reporter's
+    /// choice: a case without a public id never does).
+    Publication { public: bool },
     /// Retention: the contact data goes; the free text stays, masked.
     Purge {
         description: String,
@@ -582,6 +601,8 @@ const PURGE: &str = "UPDATE cases SET contact_name = NULL, contact_phone = NULL,
 const CORRECT: &str = "UPDATE cases SET category = COALESCE(?, category), \
      priority = COALESCE((SELECT priority FROM categories WHERE code = ?), priority), \
      lat = COALESCE(?, lat), lng = COALESCE(?, lng), grid_code = COALESCE(?, grid_code) WHERE id = ?";
+const SET_PUBLIC: &str = "UPDATE cases SET public = ?, event_count = event_count + 1, updated_at = ? \
+     WHERE id = ? AND event_count = ? AND (? = 0 OR public_id IS NOT NULL) RETURNING event_count";
 const PURGE_REVIEW: &str = "UPDATE reviews SET comment = ? WHERE case_id = ?";
 const OPEN_REVIEW: &str =
     "INSERT INTO reviews (case_id, opened_at, comment) VALUES (?, ?, ?) ON CONFLICT DO NOTHING";
@@ -685,6 +706,16 @@ pub async fn write<D: Database>(
                 .execute(BUMP_EVENT_COUNT, &[now.into(), id.clone(), version])
                 .await?;
             (kind, from, rows)
+        }
+        Change::Publication { public } => {
+            let flag = Value::from(i64::from(public));
+            let rows = db
+                .execute(
+                    SET_PUBLIC,
+                    &[flag.clone(), now.into(), id.clone(), version, flag],
+                )
+                .await?;
+            (PUBLICATION_EVENT, from, rows)
         }
         Change::Escalate {
             level,

@@ -324,6 +324,8 @@ impl Inbound {
             contact_phone: phone.filter(|p| !p.is_empty()),
             channel: None,
             asset_id: None,
+            // The hotline's callers were not asked: never public (`case::publication`).
+            public: None,
             // Other platforms' photos are links we do not fetch; they stay in the payload.
             photos: Vec::new(),
             website: None,
