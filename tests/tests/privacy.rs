@@ -54,7 +54,7 @@ fn free_text_personal_data_is_masked_on_every_side_until_a_recorded_reveal() {
             "category": category_for(&department),
             "description": "我叫陈志强，手机１３８００１３８０００，也可打一三八零零一三八零零零；井盖丢了。",
             "address": "莲前西路 王小明来电 家门口 电话138.0013.8000 座机0592  5123456 身份证350203900101123",
-            "lat": lat, "lng": lng, "crs": "wgs84", "channel": "web",
+            "lat": lat, "lng": lng, "crs": "wgs84", "channel": "web", "public": true,
             "photos": [{"data": photo, "caption": "姓名：林芳 拍的"}],
         }),
     );
@@ -64,6 +64,10 @@ fn free_text_personal_data_is_masked_on_every_side_until_a_recorded_reveal() {
         .expect("a code")
         .to_owned();
     let id = report.body["id"].as_str().expect("an id").to_owned();
+    let public_id = report.body["public_id"]
+        .as_str()
+        .expect("the reporter chose publication")
+        .to_owned();
 
     // The public side: the tracking view and Open311.
     let view = app.get(&format!("/api/reports/{code}"));
@@ -83,8 +87,9 @@ fn free_text_personal_data_is_masked_on_every_side_until_a_recorded_reveal() {
         view.text
     );
     for path in [
-        format!("/open311/v2/requests/{code}.json"),
-        format!("/open311/v2/requests/{code}.xml"),
+        format!("/open311/v2/requests/{public_id}.json"),
+        format!("/open311/v2/requests/{public_id}.xml"),
+        format!("/api/public/reports/{public_id}"),
     ] {
         let reply = app.get(&path);
         reply.expect_status(200);
