@@ -66,6 +66,9 @@ const zh = {
   'field.contact': '联系方式',
   'field.contact_name': '称呼',
   'field.contact_phone': '手机或电话',
+  'field.public': '在“附近的问题”中公开显示',
+  'hint.public': '公开时只显示问题的类别、描述（隐去电话、证件号和姓名）、大致位置（约 200 米）和处理状态；地址、联系方式和照片不公开，照片须经工作人员审核。',
+  'result.public': '已公开显示，公开编号：',
   'field.channel': '来源渠道',
 
   'category.loading': '正在加载类别…',
@@ -296,6 +299,9 @@ const en = {
   'field.contact': 'Your contact details',
   'field.contact_name': 'Name',
   'field.contact_phone': 'Phone',
+  'field.public': 'Show it publicly in “problems near here”',
+  'hint.public': 'A public report shows only its category, its description (phone and ID numbers and names hidden), a rough place (about 200 m) and its status; never the address, the contact or, until staff approve them, the photos.',
+  'result.public': 'Shown publicly as ',
   'field.channel': 'Channel',
 
   'category.loading': 'Loading categories…',

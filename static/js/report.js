@@ -181,6 +181,7 @@ function readValues() {
   const v = {};
   for (const field of FIELDS) v[field] = field === 'category' ? selectedCategory() : field === 'photos' ? '' : $(field).value;
   v.website = $('website').value;
+  v.public = $('public').checked;
   return v;
 }
 
@@ -318,6 +319,8 @@ function showResult(data) {
   try {
     if (data.secret) localStorage.setItem(`onegrid.secret.${data.tracking_code}`, data.secret);
   } catch { /* private mode: the person keeps it themselves */ }
+  $('result-public').hidden = !data.public_id;
+  $('result-public-id').textContent = data.public_id || '';
   $('result-link').href = `track.html?code=${encodeURIComponent(data.tracking_code)}`;
   const g = data.grid;
   const chain = g ? chainText([...(Array.isArray(g.chain) ? g.chain : []), g]) : '';

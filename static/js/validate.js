@@ -80,6 +80,8 @@ export function buildReport(v, channel, assetId, photos = []) {
   if (phone) body.contact_phone = phone;
   if (assetId) body.asset_id = assetId;
   if (photos.length) body.photos = photos;
+  // Public only when the reporter ticked it (docs/publication.md).
+  if (v.public === true) body.public = true;
   // The honeypot goes to the server too, which refuses a filled one (err.website.honeypot).
   if (v.website) body.website = v.website;
   return body;

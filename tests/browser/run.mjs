@@ -255,13 +255,21 @@ try {
   await phone.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
   await until('the map pick to fill the coordinates', async () => (await phone.inputValue('#lat')) !== '');
   await phone.waitForSelector('#grid-result p.strong');
+  // The reporter chooses publication (off until ticked).
+  assert.equal(await phone.isChecked('#public'), false);
+  await phone.check('#public');
   await shot(phone, 'report-filled');
   await phone.click('#submit-btn');
   await phone.waitForSelector('#result:not([hidden])');
   const code = (await phone.textContent('#result-code')).trim();
   assert.match(code, /^[A-Z0-9]{4}-[A-Z0-9]{4}$/);
   assert.equal(posted, 1);
+  const publicId = (await phone.textContent('#result-public-id')).trim();
+  assert.match(publicId, /^P[0-9A-Z]{10}$/, 'a public id, not the tracking code');
   await shot(phone, 'report-sent');
+  const shown = await api(app.base, 'GET', `/api/public/reports/${publicId}`);
+  assert.equal(shown.status, 200);
+  assert.ok(!JSON.stringify(shown.data).includes(code), 'the public answer never shows the tracking code');
 
   // The stored photo: smaller than the original, the EXIF and its GPS marker gone.
   const view = await api(app.base, 'GET', `/api/reports/${code}`);
