@@ -6,6 +6,14 @@
 //! worker. Each request runs in a `request` span (its id, method and component, and a keyed
 //! hash of its path: paths carry tracking codes and ids); its status and time are logged at the
 //! end. Nothing of the path in clear, the query, the headers or the body is ever logged.
+//!
+//! Memory is bounded whatever clients send: at most [`MAX_CONNECTIONS`] connections are served
+//! at once (the rest wait in the kernel's backlog); request bodies in flight share a budget of
+//! [`BODY_BUDGET_BYTES`] (a body that finds no room within [`BUDGET_WAIT`] gets 503 `busy`);
+//! at most [`QUEUE_DEPTH`] requests wait for a worker (503 `busy` past it); and before a body
+//! larger than the ordinary limit is read, a worker checks that the caller may send it at all
+//! (`api::admit`: the staff token or session, a callback's signature headers), so an unknown
+//! client's large upload is refused unread.
 
 use std::convert::Infallible;
 use std::hash::{BuildHasher, RandomState};
@@ -29,7 +37,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use onegrid::api::routes::body_limit;
 use onegrid::native::router::{Component, Router};
 use onegrid::{ApiRequest, ApiResponse, Problem, access::limits, api, api::static_files};
-use tokio::sync::oneshot;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 use tracing::{Instrument, Span};
 
 use crate::native::{EnvConfig, NativeEnv};
@@ -37,6 +45,14 @@ use crate::native::{EnvConfig, NativeEnv};
 pub const WORKERS: usize = 8;
 /// Threads of the tokio runtime; they only move bytes, the handlers run on the workers.
 const IO_THREADS: usize = 2;
+/// Connections served at once; more wait to be accepted.
+pub const MAX_CONNECTIONS: usize = 1024;
+/// The bytes of request bodies held at once, read or being read: 32 photo reports of 6 MiB.
+pub const BODY_BUDGET_BYTES: usize = 192 * 1024 * 1024;
+/// How long a body waits for room in the budget before the answer is 503 `busy`.
+const BUDGET_WAIT: Duration = Duration::from_secs(5);
+/// Requests waiting for a worker; past it the answer is 503 `busy` at once.
+pub const QUEUE_DEPTH: usize = 512;
 
 /// What every worker shares, read-only.
 pub struct App {
@@ -69,10 +85,19 @@ impl Default for Timeouts {
     }
 }
 
-/// A request read in full, the component it goes to, and where its answer goes.
+/// What a worker does with a request.
+enum Task {
+    /// Answer it with the component's handler.
+    Answer(Option<Component>),
+    /// Only say whether its caller may send its (not yet read) large body: `api::admit`.
+    Admit,
+}
+
+/// A request (read in full for an answer, without its body to admit it), the task, and where
+/// the answer goes.
 struct Job {
     request: ApiRequest,
-    component: Option<Component>,
+    task: Task,
     /// The request's span, entered on the worker too, so that the handler's events are the
     /// request's.
     span: Span,
@@ -82,8 +107,10 @@ struct Job {
 /// What every connection task shares.
 struct Front {
     app: Arc<App>,
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::SyncSender<Job>,
     timeouts: Timeouts,
+    /// Permits are bytes of request bodies (see [`BODY_BUDGET_BYTES`]).
+    bodies: Arc<Semaphore>,
 }
 
 /// Binds, opens one `NativeEnv` per worker, and returns once all of them are ready.
@@ -108,7 +135,7 @@ pub fn start_with(
     let addr = listener.local_addr().context("not an IP listener")?;
     listener.set_nonblocking(true)?;
 
-    let (jobs_tx, jobs_rx) = mpsc::channel::<Job>();
+    let (jobs_tx, jobs_rx) = mpsc::sync_channel::<Job>(QUEUE_DEPTH);
     let jobs_rx = Arc::new(Mutex::new(jobs_rx));
     let (ready_tx, ready_rx) = mpsc::channel();
     let opening = Arc::new(Mutex::new(()));
@@ -155,6 +182,7 @@ pub fn start_with(
         app,
         jobs: jobs_tx,
         timeouts,
+        bodies: Arc::new(Semaphore::new(BODY_BUDGET_BYTES)),
     });
     let http = thread::Builder::new()
         .name("http".into())
@@ -173,7 +201,7 @@ fn work(env: &NativeEnv, app: &App, jobs: &Mutex<mpsc::Receiver<Job>>) {
         let next = jobs.lock().unwrap_or_else(PoisonError::into_inner).recv();
         let Ok(Job {
             request,
-            component,
+            task,
             span,
             reply,
         }) = next
@@ -181,7 +209,14 @@ fn work(env: &NativeEnv, app: &App, jobs: &Mutex<mpsc::Receiver<Job>>) {
             return;
         };
         let _in_request = span.enter();
-        let response = guarded(|| app.call(env, component, request));
+        let response = guarded(|| match task {
+            Task::Answer(component) => app.call(env, component, request),
+            // 204: admitted; anything else is the refusal to send.
+            Task::Admit => match block_on(api::admit(env, &request)) {
+                Ok(()) => ApiResponse::new(204, "text/plain", Vec::new()),
+                Err(problem) => problem.into_response(),
+            },
+        });
         if env.end_request() {
             tracing::warn!("the handler left a transaction open; rolled back");
         }
@@ -195,7 +230,12 @@ async fn accept(listener: std::net::TcpListener, front: Arc<Front>) {
         Ok(listener) => listener,
         Err(e) => return tracing::error!(error = %e, "cannot serve"),
     };
+    let connections = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     loop {
+        // At the cap, the next connection waits in the backlog until one ends.
+        let Ok(connection) = connections.clone().acquire_owned().await else {
+            return;
+        };
         let (stream, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
             Err(e) => {
@@ -219,6 +259,7 @@ async fn accept(listener: std::net::TcpListener, front: Arc<Front>) {
                 .header_read_timeout(header_timeout)
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
+            drop(connection);
         });
     }
 }
@@ -278,52 +319,97 @@ async fn respond(
         .headers
         .get(EXPECT)
         .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
-    let limit = body_limit(&method, &path);
-    match read_body(body, limit, front.timeouts.body, expects_continue).await {
+    // The client's address as Spin gives it (rate limits key on it); a client's own header of
+    // that name is dropped.
+    let mut headers: Vec<(String, String)> = head
+        .headers
+        .iter()
+        .filter(|(name, _)| name.as_str() != limits::CLIENT_ADDR_HEADER)
+        .map(|(name, value)| {
+            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            (name.as_str().to_owned(), value)
+        })
+        .collect();
+    headers.push((limits::CLIENT_ADDR_HEADER.to_owned(), peer.to_string()));
+    let mut request = ApiRequest {
+        method,
+        path,
+        query: head.uri.query().unwrap_or("").to_owned(),
+        headers,
+        body: Vec::new(),
+    };
+    let limit = body_limit(&request.method, &request.path);
+    // A body announced larger than the route takes is refused by its length alone (413, in
+    // `read_body`); any other large body is read only for a caller who may send it.
+    if limit > onegrid::http::MAX_BODY_BYTES && body.size_hint().lower() <= limit as u64 {
+        let admitted = front
+            .call(request.clone(), Task::Admit, Span::current())
+            .await;
+        if admitted.status != 204 {
+            // Nothing of the body is read; the connection closes after the answer.
+            return admitted;
+        }
+    }
+    let budget = Budget {
+        bodies: &front.bodies,
+        held: None,
+    };
+    match read_body(body, limit, front.timeouts.body, expects_continue, budget).await {
         Err(problem) => problem.into_response(),
-        Ok(body) => {
-            // The client's address as Spin gives it (rate limits key on it); a client's own
-            // header of that name is dropped.
-            let mut headers: Vec<(String, String)> = head
-                .headers
-                .iter()
-                .filter(|(name, _)| name.as_str() != limits::CLIENT_ADDR_HEADER)
-                .map(|(name, value)| {
-                    let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
-                    (name.as_str().to_owned(), value)
-                })
-                .collect();
-            headers.push((limits::CLIENT_ADDR_HEADER.to_owned(), peer.to_string()));
-            let request = ApiRequest {
-                method,
-                path,
-                query: head.uri.query().unwrap_or("").to_owned(),
-                headers,
-                body,
-            };
-            front.run(request, component, Span::current()).await
+        Ok((body, _held)) => {
+            // `_held` keeps the body's bytes in the budget until the answer is in.
+            request.body = body;
+            front
+                .call(request, Task::Answer(component), Span::current())
+                .await
+        }
+    }
+}
+
+/// The bytes of one body in the shared budget, taken as they arrive.
+struct Budget<'a> {
+    bodies: &'a Arc<Semaphore>,
+    held: Option<OwnedSemaphorePermit>,
+}
+
+impl Budget<'_> {
+    /// Room for `bytes` more, waiting at most [`BUDGET_WAIT`]; 503 `busy` when none comes.
+    async fn take(&mut self, bytes: usize) -> Result<(), Problem> {
+        if bytes == 0 {
+            return Ok(());
+        }
+        let permits = u32::try_from(bytes).map_err(|_| Problem::busy(5))?;
+        let wait = self.bodies.clone().acquire_many_owned(permits);
+        match tokio::time::timeout(BUDGET_WAIT, wait).await {
+            Ok(Ok(permit)) => {
+                match &mut self.held {
+                    Some(held) => held.merge(permit),
+                    None => self.held = Some(permit),
+                }
+                Ok(())
+            }
+            _ => Err(Problem::busy(5)),
         }
     }
 }
 
 impl Front {
-    /// The answer of a worker; 500 if none is left to give one.
-    async fn run(
-        &self,
-        request: ApiRequest,
-        component: Option<Component>,
-        span: Span,
-    ) -> ApiResponse {
+    /// The answer of a worker; 503 `busy` when the queue is full, 500 if no worker is left.
+    async fn call(&self, request: ApiRequest, task: Task, span: Span) -> ApiResponse {
         let (reply, answer) = oneshot::channel();
         let job = Job {
             request,
-            component,
+            task,
             span,
             reply,
         };
-        if self.jobs.send(job).is_err() {
-            tracing::error!("no worker is left to answer");
-            return Problem::internal().into_response();
+        match self.jobs.try_send(job) {
+            Ok(()) => {}
+            Err(mpsc::TrySendError::Full(_)) => return Problem::busy(1).into_response(),
+            Err(mpsc::TrySendError::Disconnected(_)) => {
+                tracing::error!("no worker is left to answer");
+                return Problem::internal().into_response();
+            }
         }
         answer
             .await
@@ -344,12 +430,13 @@ const DRAIN_TIME: Duration = Duration::from_secs(5);
 /// The body, or 413 when it is larger than `limit` (told by Content-Length, then nothing of it
 /// is kept; or found while reading), or 408 when it does not arrive within `timeout`. Memory
 /// grows only with the bytes that actually came, never with a length the client claims.
-async fn read_body(
+async fn read_body<'a>(
     mut body: Incoming,
     limit: usize,
     timeout: Duration,
     expects_continue: bool,
-) -> Result<Vec<u8>, Problem> {
+    mut budget: Budget<'a>,
+) -> Result<(Vec<u8>, Budget<'a>), Problem> {
     let told = body.size_hint().lower();
     if told > limit as u64 {
         // Reading would send `100 Continue` to a client that waits for it: answer at once.
@@ -358,10 +445,10 @@ async fn read_body(
         }
         return Err(Problem::body_too_large(limit));
     }
-    match tokio::time::timeout(timeout, collect(&mut body, limit)).await {
+    match tokio::time::timeout(timeout, collect(&mut body, limit, &mut budget)).await {
         Err(_elapsed) => Err(request_timeout()),
         Ok(Err(problem)) => Err(problem),
-        Ok(Ok(Some(bytes))) => Ok(bytes),
+        Ok(Ok(Some(bytes))) => Ok((bytes, budget)),
         Ok(Ok(None)) => {
             drain(&mut body, DRAIN_BYTES, timeout).await;
             Err(Problem::body_too_large(limit))
@@ -369,8 +456,13 @@ async fn read_body(
     }
 }
 
-/// The whole body, or `None` as soon as it passes `limit`.
-async fn collect(body: &mut Incoming, limit: usize) -> Result<Option<Vec<u8>>, Problem> {
+/// The whole body, or `None` as soon as it passes `limit`; each chunk takes its room in the
+/// budget before it is kept.
+async fn collect(
+    body: &mut Incoming,
+    limit: usize,
+    budget: &mut Budget<'_>,
+) -> Result<Option<Vec<u8>>, Problem> {
     let mut out = Vec::new();
     while let Some(frame) = body.frame().await {
         let frame =
@@ -379,6 +471,7 @@ async fn collect(body: &mut Incoming, limit: usize) -> Result<Option<Vec<u8>>, P
             if data.len() > limit - out.len() {
                 return Ok(None);
             }
+            budget.take(data.len()).await?;
             out.extend_from_slice(&data);
         }
     }

@@ -251,7 +251,8 @@ pub fn init_logging() {
 }
 
 /// Reads a Spin request into memory. A body over the route's [`body_limit`], announced by
-/// `Content-Length` or found while reading, answers 413 before anything parses it.
+/// `Content-Length` or found while reading, answers 413 before anything parses it; a body
+/// larger than the ordinary limit is read only after `api::admit` let its caller send it.
 /// Installs the log first ([`init_logging`]).
 pub async fn read_request(req: spin_sdk::http::Request) -> Result<ApiRequest, ApiResponse> {
     init_logging();
@@ -266,17 +267,6 @@ pub async fn read_request(req: spin_sdk::http::Request) -> Result<ApiRequest, Ap
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
-    let mut body = Vec::new();
-    let mut chunks = incoming.stream();
-    while let Some(chunk) = chunks.next().await {
-        let chunk = chunk.map_err(|_| {
-            Problem::bad_request("the request body could not be read").into_response()
-        })?;
-        if body.len() + chunk.len() > limit {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
     let headers = parts
         .headers
         .iter()
@@ -285,13 +275,31 @@ pub async fn read_request(req: spin_sdk::http::Request) -> Result<ApiRequest, Ap
             (name.as_str().to_ascii_lowercase(), value)
         })
         .collect();
-    Ok(ApiRequest {
+    let mut request = ApiRequest {
         method: parts.method.as_str().to_ascii_uppercase(),
         path: parts.uri.path().to_owned(),
         query: parts.uri.query().unwrap_or("").to_owned(),
         headers,
-        body,
-    })
+        body: Vec::new(),
+    };
+    // A large body is read only for a caller who may send it (`api::admit`), as on the
+    // native host.
+    if limit > onegrid::http::MAX_BODY_BYTES {
+        onegrid::api::admit(&SpinEnv::new(), &request)
+            .await
+            .map_err(Problem::into_response)?;
+    }
+    let mut chunks = incoming.stream();
+    while let Some(chunk) = chunks.next().await {
+        let chunk = chunk.map_err(|_| {
+            Problem::bad_request("the request body could not be read").into_response()
+        })?;
+        if request.body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        request.body.extend_from_slice(&chunk);
+    }
+    Ok(request)
 }
 
 /// Writes a handler's answer as a Spin response. A status or header the `http` crate refuses

@@ -41,6 +41,48 @@ pub(crate) async fn caller<E: Env>(env: &E, req: &ApiRequest) -> Result<Principa
     auth::authenticate(env, req).await
 }
 
+/// Whether a caller may send a large body at all, from the request's method, path and headers
+/// alone (`req.body` is not read): the native host asks this before it reads a body larger than
+/// the ordinary limit, so that nobody unknown makes it hold megabytes. Staff routes check the
+/// token or session and the role, as their handlers will; a department's callback needs its
+/// signature headers (the signature itself needs the body); a citizen's report with photos
+/// passes, counted by its handler, and bounded by the host's budget for bodies in flight.
+pub async fn admit<E: Env>(env: &E, req: &ApiRequest) -> Result<(), Problem> {
+    use routes::Access;
+    let Some(route) = routes::every_route().into_iter().find(|r| {
+        r.method.as_str().eq_ignore_ascii_case(&req.method)
+            && crate::http::routes::matches(r.path, &req.path).is_some()
+    }) else {
+        return Ok(());
+    };
+    if route.limit <= crate::http::MAX_BODY_BYTES {
+        return Ok(());
+    }
+    match route.access {
+        Access::Staff(roles) => staff(env, req, roles).await.map(drop),
+        Access::PublicOrStaff(roles) if req.bearer().is_some() => {
+            staff(env, req, roles).await.map(drop)
+        }
+        Access::AnyStaff | Access::Session => caller(env, req).await.map(drop),
+        Access::Signed => {
+            let signed = ["webhook-id", "webhook-timestamp", "webhook-signature"]
+                .iter()
+                .all(|h| req.header(h).is_some_and(|v| !v.trim().is_empty()));
+            if signed {
+                Ok(())
+            } else {
+                Err(Problem::bad_signature(
+                    "webhook-id, webhook-timestamp and webhook-signature are required",
+                ))
+            }
+        }
+        Access::PublicRateLimited
+        | Access::PublicOrStaff(_)
+        | Access::Reporter
+        | Access::ApiKey => Ok(()),
+    }
+}
+
 /// Counts the request against a per-client limit (429 past it). The counts are a table, so the
 /// schema comes first.
 pub(crate) async fn limited<E: Env>(

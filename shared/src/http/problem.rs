@@ -33,10 +33,12 @@ pub enum ProblemType {
     Internal,
     NotConfigured,
     RequestTimeout,
+    /// The server holds as many request bodies or queued requests as it takes: retry shortly.
+    Busy,
 }
 
 impl ProblemType {
-    pub const ALL: [ProblemType; 19] = [
+    pub const ALL: [ProblemType; 20] = [
         ProblemType::MalformedJson,
         ProblemType::ValidationFailed,
         ProblemType::BadRequest,
@@ -56,6 +58,7 @@ impl ProblemType {
         ProblemType::Internal,
         ProblemType::NotConfigured,
         ProblemType::RequestTimeout,
+        ProblemType::Busy,
     ];
 
     /// The stable last part of the `type` URI, e.g. `outside-jurisdiction`.
@@ -80,6 +83,7 @@ impl ProblemType {
             ProblemType::Internal => "internal",
             ProblemType::NotConfigured => "not-configured",
             ProblemType::RequestTimeout => "request-timeout",
+            ProblemType::Busy => "busy",
         }
     }
 
@@ -104,6 +108,7 @@ impl ProblemType {
             ProblemType::Internal => "Internal error",
             ProblemType::NotConfigured => "The service is not configured",
             ProblemType::RequestTimeout => "The request took too long",
+            ProblemType::Busy => "The server is busy",
         }
     }
 
@@ -128,6 +133,7 @@ impl ProblemType {
             ProblemType::Internal => 500,
             ProblemType::NotConfigured => 503,
             ProblemType::RequestTimeout => 408,
+            ProblemType::Busy => 503,
         }
     }
 }
@@ -243,6 +249,16 @@ impl Problem {
     pub fn method_not_allowed(method: &str, path: &str, allowed: &[&str]) -> Self {
         Problem::new(ProblemType::MethodNotAllowed, format!("{method} {path}"))
             .with("allowed", json!(allowed))
+    }
+
+    /// 503 with `Retry-After`: the server's memory or queue for requests is full.
+    pub fn busy(retry_after_seconds: u64) -> Self {
+        let mut p = Problem::new(
+            ProblemType::Busy,
+            "the server holds as many requests as it takes; retry shortly",
+        );
+        p.retry_after_seconds = Some(retry_after_seconds);
+        p
     }
 
     pub fn request_timeout() -> Self {
