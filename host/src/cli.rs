@@ -35,6 +35,22 @@ pub enum Command {
     /// Import into a data directory.
     #[command(subcommand)]
     Import(Import),
+    /// Replace a service token in the data directory's secrets.json: the new one is valid for
+    /// `--days`, the old one for `--overlap-hours` more. Prints where it is kept, never its value.
+    RotateToken {
+        /// `operator_token` or `admin_token`.
+        #[arg(value_name = "NAME")]
+        name: String,
+        /// The data directory.
+        #[arg(long, value_name = "DIR", default_value = ".onegrid")]
+        data: PathBuf,
+        /// How long the new token is valid.
+        #[arg(long, default_value_t = 90)]
+        days: i64,
+        /// How long the old token keeps working (0: not at all).
+        #[arg(long, default_value_t = 24)]
+        overlap_hours: i64,
+    },
     /// Print Standard Webhooks headers for a department's callback, as curl flags.
     SignWebhook {
         /// The department's webhook secret.

@@ -33,6 +33,19 @@ fn main() -> ExitCode {
         }
         Command::SignWebhook { secret, body, id } => tools::sign_webhook(&secret, &body, id),
         Command::Import(Import::Grids { file, data }) => tools::import_grids(&file, &data),
+        Command::RotateToken {
+            name,
+            data,
+            days,
+            overlap_hours,
+        } => secrets::rotate(&data, &name, days, overlap_hours).map(|r| {
+            println!(
+                "A new {name} is in {} (valid until {}; restart the host to use it); the old one works until {}.",
+                r.path.display(),
+                r.new_until,
+                r.old_until
+            );
+        }),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

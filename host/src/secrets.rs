@@ -22,6 +22,14 @@ pub const TOKENS: [&str; 4] = [
     "demo_staff_password",
 ];
 
+/// The service tokens: each valid until `<name>_until` (RFC 3339; generated ones for
+/// [`TOKEN_DAYS`]), and after a rotation its predecessor, `<name>_previous`
+/// (`token;until=…`), for the overlap. The Spin variable the host gives the handlers joins
+/// them (`access::auth::service_token_match`); `<name>` itself stays the plain current token.
+pub const SERVICE_TOKENS: [&str; 2] = ["operator_token", "admin_token"];
+/// How long a generated or rotated service token is valid.
+pub const TOKEN_DAYS: i64 = 90;
+
 /// Generated variables nobody needs to type, and so never printed.
 pub const UNPRINTED: [&str; 1] = ["session_keys"];
 
@@ -68,6 +76,9 @@ pub fn ensure_tokens(data_dir: &Path) -> anyhow::Result<(Secrets, Vec<&'static s
         let present = secrets.get(name).is_some_and(|v| !v.is_empty());
         if !present && env_variable(name).is_none() {
             secrets.insert(name.to_owned(), random_hex(32));
+            if SERVICE_TOKENS.contains(&name) {
+                secrets.insert(format!("{name}_until"), until(TOKEN_DAYS * 24));
+            }
             generated.push(name);
         }
     }
@@ -75,6 +86,83 @@ pub fn ensure_tokens(data_dir: &Path) -> anyhow::Result<(Secrets, Vec<&'static s
         save(&path, &secrets)?;
     }
     Ok((secrets, generated))
+}
+
+fn until(hours: i64) -> String {
+    onegrid::time::rfc3339(now_ms() + hours * 3_600_000)
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// The value of a service token variable for the handlers: the current token with its time,
+/// then its predecessor while the overlap lasts. `None` for a name the file does not hold.
+pub fn service_token_value(secrets: &Secrets, name: &str) -> Option<String> {
+    let token = secrets.get(name).filter(|t| !t.is_empty())?;
+    let mut value = match secrets.get(&format!("{name}_until")) {
+        Some(until) => format!("{token};until={until}"),
+        None => token.clone(),
+    };
+    if let Some(previous) = secrets.get(&format!("{name}_previous")) {
+        value.push(',');
+        value.push_str(previous);
+    }
+    Some(value)
+}
+
+/// What a rotation did: until when the new token and the old one are valid.
+pub struct Rotated {
+    pub path: std::path::PathBuf,
+    pub new_until: String,
+    pub old_until: String,
+}
+
+/// A new service token `name` in `<data>/secrets.json`, valid for `days`; the old one stays
+/// valid for `overlap_hours` more (never longer than it was), so that automation can move over.
+pub fn rotate(
+    data_dir: &Path,
+    name: &str,
+    days: i64,
+    overlap_hours: i64,
+) -> anyhow::Result<Rotated> {
+    anyhow::ensure!(
+        SERVICE_TOKENS.contains(&name),
+        "{name} is not a service token (one of {})",
+        SERVICE_TOKENS.join(", ")
+    );
+    anyhow::ensure!(
+        days > 0 && overlap_hours >= 0,
+        "days must be positive, overlap hours not negative"
+    );
+    let path = data_dir.join("secrets.json");
+    let mut secrets = load(&path)?;
+    let old = secrets
+        .get(name)
+        .filter(|t| !t.is_empty())
+        .cloned()
+        .with_context(|| format!("{} holds no {name} to rotate", path.display()))?;
+    let overlap_end = now_ms() + overlap_hours * 3_600_000;
+    let old_end = secrets
+        .get(&format!("{name}_until"))
+        .and_then(|u| onegrid::time::parse(u, 0))
+        .map_or(overlap_end, |end| end.min(overlap_end));
+    let old_until = onegrid::time::rfc3339(old_end);
+    let new_until = until(days * 24);
+    secrets.insert(
+        format!("{name}_previous"),
+        format!("{old};until={old_until}"),
+    );
+    secrets.insert(name.to_owned(), random_hex(32));
+    secrets.insert(format!("{name}_until"), new_until.clone());
+    save(&path, &secrets)?;
+    Ok(Rotated {
+        path,
+        new_until,
+        old_until,
+    })
 }
 
 #[cfg(test)]

@@ -445,7 +445,9 @@ async fn read_body<'a>(
         }
         return Err(Problem::body_too_large(limit));
     }
-    match tokio::time::timeout(timeout, collect(&mut body, limit, &mut budget)).await {
+    // Room for the announced length at once (it is within the limit): no doubling regrowth.
+    let capacity = usize::try_from(told).unwrap_or(0).min(limit);
+    match tokio::time::timeout(timeout, collect(&mut body, limit, capacity, &mut budget)).await {
         Err(_elapsed) => Err(request_timeout()),
         Ok(Err(problem)) => Err(problem),
         Ok(Ok(Some(bytes))) => Ok((bytes, budget)),
@@ -461,9 +463,10 @@ async fn read_body<'a>(
 async fn collect(
     body: &mut Incoming,
     limit: usize,
+    capacity: usize,
     budget: &mut Budget<'_>,
 ) -> Result<Option<Vec<u8>>, Problem> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(capacity);
     while let Some(frame) = body.frame().await {
         let frame =
             frame.map_err(|_| Problem::bad_request("the request body could not be read"))?;

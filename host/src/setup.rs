@@ -19,6 +19,12 @@ pub fn prepare(data_dir: &Path, manifest: &Manifest) -> anyhow::Result<EnvConfig
     // Fallbacks when SPIN_VARIABLE_<NAME> is unset: secrets.json, then spin.toml's defaults.
     let mut variables: HashMap<String, String> = manifest.variable_defaults();
     variables.extend(secrets.clone());
+    // The service tokens go to the handlers with their times and their predecessors.
+    for name in secrets::SERVICE_TOKENS {
+        if let Some(value) = secrets::service_token_value(&secrets, name) {
+            variables.insert(name.to_owned(), value);
+        }
+    }
     let config = EnvConfig {
         data_dir: data_dir.to_owned(),
         variables: Arc::new(variables),
