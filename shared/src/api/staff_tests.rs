@@ -653,13 +653,17 @@ fn retention_removes_personal_data_of_cases_ended_long_ago_and_keeps_the_case() 
     let mut env = city();
     env.variables.insert("retention_days".into(), "30".into());
     let body = json!({"category": "landscape.sign", "description": "Broken, my ID is 35020319900101123X", "lat": IN_A.0, "lng": IN_A.1,
+                      "address": "莲前西路12号 电话13800138000",
                       "contact_name": "陈小红", "contact_phone": "13800138000"});
     let (_, created) = call(&env, request("POST", "/api/reports", None, Some(body)));
     let old = created["id"].as_str().unwrap().to_owned();
     let rejected = report(&env, "landscape.sign", IN_A);
     let open = report(&env, "landscape.sign", IN_A);
     for (id, mv) in [
-        (&old, json!({"move": "reject", "reason": "out of scope"})),
+        (
+            &old,
+            json!({"move": "reject", "reason": "out of scope; the caller 13912345678 was told"}),
+        ),
         (&rejected, json!({"move": "reject", "reason": "duplicate"})),
     ] {
         let (s, b) = call(
@@ -718,6 +722,12 @@ fn retention_removes_personal_data_of_cases_ended_long_ago_and_keeps_the_case() 
             Some("rejected"),
             Some("landscape.sign")
         )
+    );
+    // The address and what staff wrote in the trail are masked too, even on a reveal.
+    assert_eq!(case["address"], "莲前西路12号 电话138****8000");
+    assert!(
+        !page.to_string().contains("13912345678") && !page.to_string().contains("13800138000"),
+        "{page}"
     );
     assert_eq!(
         page["events"]

@@ -130,7 +130,8 @@ pub async fn purge_ended<E: Env>(
         let Some(case) = store::by_id(env, &id).await? else {
             continue;
         };
-        let change = privacy::purged(&case);
+        let events = store::events(env, &case.id).await?;
+        let change = privacy::purged(&case, &events);
         let masked = crate::mask::mask_free_text(&case.description);
         let written = in_transaction(env, async {
             match store::write(

@@ -190,10 +190,20 @@ pub async fn ended_before<D: Database>(
     rows.iter().map(|r| r.text("id")).collect()
 }
 
-/// What retention leaves of a case: the contact data goes, numbers in the free text are masked.
-pub fn purged(case: &Case) -> Change<'static> {
+/// What retention leaves of a case: the contact data goes; the description, the address, the
+/// rating's comment and what people wrote in the trail (`events`, as read) are masked.
+pub fn purged(case: &Case, events: &[store::Event]) -> Change<'static> {
+    let trail = events
+        .iter()
+        .filter_map(|e| {
+            let masked = masked_details(&e.details);
+            (masked != e.details).then_some((e.seq, masked))
+        })
+        .collect();
     Change::Purge {
         description: mask_free_text(&case.description),
+        address: case.address.as_deref().map(mask_free_text),
         rating_comment: case.rating_comment.as_deref().map(mask_free_text),
+        trail,
     }
 }

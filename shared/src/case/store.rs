@@ -551,10 +551,14 @@ pub enum Change<'a> {
     /// Whether the case shows on public answers (an operator's decision, within the reporter's
     /// choice: a case without a public id never does).
     Publication { public: bool },
-    /// Retention: the contact data goes; the free text stays, masked.
+    /// Retention: the contact data goes; the free text stays, masked: the description, the
+    /// address, the rating's comment, and what people wrote in the trail (`trail`: each
+    /// event's seq and its details as masked).
     Purge {
         description: String,
+        address: Option<String>,
         rating_comment: Option<String>,
+        trail: Vec<(i64, Json)>,
     },
 }
 
@@ -595,7 +599,7 @@ const ESCALATE: &str = "UPDATE cases SET overdue = 1, escalation_level = ?, \
      event_count = event_count + 1, updated_at = ? \
      WHERE id = ? AND event_count = ? AND next_check_at <= ? RETURNING event_count";
 const PURGE: &str = "UPDATE cases SET contact_name = NULL, contact_phone = NULL, description = ?, \
-     rating_comment = ?, purged_at = ?, event_count = event_count + 1 \
+     address = ?, rating_comment = ?, purged_at = ?, event_count = event_count + 1 \
      WHERE id = ? AND event_count = ? AND purged_at IS NULL RETURNING event_count";
 // A correction's category brings its priority.
 const CORRECT: &str = "UPDATE cases SET category = COALESCE(?, category), \
@@ -604,6 +608,9 @@ const CORRECT: &str = "UPDATE cases SET category = COALESCE(?, category), \
 const SET_PUBLIC: &str = "UPDATE cases SET public = ?, event_count = event_count + 1, updated_at = ? \
      WHERE id = ? AND event_count = ? AND (? = 0 OR public_id IS NOT NULL) RETURNING event_count";
 const PURGE_REVIEW: &str = "UPDATE reviews SET comment = ? WHERE case_id = ?";
+// The one change to a past event: retention masks what people wrote in it.
+const PURGE_EVENT_DETAILS: &str =
+    "UPDATE case_events SET details = ? WHERE case_id = ? AND seq = ?";
 const OPEN_REVIEW: &str =
     "INSERT INTO reviews (case_id, opened_at, comment) VALUES (?, ?, ?) ON CONFLICT DO NOTHING";
 
@@ -741,13 +748,16 @@ pub async fn write<D: Database>(
         }
         Change::Purge {
             description,
+            address,
             rating_comment,
+            trail,
         } => {
             let rows = db
                 .execute(
                     PURGE,
                     &[
                         description.into(),
+                        address.into(),
                         rating_comment.clone().into(),
                         now.into(),
                         id.clone(),
@@ -758,6 +768,13 @@ pub async fn write<D: Database>(
             if !rows.is_empty() {
                 db.execute(PURGE_REVIEW, &[rating_comment.into(), id.clone()])
                     .await?;
+                for (seq, details) in trail {
+                    db.execute(
+                        PURGE_EVENT_DETAILS,
+                        &[details.to_string().into(), id.clone(), seq.into()],
+                    )
+                    .await?;
+                }
             }
             (PURGE_EVENT, from, rows)
         }
