@@ -1,7 +1,7 @@
 //! Brakes on memory: a client nobody knows cannot make the server read a large body. A staff
 //! route's large body is read only after its token was checked; a department's callback only
 //! with its signature headers. The check answers before the body arrives: each test sends the
-//! head and a first piece of a 10 MiB body, and reads the answer without sending the rest.
+//! head and a first piece of a 5 MiB body, and reads the answer without sending the rest.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use onegrid_tests::{TestApp, spawn_app};
 
-const ANNOUNCED: usize = 10 * 1024 * 1024;
+// Past the ordinary 256 KiB, within every large route's own limit (a move's is 6 MiB).
+const ANNOUNCED: usize = 5 * 1024 * 1024;
 const SENT: usize = 256 * 1024;
 
 /// The status line the server answers after the head and the first `SENT` bytes of a body it
