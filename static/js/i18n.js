@@ -1,4 +1,5 @@
-// A small two-language dictionary: zh-CN by default, English on request.
+// A small two-language dictionary: the reader's first language of the two (navigator.languages),
+// Chinese when neither is among them, and whatever they chose last once they chose.
 // Static text in the HTML carries data-i18n keys (the HTML itself is written in Chinese,
 // so a page reads right before any script runs); scripts call t() for text they build and
 // re-render when the "onegrid:langchange" event fires. The choice is kept in localStorage.
@@ -491,7 +492,16 @@ function readStored() {
   try {
     const saved = globalThis.localStorage?.getItem(STORAGE_KEY);
     if (LANGS.includes(saved)) return saved;
-  } catch { /* fall through to the default */ }
+  } catch { /* fall through to the browser's languages */ }
+  return fromBrowser(globalThis.navigator?.languages ?? [globalThis.navigator?.language]);
+}
+
+/** The first of the reader's languages that the pages speak; Chinese, the city's, otherwise. */
+export function fromBrowser(languages) {
+  for (const tag of languages ?? []) {
+    const primary = String(tag ?? '').toLowerCase().split('-')[0];
+    if (LANGS.includes(primary)) return primary;
+  }
   return 'zh';
 }
 

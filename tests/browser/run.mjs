@@ -451,6 +451,20 @@ try {
   await phone.waitForSelector('html[lang=en]');
   await phone.waitForSelector('input[name=category]');
   await shot(phone, 'report-form-en');
+  // The switch stays on the header's one line.
+  const header = await phone.locator('#lang-switch').boundingBox();
+  assert.ok(header.height < 60, `the 中文 button is one line high (${header.height}px)`);
+
+  // A browser that prefers English opens in English, with no choice stored; the choice, once
+  // made, is remembered over the browser's.
+  const english = await newPage({ locale: 'en-GB', viewport: { width: 390, height: 844 } });
+  await english.goto(`${app.base}/`);
+  await english.waitForSelector('html[lang=en]');
+  assert.match(await english.textContent('#lang-switch'), /中文/);
+  await english.click('#lang-switch');
+  await english.waitForSelector('html[lang=zh-CN]');
+  await english.reload();
+  await english.waitForSelector('html[lang=zh-CN]');
 
   assert.deepEqual(outside, [], 'no page loads anything from outside the app');
   assert.deepEqual(barriers, [], 'no serious accessibility barrier (axe-core, WCAG 2.1 AA)');
