@@ -444,6 +444,16 @@ try {
   assert.ok(Math.abs(Number(await phone.inputValue('#lat')) - sign.lat) < 1e-6); // ~0.1 m
   await phone.waitForSelector('#grid-result p.strong');
   await shot(phone, 'qr-landing');
+  // A sign that is not in the registry: the site's page, styled, with a way to report anyway.
+  const unknown = await phone.goto(`${app.base}/q/NOPE-0000`);
+  assert.equal(unknown.status(), 404);
+  await phone.waitForSelector('header.site-header .brand');
+  const styled = await phone.evaluate(() => getComputedStyle(document.querySelector('.btn-primary')).backgroundColor);
+  assert.notEqual(styled, 'rgba(0, 0, 0, 0)', 'the unknown-sign page has the site stylesheet');
+  await shot(phone, 'qr-unknown');
+  // The browser reports the page's own 404 as a console error: that one is the point here.
+  const own404 = failures.findIndex((f) => f.includes('/q/NOPE-0000') && f.includes('404'));
+  if (own404 >= 0) failures.splice(own404, 1);
 
   // The report page in English, as a visitor who switches sees it.
   await phone.goto(`${app.base}/`);

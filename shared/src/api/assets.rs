@@ -217,7 +217,33 @@ async fn landing<E: Env>(env: &E, id: &str) -> Result<ApiResponse, Problem> {
     })
 }
 
-const UNKNOWN_SIGN: &str = "<!doctype html><html lang=\"zh\"><meta charset=\"utf-8\">\
-<meta name=\"viewport\" content=\"width=device-width\"><title>OneGrid</title>\
-<p>未找到这个部件编号。/ This sign is not in the registry.</p>\
-<p><a href=\"/\">仍然上报问题 / Report a problem anyway</a></p></html>";
+/// The page of a sign that is not in the registry: styled as the site's other pages (the
+/// stylesheet and icon by absolute path, since `/q/` is one level down), in both languages.
+const UNKNOWN_SIGN: &str = r#"<!doctype html>
+<html lang="zh-CN">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <meta name="color-scheme" content="light dark">
+  <title>未找到这个标识 · Sign not found · OneGrid</title>
+  <link rel="icon" href="/favicon.svg" type="image/svg+xml">
+  <link rel="stylesheet" href="/css/app.css">
+</head>
+<body>
+  <header class="site-header">
+    <div class="wrap header-inner">
+      <a class="brand" href="/"><img src="/favicon.svg" alt="" width="28" height="28"><span>一网统管 OneGrid</span></a>
+    </div>
+  </header>
+  <main id="main" class="wrap notfound">
+    <h1>未找到这个标识</h1>
+    <p>这个二维码的编号不在部件登记中，可能已停用或印错。您仍然可以反映问题，并在地图上选择位置。</p>
+    <h2 lang="en">This sign is not in the registry</h2>
+    <p lang="en">The code on this sign is not a registered asset: it may be retired or misprinted. You can still report a problem and pick the place on the map.</p>
+    <div class="actions">
+      <a class="btn btn-primary" href="/"><span>仍然反映问题 <span lang="en">· Report a problem anyway</span></span></a>
+    </div>
+  </main>
+</body>
+</html>
+"#;
