@@ -249,3 +249,71 @@ fn a_department_cannot_move_another_departments_case() {
     reply.expect_problem(404, "not-found");
     assert_eq!(operator_case(&app, &id)["case"]["status"], "dispatched");
 }
+
+#[test]
+fn an_unsigned_callback_is_answered_alike_for_unknown_secretless_and_known_departments() {
+    let app = spawn_app();
+    let fake = FakeDepartment::start(200);
+    let (id, known, _secret) = dispatched_case(&app, &fake);
+    let secretless = format!("dept-nosecret-{}", onegrid_tests::random_hex(4));
+    app.admin()
+        .put_json(
+            &format!("/api/admin/departments/{secretless}"),
+            &json!({"name": "A department without a secret"}),
+        )
+        .expect_status(200);
+    let body = json!({"case_id": id, "action": "signed_for"}).to_string();
+    let answers: Vec<(u16, String)> = [known.as_str(), &secretless, "dept-nobody-here"]
+        .iter()
+        .map(|department| {
+            let reply = app.post_raw(
+                &format!("/api/callbacks/{department}"),
+                &[("content-type", "application/json")],
+                body.clone(),
+            );
+            (reply.status, reply.text.clone())
+        })
+        .collect();
+    assert_eq!(answers[0].0, 401, "{}", answers[0].1);
+    assert_eq!(answers[0], answers[1], "a department without a secret");
+    assert_eq!(answers[0], answers[2], "an unknown department");
+}
+
+#[test]
+fn a_put_with_the_same_secret_and_no_overlap_ends_a_rotation_at_once() {
+    let app = spawn_app();
+    let fake = FakeDepartment::start(200);
+    let (id, department, old_secret) = dispatched_case(&app, &fake);
+    let new_secret = onegrid::http::webhook::new_secret();
+    let put = |secret: &str, hours: f64| {
+        app.admin().put_json(
+            &format!("/api/admin/departments/{department}"),
+            &json!({"name": "Rotating department", "webhook_url": fake.url(), "secret": secret,
+                    "secret_overlap_hours": hours}),
+        )
+    };
+    put(&new_secret, 24.0).expect_status(200);
+    // During the overlap the old secret still verifies.
+    callback(
+        &app,
+        &department,
+        &old_secret,
+        &json!({"case_id": id, "action": "signed_for"}),
+    )
+    .expect_status(200);
+    put(&new_secret, 0.0).expect_status(200);
+    callback(
+        &app,
+        &department,
+        &old_secret,
+        &json!({"case_id": id, "action": "in_progress"}),
+    )
+    .expect_problem(401, "bad-signature");
+    callback(
+        &app,
+        &department,
+        &new_secret,
+        &json!({"case_id": id, "action": "in_progress"}),
+    )
+    .expect_status(200);
+}

@@ -41,6 +41,7 @@ pub const ROUTES: &[Route<Op>] = &[
     Route::get("/open311/v2/requests/{service_request_id}.{format}", PublicRateLimited, Op::One),
     Route::get("/open311/v2/tokens/{token}.{format}", PublicRateLimited, Op::Token),
     Route::get("/open311/v2/servicerequestupdates.{format}", PublicRateLimited, Op::Updates),
+    Route::post("/open311/v2/servicerequestupdates.{format}", ApiKey, Op::PostUpdate),
     Route::get("/api/open311/pending", Staff(OPERATORS), Op::Pending),
     Route::post("/api/open311/pending/{token}/place", Staff(OPERATORS), Op::Place),
 ];
@@ -56,15 +57,21 @@ pub enum Op {
     One,
     Token,
     Updates,
+    PostUpdate,
     Pending,
     Place,
 }
 
 /// Answers every route of the `open311` component.
 pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
-    // An unknown path or method is a problem, not an Open311 error.
+    // An unknown path or method under `/open311/` is an Open311 error in the format its suffix
+    // asks for (a client reads nothing else); the operators' side answers problem details.
     let (route, p) = match routes::find(ROUTES, &req) {
         Ok(found) => found,
+        Err(refused) if req.path.starts_with("/open311/") => {
+            let last = req.path.rsplit('/').next().unwrap_or("");
+            return open311::error_response(&refused, open311::split_format(last).1);
+        }
         Err(refused) => return refused.into_response(),
     };
     let format = match p.get("format") {
@@ -77,8 +84,8 @@ pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
         Op::Discovery | Op::Services | Op::ServiceDefinition | Op::One | Op::Token => {
             Some(limits::OPEN311_READS_PER_CLIENT)
         }
-        // Submit is counted per API key; the operators' side is staff only.
-        Op::Submit | Op::Pending | Op::Place => None,
+        // Submissions and updates are counted per API key; the operators' side is staff only.
+        Op::Submit | Op::PostUpdate | Op::Pending | Op::Place => None,
     };
     if let Some(limit) = limit
         && let Err(refused) = super::limited(env, &req, limit).await
@@ -94,6 +101,7 @@ pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
         Op::One => one(env, &req, &p["service_request_id"], format).await,
         Op::Token => token(env, &p["token"], format).await,
         Op::Updates => updates(env, &req, format).await,
+        Op::PostUpdate => post_update(env, &req, format).await,
         // The operators' side answers problem details, as the rest of `/api/`.
         Op::Pending => return respond(pending(env, &req).await),
         Op::Place => return respond(place(env, &req, &p["token"]).await),
@@ -173,6 +181,7 @@ async fn services<E: Env>(
     let items = directory::categories(env)
         .await?
         .into_iter()
+        .filter(|c| c.kind != DISPUTE)
         .map(|c| {
             let def = definitions.get(&c.code);
             let keywords = def
@@ -209,11 +218,23 @@ async fn service_definition<E: Env>(
     format: Format,
 ) -> Result<ApiResponse, Problem> {
     ready(env).await?;
-    if directory::category(env, code).await?.is_none() {
-        return Err(Problem::not_found("service_code", code));
-    }
+    offered(env, code).await?;
     let def = open311::definition(env, code).await?;
     Ok(def.to_node(code).respond(200, "service_definition", format))
+}
+
+/// The kind of category that is never offered to Open311 clients: disputes (矛盾纠纷) are
+/// between neighbours and families, and their parties' names, places and quarrels are not sent
+/// through a third party's platform nor listed publicly; they come to the centre in person, by
+/// the hotline or by the city's own channels, where the mediation's privacy holds.
+const DISPUTE: &str = "dispute";
+
+/// A category offered as a service: known, and not a dispute (an unknown service to clients).
+async fn offered<E: Env>(env: &E, code: &str) -> Result<directory::Category, Problem> {
+    directory::category(env, code)
+        .await?
+        .filter(|c| c.kind != DISPUTE)
+        .ok_or_else(|| Problem::not_found("service_code", code))
 }
 
 /// What a client sent, checked.
@@ -333,8 +354,9 @@ fn optional(
     Some(value)
 }
 
-/// POST requests: form-encoded, as the spec and every client sends it.
-async fn submit<E: Env>(env: &E, req: &ApiRequest, format: Format) -> Result<ApiResponse, Problem> {
+/// A POST's parameters: form-encoded, as the spec and every client sends them (the query's
+/// too).
+fn posted_form(req: &ApiRequest) -> Result<Form, Problem> {
     let media = req
         .header("content-type")
         .unwrap_or("")
@@ -348,10 +370,19 @@ async fn submit<E: Env>(env: &E, req: &ApiRequest, format: Format) -> Result<Api
     }
     let mut pairs = req.query_pairs();
     pairs.extend(crate::http::parse_form(&String::from_utf8_lossy(&req.body)));
-    let form = Form::parse(pairs);
-    ready(env).await?;
+    Ok(Form::parse(pairs))
+}
+
+/// The API key of a POST (`api_key`, or the `Authorization` / `X-Api-Key` header), allowed to
+/// submit to Open311; `doing` names the operation in the refusal, as the spec's examples do.
+async fn open311_key<E: Env>(
+    env: &E,
+    req: &ApiRequest,
+    form: &Form,
+    doing: &str,
+) -> Result<keys::ApiKey, Problem> {
     let presented = form.get(&["api_key"]);
-    let key = keys::authorize(
+    keys::authorize(
         env,
         presented.as_deref().or(keys::presented(req)),
         keys::ACTION_OPEN311_SUBMIT,
@@ -359,17 +390,22 @@ async fn submit<E: Env>(env: &E, req: &ApiRequest, format: Format) -> Result<Api
     )
     .await?
     .map_err(|refusal| match refusal {
-        keys::Refusal::Missing | keys::Refusal::Invalid => Problem::forbidden(
-            "api_key was not provided or is not valid; can't proceed with create_request",
-        ),
+        keys::Refusal::Missing | keys::Refusal::Invalid => Problem::forbidden(format!(
+            "api_key was not provided or is not valid; can't proceed with {doing}"
+        )),
         other => Problem::from(other),
-    })?;
+    })
+}
+
+/// POST requests.
+async fn submit<E: Env>(env: &E, req: &ApiRequest, format: Format) -> Result<ApiResponse, Problem> {
+    let form = posted_form(req)?;
+    ready(env).await?;
+    let key = open311_key(env, req, &form, "create_request").await?;
     let service_code = form
         .get(&["service_code"])
         .ok_or_else(|| bad("service_code was not provided"))?;
-    let category = directory::category(env, &service_code)
-        .await?
-        .ok_or_else(|| Problem::not_found("service_code", &service_code))?;
+    let category = offered(env, &service_code).await?;
     let definition = open311::definition(env, &service_code).await?;
     let attributes = definition.check_answers(&form.attributes)?;
 
@@ -405,11 +441,7 @@ async fn submit<E: Env>(env: &E, req: &ApiRequest, format: Format) -> Result<Api
     }
     let description = optional(&form, &["description"], MAX_DESCRIPTION_CHARS, &mut errors);
     let media_urls = form.all("media_url");
-    if media_urls.len() > MAX_MEDIA_URLS
-        || media_urls.iter().any(|u| {
-            !(u.starts_with("http://") || u.starts_with("https://")) || u.chars().count() > 2000
-        })
-    {
+    if !media_urls_ok(&media_urls) {
         errors.push(FieldError::new(
             "media_url",
             "at most 10 http or https URLs",
@@ -802,19 +834,28 @@ async fn token<E: Env>(env: &E, token: &str, format: Format) -> Result<ApiRespon
     Ok(node.respond(200, "service_requests", format))
 }
 
-/// The service request updates extension: each event of a public case in the range.
+/// The service request updates extension: each event of a public case in the range, oldest
+/// first, each in words. Events of one case that share a second are shown a second apart in
+/// their order, so that every update of a case has its own `updated_datetime` and a client that
+/// orders by it orders them right: the shown second of event `n` is the largest of `second(k) +
+/// (n - k)` over the case's events `k ≤ n`, i.e. its own second or one after the one before it.
 async fn updates<E: Env>(
     env: &E,
     req: &ApiRequest,
     format: Format,
 ) -> Result<ApiResponse, Problem> {
+    let english = req
+        .query_param("locale")
+        .is_some_and(|l| l.to_ascii_lowercase().starts_with("en"));
     let (start, end) = range(req, env.now_ms(), DEFAULT_UPDATES_RANGE_MS)?;
     ready(env).await?;
     let rows = env
         .execute(
             &format!(
-                "SELECT c.public_id, e.seq, e.to_status, e.details, e.at FROM case_events e \
-                 JOIN cases c ON c.id = e.case_id JOIN categories k ON k.code = c.category \
+                "SELECT c.public_id, e.seq, e.type, e.to_status, e.details, \
+                 (SELECT MAX(e2.at / 1000 - e2.seq) FROM case_events e2 \
+                  WHERE e2.case_id = e.case_id AND e2.seq <= e.seq) + e.seq AS shown_s \
+                 FROM case_events e JOIN cases c ON c.id = e.case_id JOIN categories k ON k.code = c.category \
                  WHERE e.at >= ? AND e.at <= ? AND e.seq > 1 AND {} \
                  AND e.type NOT IN ('reveal_contact', 'purge_personal_data', 'publication') \
                  ORDER BY e.at, e.case_id, e.seq LIMIT {MAX_RESULTS}",
@@ -830,8 +871,17 @@ async fn updates<E: Env>(
         // never shown (`case::publication`): the description is the status in words.
         let reason = details.get("reason").and_then(Json::as_str);
         let to_status = r.text("to_status")?;
-        let words = crate::case::Status::parse(&to_status)
-            .map(|s| publication::status_words(s, false).to_owned());
+        let kind = r.text("type")?;
+        let words = open311::event_words(&kind, english);
+        // Notes staff or departments wrote are never public; a client's own comment (already
+        // public on the client's site) reads as it wrote it, masked.
+        let client_note = ["note"]
+            .iter()
+            .find_map(|k| details.get(*k).and_then(Json::as_str))
+            .filter(|_| kind == crate::app::open311::UPDATE_EVENT)
+            .map(publication::public_text)
+            .filter(|n| !n.trim().is_empty());
+        let description = client_note.unwrap_or_else(|| words.to_owned());
         let public_id = r.text("public_id")?;
         items.push(Node::Object(vec![
             (
@@ -843,12 +893,142 @@ async fn updates<E: Env>(
                 "status",
                 Node::text(open311::extended_status(&to_status, reason)),
             ),
-            ("updated_datetime", Node::text(time::w3c(r.i64("at")?))),
-            ("description", Node::opt(words)),
+            (
+                "updated_datetime",
+                Node::text(time::w3c(r.i64("shown_s")? * 1000)),
+            ),
+            ("description", Node::text(description)),
+            // Only photos staff approved are public; none is approved for an update.
             ("media_url", Node::text("")),
         ]));
     }
     Ok(Node::List("request_update", items).respond(200, "service_request_updates", format))
+}
+
+/// The longest id of an update a client may give.
+const MAX_CLIENT_UPDATE_ID: usize = 100;
+
+/// POST servicerequestupdates: a client's update of a request (FixMyStreet sends its users'
+/// comments so). It joins the case's trail and reaches the department (`app::open311`).
+async fn post_update<E: Env>(
+    env: &E,
+    req: &ApiRequest,
+    format: Format,
+) -> Result<ApiResponse, Problem> {
+    let form = posted_form(req)?;
+    ready(env).await?;
+    let key = open311_key(env, req, &form, "post_service_request_update").await?;
+    let mut errors = Vec::new();
+    let request_id = form.get(&["service_request_id"]);
+    if request_id.is_none() {
+        errors.push(FieldError::new("service_request_id", "required"));
+    }
+    // FixMyStreet names its id of the comment `update_id_ext`; the extension `update_id`.
+    let client_update_id = optional(
+        &form,
+        &["update_id_ext", "update_id"],
+        MAX_CLIENT_UPDATE_ID,
+        &mut errors,
+    );
+    if client_update_id.is_none() {
+        errors.push(FieldError::new(
+            "update_id",
+            "required: your id of the update (update_id or update_id_ext), which makes a repeat harmless",
+        ));
+    }
+    let description = optional(&form, &["description"], MAX_DESCRIPTION_CHARS, &mut errors);
+    let client_status = form.get(&["status"]).map(|s| s.to_ascii_lowercase());
+    if let Some(status) = &client_status
+        && !open311::CLIENT_STATUSES.contains(&status.as_str())
+    {
+        errors.push(FieldError::new(
+            "status",
+            open311::CLIENT_STATUSES.join(", "),
+        ));
+    }
+    let updated_at = match form.get(&["updated_datetime"]) {
+        None => None,
+        Some(v) => {
+            let parsed = time::parse(&v, 0);
+            if parsed.is_none() {
+                errors.push(FieldError::new("updated_datetime", "a W3C datetime"));
+            }
+            parsed
+        }
+    };
+    let media_urls = form.all("media_url");
+    if !media_urls_ok(&media_urls) {
+        errors.push(FieldError::new(
+            "media_url",
+            "at most 10 http or https URLs",
+        ));
+    }
+    if description.is_none() && media_urls.is_empty() {
+        errors.push(FieldError::new("description", "required (or a media_url)"));
+    }
+    // Who wrote it is the client's to know: checked, never kept (the case has its reporter).
+    for (name, max) in [
+        ("email", 254),
+        ("first_name", 50),
+        ("last_name", 50),
+        ("phone", 30),
+    ] {
+        optional(&form, &[name], max, &mut errors);
+    }
+    if !errors.is_empty() {
+        return Err(Problem::validation(errors));
+    }
+    let request_id = request_id.unwrap_or_default();
+    let not_found = || Problem::not_found("service_request_id", &request_id);
+    // Open311 clients know a case by its public id, and only a public case (`case::publication`).
+    let code = PublicId::parse(&request_id).ok_or_else(not_found)?;
+    let rows = env
+        .execute(
+            &format!(
+                "SELECT c.id FROM cases c JOIN categories k ON k.code = c.category WHERE {} AND c.public_id = ?",
+                publication::PUBLIC_CASES
+            ),
+            &[code.as_str().into()],
+        )
+        .await?;
+    let id = rows
+        .first()
+        .map(|r| r.text("id"))
+        .transpose()?
+        .ok_or_else(not_found)?;
+    let case = store::by_id(env, &id).await?.ok_or_else(not_found)?;
+    offered(env, &case.category)
+        .await
+        .map_err(|_| not_found())?;
+    let update = crate::app::open311::Update {
+        key_id: key.id,
+        client_update_id: client_update_id.unwrap_or_default(),
+        description: description.unwrap_or_default(),
+        client_status,
+        updated_at,
+        media_urls,
+    };
+    let posted = crate::app::open311::post_update(env, &case, &update).await?;
+    let node = Node::List(
+        "request_update",
+        vec![Node::Object(vec![(
+            "update_id",
+            Node::text(&posted.update_id),
+        )])],
+    );
+    let response = node.respond(posted.status, "service_request_updates", format);
+    Ok(if posted.replayed {
+        response.with_header("idempotent-replayed", "true")
+    } else {
+        response
+    })
+}
+
+fn media_urls_ok(urls: &[String]) -> bool {
+    urls.len() <= MAX_MEDIA_URLS
+        && urls.iter().all(|u| {
+            (u.starts_with("http://") || u.starts_with("https://")) && u.chars().count() <= 2000
+        })
 }
 
 /// Requests that came without a point, oldest first, for operators to place.

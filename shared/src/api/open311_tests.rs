@@ -215,7 +215,14 @@ fn the_service_list_has_the_specs_fields_with_groups_and_keywords() {
     let list = parse(&get(&env, "/open311/v2/services.xml").body);
     assert_eq!(list["tag"], "services");
     let services = list["children"].as_array().unwrap();
-    assert_eq!(services.len(), 4);
+    // The test city's four categories but its dispute: disputes are not offered.
+    assert_eq!(services.len(), 3);
+    assert!(
+        services
+            .iter()
+            .all(|s| !text_of(s, "service_code").starts_with("dispute.")),
+        "{list}"
+    );
     for s in services {
         assert_eq!(tags(s), SPEC_SERVICE);
     }
@@ -523,8 +530,21 @@ fn errors_are_the_specs_list_with_its_statuses() {
         400,
         "more than 90 days"
     );
-    let unknown = call_json(&env, request("GET", "/open311/v2/nothing.xml", None, None)).1;
-    assert_eq!(unknown["type"], "/problems/no-such-route");
+    // An unknown path and a method the path has not: the spec's list too, in the suffix's
+    // format, the 405 with its `Allow`.
+    let unknown = get(&env, "/open311/v2/nothing.xml");
+    assert_eq!(unknown.status, 404);
+    assert_eq!(text_of(&parse(&unknown.body)["children"][0], "code"), "404");
+    let unknown: Json =
+        serde_json::from_slice(&get(&env, "/open311/v2/nothing.json").body).unwrap();
+    assert_eq!(unknown[0]["code"], 404.0);
+    let wrong = call(
+        &env,
+        request("DELETE", "/open311/v2/services.json", None, None),
+    );
+    assert_eq!((wrong.status, wrong.header("allow")), (405, Some("GET")));
+    let wrong: Json = serde_json::from_slice(&wrong.body).unwrap();
+    assert_eq!(wrong[0]["code"], 405.0);
 }
 
 #[test]
@@ -621,7 +641,22 @@ fn updates_carry_the_extended_statuses_and_disputes_stay_private() {
     let statuses: Vec<String> = items.iter().map(|u| text_of(u, "status")).collect();
     assert_eq!(
         statuses,
-        ["open", "internal_referral", "action_scheduled", "fixed"]
+        [
+            "investigating",
+            "investigating",
+            "action_scheduled",
+            "fixed"
+        ]
+    );
+    let descriptions: Vec<String> = items.iter().map(|u| text_of(u, "description")).collect();
+    assert_eq!(descriptions[0], "已受理", "the accept says so in words");
+    let times: Vec<String> = items
+        .iter()
+        .map(|u| text_of(u, "updated_datetime"))
+        .collect();
+    assert!(
+        times[0] < times[1],
+        "the accept and the dispatch of one second have their own times: {times:?}"
     );
     assert_eq!(
         tags(&items[0]),
@@ -634,8 +669,8 @@ fn updates_carry_the_extended_statuses_and_disputes_stay_private() {
             "media_url"
         ]
     );
-    // The department's note is staff text: public updates say the status in words.
-    assert_eq!(text_of(&items[3], "description"), "已处置，待核查");
+    // The department's note is staff text: public updates say what happened in words only.
+    assert_eq!(text_of(&items[3], "description"), "处置部门已处置完毕");
     assert!(
         !updates.to_string().contains("a new sign is up"),
         "{updates}"

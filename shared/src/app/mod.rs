@@ -7,6 +7,7 @@ pub mod callback;
 pub mod cases;
 pub mod ingest;
 pub mod notices;
+pub mod open311;
 pub mod problems;
 pub mod publication;
 pub mod report;

@@ -174,7 +174,9 @@ const UPSERT_DEPARTMENT: &str = "INSERT INTO departments (code, name, webhook_ur
         previous_secret = CASE WHEN excluded.secret IS NOT NULL AND departments.secret IS NOT NULL
             AND excluded.secret != departments.secret THEN departments.secret ELSE departments.previous_secret END,
         previous_secret_until = CASE WHEN excluded.secret IS NOT NULL AND departments.secret IS NOT NULL
-            AND excluded.secret != departments.secret THEN ?7 ELSE departments.previous_secret_until END,
+            AND excluded.secret != departments.secret THEN ?7
+            WHEN ?8 AND departments.previous_secret_until IS NOT NULL THEN MIN(departments.previous_secret_until, ?7)
+            ELSE departments.previous_secret_until END,
         secret = COALESCE(excluded.secret, departments.secret), area_code = excluded.area_code,
         updated_at = excluded.updated_at";
 const DEPARTMENT_BY_CODE: &str = "SELECT code, name, webhook_url, secret, previous_secret, previous_secret_until FROM departments WHERE code = ?";
@@ -275,6 +277,8 @@ pub async fn upsert_department<D: Database>(
                 .unwrap_or(DEFAULT_SECRET_OVERLAP_HOURS)
                 * 3_600_000.0) as i64)
                 .into(),
+            // Named hours without a new secret end a running overlap early (never later).
+            i64::from(input.secret_overlap_hours.is_some()).into(),
         ],
     )
     .await?;

@@ -141,7 +141,8 @@ fn escape_into(s: &str, out: &mut String) {
     }
 }
 
-/// The spec's error statuses: 400, 403, 404; 429 and 5xx pass as they are.
+/// The spec's error statuses: 400, 403, 404; 405 (a method the path has not), 409 (an update
+/// still being applied), 429 and 5xx pass as they are.
 fn open311_status(problem: &Problem) -> u16 {
     if problem.kind == ProblemType::OutsideJurisdiction {
         // A point outside the city is a bad request here, not a missing resource.
@@ -149,14 +150,14 @@ fn open311_status(problem: &Problem) -> u16 {
     }
     match problem.status {
         401 | 403 => 403,
-        404 => 404,
-        429 => 429,
+        s @ (404 | 405 | 409 | 429) => s,
         s if s >= 500 => s,
         _ => 400,
     }
 }
 
-/// A problem as the spec's `errors/error` list (with `Retry-After` on a 429).
+/// A problem as the spec's `errors/error` list (with `Retry-After` on a 429, and on a 405 the
+/// `Allow` header RFC 9110 asks for).
 pub fn error_response(problem: &Problem, format: Format) -> ApiResponse {
     let status = open311_status(problem);
     let mut descriptions: Vec<String> =
@@ -188,11 +189,15 @@ pub fn error_response(problem: &Problem, format: Format) -> ApiResponse {
             })
             .collect(),
     );
-    let response = errors.respond(status, "errors", format);
-    match problem.retry_after_seconds {
-        Some(s) => response.with_header("retry-after", s.to_string()),
-        None => response,
+    let mut response = errors.respond(status, "errors", format);
+    if let Some(s) = problem.retry_after_seconds {
+        response = response.with_header("retry-after", s.to_string());
     }
+    if let (405, Some(Json::Array(methods))) = (status, problem.extensions.get("allowed")) {
+        let allow: Vec<&str> = methods.iter().filter_map(Json::as_str).collect();
+        response = response.with_header("allow", allow.join(", "));
+    }
+    response
 }
 
 /// The base spec's two statuses.
@@ -216,15 +221,29 @@ pub fn base_status(status: &str) -> &'static str {
     }
 }
 
-/// The extended statuses of the service request updates extension, from ours. A rejection
-/// whose reason says the matter is not the city's is `not_councils_responsibility`.
+/// The extended statuses of the service request updates extension (FixMyStreet's), from ours,
+/// chosen so that each reads right in FixMyStreet's default states: everything a department or
+/// the centre still works on is one of its open states (`open`, `investigating`,
+/// `action_scheduled`, `in_progress`), a result is `fixed`, and an end without one says why
+/// (`not_councils_responsibility`, `no_further_action`, `duplicate`). A rejection whose reason
+/// says the matter is not the city's is `not_councils_responsibility`. docs/api.md has the
+/// table.
 pub fn extended_status(status: &str, reason: Option<&str>) -> &'static str {
     use Status as S;
     let Some(status) = Status::parse(status) else {
-        return "closed";
+        return "open";
     };
     match status {
-        S::Collected | S::Accepted => "open",
+        S::Collected => "open",
+        // With the centre: looked at, sent on, or back from a department to be sent again.
+        S::Accepted | S::Dispatched | S::Returned => "investigating",
+        // A verification failed: the case is open again and back with the department.
+        S::Rework => "investigating",
+        S::SignedFor => "action_scheduled",
+        S::InProgress | S::ExtensionRequested => "in_progress",
+        // Handled by the department (then verified, closed, rated), or on the spot.
+        S::Handled | S::Verified | S::Closed | S::Evaluated => "fixed",
+        S::Merged => "duplicate",
         S::Rejected => {
             let r = reason.unwrap_or("").to_lowercase();
             let not_ours = [
@@ -241,14 +260,73 @@ pub fn extended_status(status: &str, reason: Option<&str>) -> &'static str {
                 "no_further_action"
             }
         }
-        S::Merged => "duplicate",
-        S::Dispatched | S::Returned => "internal_referral",
-        S::SignedFor => "action_scheduled",
-        S::InProgress | S::ExtensionRequested => "in_progress",
-        S::Handled | S::Verified => "fixed",
-        S::Rework => "reopen",
-        S::Closed | S::Evaluated => "closed",
     }
+}
+
+/// The statuses a client may name with its update (FixMyStreet's extended ones, and the base
+/// spec's two), in lower case; FixMyStreet sends them in upper case.
+pub const CLIENT_STATUSES: [&str; 11] = [
+    "open",
+    "closed",
+    "fixed",
+    "in_progress",
+    "action_scheduled",
+    "investigating",
+    "duplicate",
+    "not_councils_responsibility",
+    "no_further_action",
+    "internal_referral",
+    "reopen",
+];
+
+/// What an event of a case's trail did, in words, for an update's `description` (the event's
+/// public note follows). Chinese, or English with `english`.
+pub fn event_words(kind: &str, english: bool) -> &'static str {
+    let (zh, en) = match kind {
+        "accept" => ("已受理", "Accepted by the city's governance centre"),
+        "reject" => ("不予受理", "Not taken up by the city's governance centre"),
+        "merge" => (
+            "已合并到同一问题的案件",
+            "Merged into a case about the same problem",
+        ),
+        "dispatch" => ("已派遣至处置部门", "Sent to the department responsible"),
+        "sign_for" => ("处置部门已签收", "Taken on by the department"),
+        "return" => (
+            "处置部门已退回，待重新派遣",
+            "Returned by the department, to be sent again",
+        ),
+        "start" => ("处置中", "Work has started"),
+        "request_extension" => ("处置部门申请延期", "The department asked for more time"),
+        "approve_extension" => ("延期已批准", "More time was granted"),
+        "refuse_extension" => ("延期未批准", "More time was refused"),
+        "handle" => ("处置部门已处置完毕", "The department reports it done"),
+        "verify_pass" => ("核查通过", "Checked on the spot: done"),
+        "verify_fail" => (
+            "核查未通过，返工",
+            "Checked on the spot: not done, back to the department",
+        ),
+        "self_handle" => (
+            "网格员已现场处置",
+            "Dealt with on the spot by the grid worker",
+        ),
+        "close" => ("已结案", "Closed"),
+        "evaluate" => ("已评价", "Rated by the reporter"),
+        "correct" => (
+            "类别或位置已更正",
+            "The category or the place was corrected",
+        ),
+        "escalate" => ("已超时，已上报督办", "Overdue: raised to the next level"),
+        "open311_update" => ("来自外部平台的补充", "A comment from another platform"),
+        "platform_update" | "platform_link" => {
+            ("来自外部平台的更新", "An update from another platform")
+        }
+        "late_status" => (
+            "处置部门的迟到状态已记录",
+            "A late status of the department was recorded",
+        ),
+        _ => ("案件已更新", "The case was updated"),
+    };
+    if english { en } else { zh }
 }
 
 /// An attribute question of a service, as the spec's service definition lists it.
@@ -336,9 +414,6 @@ impl Definition {
                     &field("values"),
                     "the choices of a list, and only of a list",
                 ));
-            }
-            if a.order == 0 {
-                errors.push(FieldError::new(&field("order"), "a positive integer"));
             }
             if a.description.trim().is_empty() || a.description.chars().count() > 500 {
                 errors.push(FieldError::new(
@@ -698,7 +773,7 @@ mod tests {
         assert_eq!(base_status("handled"), "open");
         assert_eq!(base_status("merged"), "closed");
         assert_eq!(extended_status("merged", None), "duplicate");
-        assert_eq!(extended_status("rework", None), "reopen");
+        assert_eq!(extended_status("rework", None), "investigating");
         assert_eq!(
             extended_status("rejected", Some("Out of scope: private land")),
             "not_councils_responsibility"
@@ -711,7 +786,53 @@ mod tests {
             extended_status("rejected", Some("no problem found")),
             "no_further_action"
         );
-        assert_eq!(extended_status("dispatched", None), "internal_referral");
+        assert_eq!(extended_status("dispatched", None), "investigating");
+        assert_eq!(extended_status("returned", None), "investigating");
         assert_eq!(extended_status("signed_for", None), "action_scheduled");
+        assert_eq!(extended_status("closed", None), "fixed");
+    }
+
+    /// FixMyStreet's default states: which of its extended statuses it counts as open. Every
+    /// OneGrid status that still needs work must read as open there, every end as not open.
+    #[test]
+    fn every_status_reads_right_in_fixmystreets_states() {
+        let open_there = ["open", "investigating", "action_scheduled", "in_progress"];
+        for status in Status::ALL {
+            let shown = extended_status(status.as_str(), Some("out of scope"));
+            let ended = matches!(
+                status,
+                Status::Handled
+                    | Status::Verified
+                    | Status::Closed
+                    | Status::Evaluated
+                    | Status::Rejected
+                    | Status::Merged
+            );
+            assert_eq!(
+                open_there.contains(&shown),
+                !ended,
+                "{status:?} shows as {shown}"
+            );
+            assert!(CLIENT_STATUSES.contains(&shown), "{shown}");
+            assert_ne!(shown, "internal_referral", "FixMyStreet closes on it");
+            assert_ne!(shown, "reopen", "FixMyStreet does not know it");
+        }
+    }
+
+    #[test]
+    fn an_attribute_may_come_first_with_order_zero() {
+        let def: Definition = serde_json::from_value(json!({"attributes": [
+            {"code": "NOTE", "datatype": "string", "description": "Anything else?", "order": 0},
+            {"code": "KIND", "datatype": "string", "description": "What kind?", "order": 1},
+        ]}))
+        .unwrap();
+        def.validate().unwrap();
+        let Node::Object(fields) = def.to_node("x") else {
+            panic!("an object")
+        };
+        let Node::List(_, attributes) = &fields[1].1 else {
+            panic!("a list")
+        };
+        assert_eq!(attributes[0].to_json()["code"], "NOTE");
     }
 }
