@@ -169,7 +169,7 @@ fn fixmystreet_lists_posts_reads_and_comments_and_the_comment_reaches_the_depart
         .as_str()
         .expect("the request's case")
         .to_owned();
-    assert_eq!(cases.body["items"][0]["tracking_code"], request_id.as_str());
+    assert_eq!(cases.body["items"][0]["public_id"], request_id.as_str());
     dispatch_to(&app, &case_id, &department).expect_status(200);
     callback(
         &app,
@@ -422,7 +422,7 @@ fn a_rejected_case_reads_as_not_the_citys_and_a_merged_one_as_duplicate() {
             .as_array()
             .expect("items")
             .iter()
-            .find(|c| c["tracking_code"] == request_id)
+            .find(|c| c["public_id"] == request_id)
             .expect("the case")["id"]
             .as_str()
             .expect("an id")
