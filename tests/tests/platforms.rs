@@ -3,23 +3,7 @@
 //! case, even when the platform numbered its event the same.
 
 use onegrid_tests::serde_json::{Value, json};
-use onegrid_tests::{FakeDepartment, TestApp, point_inside_a_cell, spawn_app};
-
-fn hotline_key(app: &TestApp, fake: &FakeDepartment) -> String {
-    app.admin()
-        .put_json(
-            "/api/admin/platforms/12345",
-            &json!({"name": "12345 热线", "webhook_url": fake.url(),
-                    "secret": onegrid::http::webhook::new_secret()}),
-        )
-        .expect_status(200);
-    let key = app.admin().post_json(
-        "/api/admin/keys",
-        &json!({"name": "hotline", "platform": "12345", "actions": ["ingest"]}),
-    );
-    key.expect_status(201);
-    key.body["key"].as_str().expect("the key").to_owned()
-}
+use onegrid_tests::{FakeDepartment, hotline_key, point_inside_a_cell, spawn_app};
 
 fn work_order(number: &str, event_id: &str) -> Value {
     let (lat, lng, _) = point_inside_a_cell();

@@ -12,16 +12,9 @@ use base64::Engine;
 use onegrid::api::routes::{Access, every_route};
 use onegrid::http::routes::{Method, matches};
 use onegrid_tests::serde_json::{Value, json};
-use onegrid_tests::{FakeDepartment, Reply, TestApp, nth_plain_cell, random_hex, spawn_app};
-
-/// A 1×1 PNG.
-const PNG_1X1: &[u8] = &[
-    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
-    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
-    0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xf8, 0xcf, 0xc0, 0xf0,
-    0x1f, 0x00, 0x05, 0x00, 0x01, 0xff, 0x89, 0x99, 0x3d, 0x1d, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45,
-    0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
-];
+use onegrid_tests::{
+    FakeDepartment, PNG_1X1, Reply, TestApp, hotline_key, nth_plain_cell, random_hex, spawn_app,
+};
 
 /// Personal data planted in the public report and the Open311 request: none of it may leave.
 const PERSONAL: &[&str] = &["0013", "志强", "900101", "林芳", "5550", "Ada", "ada@"];
@@ -84,19 +77,7 @@ fn plant(app: &TestApp) -> Planted {
     );
 
     // A hotline work order (its callers were never asked) and an Open311 client's request.
-    app.admin()
-        .put_json(
-            "/api/admin/platforms/12345",
-            &json!({"name": "12345 热线", "webhook_url": FakeDepartment::start(200).url(),
-                    "secret": onegrid::http::webhook::new_secret()}),
-        )
-        .expect_status(200);
-    let key = app.admin().post_json(
-        "/api/admin/keys",
-        &json!({"name": "hotline", "platform": "12345", "actions": ["ingest"]}),
-    );
-    key.expect_status(201);
-    let key = key.body["key"].as_str().expect("a key").to_owned();
+    let key = hotline_key(app, &FakeDepartment::start(200));
     let (lat, lng) = odd_point(3);
     exact_points.extend([format!("{lat:.7}"), format!("{lng:.7}")]);
     let order = json!({
