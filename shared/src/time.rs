@@ -112,6 +112,9 @@ fn number(s: &str) -> Option<i64> {
 
 /// A UTC offset such as `Z`, `+08:00`, `+0800` or `-05`, in minutes.
 pub fn parse_offset(s: &str) -> Option<i64> {
+    if !s.is_ascii() {
+        return None;
+    }
     if s == "Z" || s == "z" {
         return Some(0);
     }
@@ -133,7 +136,8 @@ pub fn parse_offset(s: &str) -> Option<i64> {
 /// `default_offset_minutes` east of UTC. `None` for anything that is not a valid time.
 pub fn parse(input: &str, default_offset_minutes: i64) -> Option<i64> {
     let s = input.trim();
-    if s.len() < 10 {
+    // A timestamp is ASCII; anything else would also split inside a character below.
+    if s.len() < 10 || !s.is_ascii() {
         return None;
     }
     let (date, rest) = s.split_at(10);
@@ -251,9 +255,15 @@ mod tests {
             "2024-07-01T08:00+25:00",
             "yesterday",
             "2024-07-01X",
+            // Characters of more than one byte where a byte offset would split one (the API
+            // fuzzer's find: Open311's `end_date` answered 500).
+            "'O\u{a4f3c}\u{1f}õÒåÂ-\u{1b}Tì",
+            "2024-07-0é",
+            "2024-07-01T08:00+0é:0",
         ] {
             assert_eq!(parse(bad, 0), None, "{bad}");
         }
         assert!(parse("2024-02-29", 0).is_some());
+        assert_eq!(parse_offset("+0é:0"), None);
     }
 }
