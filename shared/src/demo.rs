@@ -454,7 +454,7 @@ pub const CATEGORIES: [DemoCategory; 13] = [
 ];
 
 /// What [`seed`] found and made: `POST /api/admin/demo` answers it as it is.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Seeded {
     /// Whether this call created anything at all.
     pub created: bool,
@@ -466,7 +466,7 @@ pub struct Seeded {
     pub staff: Vec<StaffSeeded>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct MapSeeded {
     /// False when the demo map was already the current map.
     pub created: bool,
@@ -474,7 +474,7 @@ pub struct MapSeeded {
 }
 
 /// How many of a kind this call created, and how many were there already (and left as they were).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Tally {
     pub created: usize,
     pub existing: usize,
@@ -490,7 +490,7 @@ impl Tally {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct StaffSeeded {
     pub username: String,
     pub role: String,

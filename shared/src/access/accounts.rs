@@ -75,7 +75,7 @@ pub fn verify_password(hash: &str, password: &str) -> bool {
 }
 
 /// A staff account as stored, without its password hash.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Account {
     pub id: String,
     pub username: String,
@@ -399,7 +399,7 @@ pub async fn sign_in<D: Database>(
 // ---- administration
 
 /// The body of `POST /api/admin/accounts`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAccount {
     pub username: String,
@@ -419,7 +419,7 @@ pub struct NewAccount {
 /// The body of `PATCH /api/admin/accounts/{id}`: only what is given changes. A new role clears
 /// the scope of the old one; `password` sets a new one and ends every session, as `disabled:
 /// true` does; `unlock` clears a lock-out.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccountPatch {
     pub display_name: Option<String>,

@@ -27,7 +27,7 @@ const LAST_USED_GRANULARITY_MS: i64 = 60_000;
 const KEY_PREFIX: &str = "ogk_";
 
 /// A key as the administrator sees it: never the key itself.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ApiKey {
     pub id: String,
     pub name: String,
@@ -42,7 +42,7 @@ pub struct ApiKey {
 }
 
 /// The body of `POST /api/admin/keys`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewKey {
     pub name: String,

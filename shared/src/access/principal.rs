@@ -8,7 +8,7 @@ use crate::case::Role;
 use crate::case::store::Case;
 
 /// The kinds of staff.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StaffRole {
     CityOperator,
@@ -51,7 +51,7 @@ impl StaffRole {
 }
 
 /// An authenticated staff member (or service token) and the part of the city it covers.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Principal {
     pub role: StaffRole,
     /// The account id, or `operator` / `admin` for the service tokens.

@@ -30,7 +30,7 @@ const REVOKED_PREFIX: &str = "session_revoked_";
 type HmacSha256 = Hmac<Sha256>;
 
 /// What a session token says, signed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Claims {
     /// The account id.

@@ -2,7 +2,6 @@
 //! as; administrators create, list and change accounts.
 
 use serde::Deserialize;
-use serde_json::json;
 
 use super::routes::{Access::*, Route};
 use super::{ready, respond};
@@ -54,9 +53,10 @@ pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
     })
 }
 
-#[derive(Deserialize)]
+/// A staff member's username and password.
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct Credentials {
+pub struct Credentials {
     username: String,
     password: String,
 }
@@ -95,7 +95,12 @@ async fn sign_in<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Probl
     let principal = accounts::principal(env, &account).await?;
     Ok(private(ApiResponse::json(
         201,
-        &json!({"token": token, "token_type": "Bearer", "expires_at": rfc3339(claims.exp), "principal": principal}),
+        &SignedIn {
+            token,
+            token_type: "Bearer",
+            expires_at: rfc3339(claims.exp),
+            principal,
+        },
     )))
 }
 
@@ -104,10 +109,18 @@ async fn who_am_i<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Prob
     let body = if sessions::is_session_token(token) {
         ready(env).await?;
         let (principal, claims) = sessions::session_of(env, token).await?;
-        json!({"principal": principal, "session": {"expires_at": rfc3339(claims.exp)}})
+        WhoAmI {
+            principal,
+            session: Some(SessionTerm {
+                expires_at: rfc3339(claims.exp),
+            }),
+        }
     } else {
         // A service token, or no valid token at all (401).
-        json!({"principal": super::caller(env, req).await?, "session": null})
+        WhoAmI {
+            principal: super::caller(env, req).await?,
+            session: None,
+        }
     };
     Ok(private(ApiResponse::json(200, &body)))
 }
@@ -165,7 +178,7 @@ async fn list<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem>
     let (items, next) = accounts::list(env, role, limit, after.as_deref()).await?;
     Ok(private(ApiResponse::json(
         200,
-        &json!({"items": items, "next": next}),
+        &AccountList { items, next },
     )))
 }
 
@@ -184,4 +197,34 @@ async fn update<E: Env>(env: &E, req: &ApiRequest, id: &str) -> Result<ApiRespon
     ready(env).await?;
     let account = accounts::update(env, id, patch, env.now_ms()).await?;
     Ok(private(ApiResponse::json(200, &account)))
+}
+
+// ---- the answers' types (their JSON Schemas are docs/openapi.json's, `api::openapi`)
+
+/// A new session: its bearer token (shown this once) and who it is.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct SignedIn {
+    pub token: String,
+    pub token_type: &'static str,
+    pub expires_at: String,
+    pub principal: crate::access::principal::Principal,
+}
+
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct SessionTerm {
+    pub expires_at: String,
+}
+
+/// The caller; `session` is null for a service token.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct WhoAmI {
+    pub principal: crate::access::principal::Principal,
+    pub session: Option<SessionTerm>,
+}
+
+/// A page of accounts; `next` is the cursor of the next page (`?after=`).
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct AccountList {
+    pub items: Vec<accounts::Account>,
+    pub next: Option<String>,
 }

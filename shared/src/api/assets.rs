@@ -1,7 +1,7 @@
 //! Routes of the `assets` component: the registry of assets (部件) and their QR signs, one code
 //! or printable A4 sheets of an area, and `/q/{id}`, where a scanned sign lands.
 
-use serde_json::{Value as Json, json};
+use serde_json::Value as Json;
 
 use super::routes::{Access::*, Route};
 use super::{ready, respond};
@@ -78,7 +78,10 @@ async fn register<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Prob
     let stored = assets::register(env, &inputs).await?;
     Ok(ApiResponse::json(
         201,
-        &json!({"registered": stored.len(), "assets": stored}),
+        &Registered {
+            registered: stored.len(),
+            assets: stored,
+        },
     ))
 }
 
@@ -130,13 +133,17 @@ async fn list<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem>
     let code = area_param(req)?;
     ready(env).await?;
     let found = assets::under_area(env, &code).await?;
-    let list: Vec<Json> = found
+    let assets: Vec<AssetInCell> = found
         .into_iter()
-        .map(|(asset, cell_name)| json!({"asset": asset, "cell_name": cell_name}))
+        .map(|(asset, cell_name)| AssetInCell { asset, cell_name })
         .collect();
     Ok(ApiResponse::json(
         200,
-        &json!({"area": code.as_str(), "count": list.len(), "assets": list}),
+        &AreaAssets {
+            area: code.as_str().to_owned(),
+            count: assets.len(),
+            assets,
+        },
     ))
 }
 
@@ -247,3 +254,33 @@ const UNKNOWN_SIGN: &str = r#"<!doctype html>
 </body>
 </html>
 "#;
+
+// ---- the answers' types (their JSON Schemas are docs/openapi.json's, `api::openapi`)
+
+/// What `POST /api/admin/assets` reads: one asset, or an array of them.
+#[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
+#[serde(untagged)]
+pub enum AssetBatch {
+    One(AssetInput),
+    Many(Vec<AssetInput>),
+}
+
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct Registered {
+    pub registered: usize,
+    pub assets: Vec<assets::Asset>,
+}
+
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct AssetInCell {
+    pub asset: assets::Asset,
+    pub cell_name: Option<String>,
+}
+
+/// The assets under a street, community or cell, by cell and id.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct AreaAssets {
+    pub area: String,
+    pub count: usize,
+    pub assets: Vec<AssetInCell>,
+}

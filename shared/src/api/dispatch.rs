@@ -3,11 +3,12 @@
 //! decisions, verification, closing, self-handling), routing and its preview, mediation of
 //! disputes, the outbox of department webhooks, the sweep, and the directory.
 
-use serde::Deserialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
 
 use super::routes::{Access::*, Route};
-use super::{ready, respond};
+use super::{Items, ready, respond};
 use crate::access::auth::{self, ADMINS, CITY, OPERATORS, StaffRole};
 use crate::app::staff_move::{self, StaffMove, case_in_scope};
 use crate::case::clock::Light;
@@ -116,17 +117,16 @@ fn staff() -> &'static [StaffRole] {
 }
 
 /// A case as staff answers show it: personal data masked (see [`privacy`]).
-fn case_json(case: &Case, now: i64) -> Json {
+fn case_json(case: &Case, now: i64) -> StaffCase {
     case_json_as_stored(&privacy::masked(case), now)
 }
 
 /// The case with its personal data whole: only for `GET /api/cases/{id}?reveal=contact`.
-fn case_json_as_stored(case: &Case, now: i64) -> Json {
-    let mut value = serde_json::to_value(case).unwrap_or(Json::Null);
-    if let Json::Object(map) = &mut value {
-        map.insert("light".into(), json!(case.light(now)));
+fn case_json_as_stored(case: &Case, now: i64) -> StaffCase {
+    StaffCase {
+        light: case.light(now),
+        case: case.clone(),
     }
-    value
 }
 
 async fn list<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem> {
@@ -180,11 +180,8 @@ async fn list<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem>
     ready(env).await?;
     let now = env.now_ms();
     let (items, next) = store::list(env, who.scope_filter(), &filter, now, limit, after).await?;
-    let items: Vec<Json> = items.iter().map(|c| case_json(c, now)).collect();
-    Ok(ApiResponse::json(
-        200,
-        &json!({"items": items, "next": next}),
-    ))
+    let items = items.iter().map(|c| case_json(c, now)).collect();
+    Ok(ApiResponse::json(200, &CaseList { items, next }))
 }
 
 /// A case with its trail. Personal data is masked unless the caller asks for it with
@@ -239,14 +236,15 @@ async fn read<E: Env>(env: &E, req: &ApiRequest, id: &str) -> Result<ApiResponse
         })
         .collect();
     // What each allowed move needs, so that the pages keep no copy of the machine's table.
-    let moves: Vec<Json> = allowed
+    let moves = allowed
         .iter()
-        .map(|&m| {
-            let requires: Vec<&str> = m.rule().requires.iter().map(|r| r.field()).collect();
-            json!({"move": m.as_str(), "requires": requires, "evidence": staff_move::takes_evidence(m)})
+        .map(|&m| AllowedMove {
+            mv: m.as_str(),
+            requires: m.rule().requires.iter().map(|r| r.field()).collect(),
+            evidence: staff_move::takes_evidence(m),
         })
         .collect();
-    let allowed: Vec<&str> = allowed.into_iter().map(Move::as_str).collect();
+    let allowed = allowed.into_iter().map(Move::as_str).collect();
     let now = env.now_ms();
     let mut duplicates = Vec::new();
     for candidate in &case.duplicate_candidates {
@@ -272,18 +270,26 @@ async fn read<E: Env>(env: &E, req: &ApiRequest, id: &str) -> Result<ApiResponse
     let publication = crate::app::publication::of(env, &case).await?;
     Ok(ApiResponse::json(
         200,
-        &json!({
-            "case": shown, "revealed": reveal, "events": events, "allowed_moves": allowed,
-            "moves": moves, "probable_duplicates": duplicates, "mediation": mediation,
-            "actors": actors, "publication": publication,
-        }),
+        &CaseView {
+            case: shown,
+            revealed: reveal,
+            events,
+            allowed_moves: allowed,
+            moves,
+            probable_duplicates: duplicates,
+            mediation,
+            actors,
+            publication,
+        },
     )
     .with_header("cache-control", "private, no-store"))
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// One move on a case: `move` names it (`…/dispatch` fixes it), the rest is what that move
+/// requires (`GET /api/cases/{id}` lists each allowed move's fields).
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct MoveRequest {
+pub struct MoveRequest {
     #[serde(rename = "move")]
     mv: Option<String>,
     reason: Option<String>,
@@ -366,18 +372,23 @@ async fn move_case<E: Env>(
     };
     let moved = staff_move::make(env, &who, id, asked).await?;
     let delivery = match moved.deliveries.first() {
-        Some(first) if mv == Move::Dispatch => first.clone(),
-        _ if mv == Move::Dispatch => {
-            json!({"status": "console", "detail": "the department has no webhook; it sees the case in its console"})
-        }
-        _ => Json::Null,
+        Some(first) if mv == Move::Dispatch => Some(first.clone()),
+        _ if mv == Move::Dispatch => Some(json!({
+            "status": "console",
+            "detail": "the department has no webhook; it sees the case in its console"
+        })),
+        _ => None,
     };
-    let mut body = json!({"case": case_json(&moved.case, env.now_ms()), "routing": moved.routed,
-                          "delivery": delivery, "deliveries": moved.deliveries});
-    if !moved.evidence.is_empty() {
-        body["evidence"] = Json::Array(moved.evidence);
-    }
-    Ok(ApiResponse::json(200, &body))
+    Ok(ApiResponse::json(
+        200,
+        &MoveAnswer {
+            case: case_json(&moved.case, env.now_ms()),
+            routing: moved.routed,
+            delivery,
+            deliveries: moved.deliveries,
+            evidence: moved.evidence,
+        },
+    ))
 }
 
 /// A photo a department sent with its result, to staff who may see the case. Served as an
@@ -418,7 +429,10 @@ async fn set_publication<E: Env>(
         channel: Channel::Console,
     };
     let shown = crate::app::publication::set(env, &case, &input, &actor, env.now_ms()).await?;
-    Ok(ApiResponse::json(200, &json!({ "publication": shown })))
+    Ok(ApiResponse::json(
+        200,
+        &PublicationAnswer { publication: shown },
+    ))
 }
 
 async fn mediation_record<E: Env>(
@@ -437,7 +451,10 @@ async fn mediation_record<E: Env>(
         .collect();
     Ok(ApiResponse::json(
         200,
-        &json!({"case_id": case.id, "record": record}),
+        &MediationRecord {
+            case_id: case.id,
+            record,
+        },
     ))
 }
 
@@ -507,7 +524,11 @@ async fn add_mediation<E: Env>(
     .await?;
     Ok(ApiResponse::json(
         201,
-        &json!({"case_id": id, "seq": seq, "entry": entry}),
+        &MediationAdded {
+            case_id: id.to_owned(),
+            seq,
+            entry,
+        },
     ))
 }
 
@@ -536,13 +557,16 @@ async fn list_departments<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiRespon
     ready(env).await?;
     Ok(ApiResponse::json(
         200,
-        &json!({"items": directory::departments(env).await?}),
+        &Items {
+            items: directory::departments(env).await?,
+        },
     ))
 }
 
-#[derive(Debug, Deserialize)]
+/// "Who would get a case of this category here, now (or at `at_ms`)?"
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct PreviewRequest {
+pub struct PreviewRequest {
     category: String,
     lat: Option<f64>,
     lng: Option<f64>,
@@ -594,13 +618,18 @@ async fn routing_preview<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiRespons
     .await?;
     Ok(ApiResponse::json(
         200,
-        &json!({"category": category.code, "grid_code": grid_code, "routing": routed}),
+        &RoutingPreview {
+            category: category.code,
+            grid_code,
+            routing: routed,
+        },
     ))
 }
 
-#[derive(Debug, Deserialize)]
+/// The whole rule set, replacing the current one (kept as a new version with the note).
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct RoutingPut {
+pub struct RoutingPut {
     note: String,
     rules: Vec<routing::Rule>,
 }
@@ -628,7 +657,9 @@ async fn outbox_list<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, P
     ready(env).await?;
     Ok(ApiResponse::json(
         200,
-        &json!({"items": outbox::list(env, &status, 100).await?}),
+        &Items {
+            items: outbox::list(env, &status, 100).await?,
+        },
     ))
 }
 
@@ -641,7 +672,10 @@ async fn resend<E: Env>(env: &E, req: &ApiRequest, id: &str) -> Result<ApiRespon
     let outcome = outbox::deliver(env, id).await?;
     Ok(ApiResponse::json(
         200,
-        &json!({"message_id": id, "status": outcome}),
+        &Resent {
+            message_id: id.to_owned(),
+            status: outcome,
+        },
     ))
 }
 
@@ -680,4 +714,92 @@ async fn put_category<E: Env>(
         .await?
         .ok_or_else(Problem::internal)?;
     Ok(ApiResponse::json(200, &saved))
+}
+
+// ---- the answers' types (their JSON Schemas are docs/openapi.json's, `api::openapi`)
+
+/// A case as staff see it: personal data masked unless revealed, with its step's light.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct StaffCase {
+    #[serde(flatten)]
+    pub case: Case,
+    pub light: Option<Light>,
+}
+
+/// A page of cases, most urgent first; `next` is the cursor of the next page (`?after=`).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CaseList {
+    pub items: Vec<StaffCase>,
+    pub next: Option<String>,
+}
+
+/// A move the caller may make now, and what it needs.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AllowedMove {
+    #[serde(rename = "move")]
+    pub mv: &'static str,
+    /// The fields the move requires.
+    pub requires: Vec<&'static str>,
+    /// Whether the move may carry photos of the result.
+    pub evidence: bool,
+}
+
+/// A case with its trail, its allowed moves, its probable duplicates and its mediation record.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CaseView {
+    pub case: StaffCase,
+    /// Whether personal data is shown whole (`?reveal=contact`, recorded on the trail).
+    pub revealed: bool,
+    pub events: Vec<store::Event>,
+    pub allowed_moves: Vec<&'static str>,
+    pub moves: Vec<AllowedMove>,
+    pub probable_duplicates: Vec<StaffCase>,
+    pub mediation: Vec<Json>,
+    /// Staff account ids of the trail, by display name.
+    pub actors: std::collections::BTreeMap<String, String>,
+    pub publication: crate::app::publication::Publication,
+}
+
+/// The case after a move, the rule a dispatch followed and what was sent.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct MoveAnswer {
+    pub case: StaffCase,
+    pub routing: Option<routing::Routing>,
+    /// For a dispatch: how the department was told (its webhook, or its console).
+    pub delivery: Option<Json>,
+    pub deliveries: Vec<Json>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<Json>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PublicationAnswer {
+    pub publication: crate::app::publication::Publication,
+}
+
+/// A dispute's mediation record, masked.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct MediationRecord {
+    pub case_id: String,
+    pub record: Vec<Json>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct MediationAdded {
+    pub case_id: String,
+    pub seq: i64,
+    pub entry: mediation::Entry,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RoutingPreview {
+    pub category: String,
+    pub grid_code: String,
+    pub routing: routing::Routing,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Resent {
+    pub message_id: String,
+    pub status: outbox::Delivery,
 }

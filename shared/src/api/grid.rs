@@ -2,8 +2,6 @@
 //! the authenticated map import, and the seeding of the demo city (map, directory, assets, staff)
 //! into a deployment that has no native host to do it.
 
-use serde_json::json;
-
 use super::routes::{Access::*, Route};
 use super::{ready, respond};
 use crate::access::auth::{ADMINS, StaffRole};
@@ -113,11 +111,15 @@ async fn lookup<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Proble
     };
     Ok(ApiResponse::json(
         200,
-        &json!({
-            "cell": found.cell, "chain": found.chain, "match": found.kind, "distance_m": found.distance_m,
-            "crs": Crs::Wgs84.as_str(), "point": {"lat": point.lat, "lng": point.lng},
-            "given": {"lat": lat, "lng": lng, "crs": crs.as_str()},
-        }),
+        &Lookup {
+            cell: found.cell,
+            chain: found.chain,
+            kind: found.kind,
+            distance_m: found.distance_m,
+            crs: Crs::Wgs84,
+            point,
+            given: GivenPoint { lat, lng, crs },
+        },
     ))
 }
 
@@ -127,7 +129,9 @@ async fn top_areas<E: Env>(env: &E) -> Result<ApiResponse, Problem> {
     ready(env).await?;
     Ok(ApiResponse::json(
         200,
-        &json!({"items": grid::top_areas(env).await?}),
+        &super::Items {
+            items: grid::top_areas(env).await?,
+        },
     ))
 }
 
@@ -202,7 +206,11 @@ async fn workers<E: Env>(env: &E, req: &ApiRequest, code: &str) -> Result<ApiRes
     };
     let answer = ApiResponse::json(
         200,
-        &json!({"cell": cell, "workers": list, "masked": !full}),
+        &CellWorkers {
+            cell,
+            workers: list,
+            masked: !full,
+        },
     );
     // Names and numbers in full must not stay in a shared cache.
     Ok(if full {
@@ -228,9 +236,11 @@ async fn import<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Proble
                     );
                     p.with("upload", part.upload.clone().into())
                 })?;
-                let mut answer = serde_json::to_value(&summary).unwrap_or_default();
-                answer["upload"] = part.upload.into();
-                answer["parts"] = part.of.into();
+                let answer = ImportAnswer {
+                    summary,
+                    upload: Some(part.upload),
+                    parts: Some(part.of),
+                };
                 Ok(ApiResponse::json(201, &answer))
             }
         };
@@ -239,7 +249,12 @@ async fn import<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Proble
     let features = grid::parse_feature_collection(&req.body).map_err(Problem::validation)?;
     ready(env).await?;
     let summary = grid::import(env, features).await?;
-    Ok(ApiResponse::json(201, &summary))
+    let answer = ImportAnswer {
+        summary,
+        upload: None,
+        parts: None,
+    };
+    Ok(ApiResponse::json(201, &answer))
 }
 
 /// Seeds the demo city where it is missing: 201 with what was created (the staff accounts'
@@ -255,6 +270,49 @@ async fn demo<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem>
     Ok(ApiResponse::json(status, &seeded).with_header("cache-control", "no-store"))
 }
 
+// ---- the answers' types (their JSON Schemas are docs/openapi.json's, `api::openapi`)
+
+/// The cell a point lies in (or the nearest within the tolerance), with its chain.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct Lookup {
+    pub cell: grid::GridRef,
+    pub chain: Vec<grid::GridRef>,
+    #[serde(rename = "match")]
+    pub kind: grid::MatchKind,
+    pub distance_m: f64,
+    /// The system of `point`: always WGS-84.
+    pub crs: Crs,
+    pub point: Wgs84Point,
+    /// The point as it was given.
+    pub given: GivenPoint,
+}
+
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct GivenPoint {
+    pub lat: f64,
+    pub lng: f64,
+    pub crs: Crs,
+}
+
+/// The grid workers on duty in a cell; masked for anonymous callers.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct CellWorkers {
+    pub cell: grid::GridRef,
+    pub workers: Vec<grid::GridWorker>,
+    pub masked: bool,
+}
+
+/// What an import stored; for a map sent in parts, the upload and how many parts it had.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct ImportAnswer {
+    #[serde(flatten)]
+    pub summary: grid::ImportSummary,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upload: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parts: Option<i64>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -262,6 +320,7 @@ mod tests {
     use crate::{Database, Platform};
     use futures::executor::block_on;
     use serde_json::Value as Json;
+    use serde_json::json;
 
     fn call(
         env: &TestEnv,

@@ -126,7 +126,8 @@ pub fn scope(who: &Principal, asked: Option<String>) -> Result<Option<String>, P
 }
 
 /// One group's line.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "IndicatorItem")]
 pub struct Item {
     /// The department, district, street or category; `null` for the centre's own line when
     /// grouped by department (cases before any dispatch, and grid workers' self-handling).
@@ -136,7 +137,8 @@ pub struct Item {
     pub figures: Figures,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "IndicatorFilters")]
 pub struct Filters {
     pub department: Option<String>,
     pub area: Option<String>,
@@ -144,7 +146,8 @@ pub struct Filters {
 }
 
 /// The answer of `GET /api/indicators`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "IndicatorReport")]
 pub struct Report {
     pub group_by: GroupBy,
     pub from: String,

@@ -2,8 +2,6 @@
 //! API key (the command `app::ingest` applies them), and administrators configure the platforms
 //! and the keys.
 
-use serde_json::{Value as Json, json};
-
 use super::routes::{Access::*, Route};
 use super::{ready, respond};
 use crate::access::auth::ADMINS;
@@ -58,7 +56,9 @@ async fn list_platforms<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse
     ready(env).await?;
     Ok(ApiResponse::json(
         200,
-        &json!({"items": platforms::list(env).await?}),
+        &super::Items {
+            items: platforms::list(env).await?,
+        },
     ))
 }
 
@@ -95,7 +95,9 @@ async fn list_keys<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Pro
     ready(env).await?;
     Ok(ApiResponse::json(
         200,
-        &json!({"items": keys::list(env).await?}),
+        &super::Items {
+            items: keys::list(env).await?,
+        },
     ))
 }
 
@@ -105,10 +107,10 @@ async fn create_key<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Pr
     let input: NewKey = req.json()?;
     ready(env).await?;
     let (stored, key) = keys::create(env, &input, env.now_ms()).await?;
-    let mut body = serde_json::to_value(&stored).unwrap_or(Json::Null);
-    body["key"] = json!(key);
+    let id = stored.id.clone();
+    let body = CreatedKey { stored, key };
     Ok(ApiResponse::json(201, &body)
-        .with_header("location", format!("/api/admin/keys/{}", stored.id))
+        .with_header("location", format!("/api/admin/keys/{id}"))
         .with_header("cache-control", "no-store"))
 }
 
@@ -120,4 +122,12 @@ async fn revoke_key<E: Env>(env: &E, req: &ApiRequest, id: &str) -> Result<ApiRe
     }
     let key = keys::by_id(env, id).await?.ok_or_else(Problem::internal)?;
     Ok(ApiResponse::json(200, &key))
+}
+
+/// A new API key: shown whole this once, then only by its id and prefix.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct CreatedKey {
+    #[serde(flatten)]
+    pub stored: keys::ApiKey,
+    pub key: String,
 }

@@ -1,16 +1,18 @@
 //! Routes of the `intake` component: citizens' reports, the public tracking view, the
 //! category list for the form, and health.
 
-use serde_json::{Value as Json, json};
+use schemars::JsonSchema;
+use serde::Serialize;
 
 use super::routes::{Access::*, Route};
 use super::{ready, respond};
 use crate::access::auth::StaffRole;
 use crate::app::report::Submitted;
+use crate::case::clock::Light;
 use crate::case::publication;
 use crate::case::report::{Channel, PHOTOS_MAX, PublicId, ReportInput, TrackingCode};
 use crate::case::store::{self, Actor, PublicEvent};
-use crate::case::{Move, MoveInput, Rating, Role, Satisfaction};
+use crate::case::{Move, MoveInput, Rating, Role, Satisfaction, Status};
 use crate::db::in_transaction;
 use crate::http::problem::FieldError;
 use crate::http::{MAX_PHOTO_BODY_BYTES, routes};
@@ -131,24 +133,23 @@ async fn submit<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Proble
         .as_ref()
         .filter(|_| case.public)
         .map(|p| format!("/api/public/reports/{p}"));
-    let body = json!({
-        "id": case.id,
-        "tracking_code": tracking,
-        "secret": secret,
-        "status": case.status,
-        "category": {"code": category.code, "name_zh": category.name_zh, "name_en": category.name_en},
-        "grid": {
-            "code": cell.cell.code, "name": cell.cell.name, "level": cell.cell.level,
-            "chain": cell.chain, "match": cell.kind, "distance_m": cell.distance_m,
+    let body = ReportReceipt {
+        id: case.id,
+        status: case.status,
+        category: CategoryName::of(&category),
+        grid: GridPlacement::of(cell),
+        links: ReportLinks {
+            page: format!("/track.html?code={tracking}"),
+            this: format!("/api/reports/{tracking}"),
+            public: public_link,
         },
-        "links": {"self": format!("/api/reports/{tracking}"), "page": format!("/track.html?code={tracking}"),
-                  "public": public_link},
-        // Whether the case shows on public lists (the reporter's choice, where allowed).
-        "public": case.public,
-        "public_id": case.public_id.as_ref().filter(|_| case.public),
-        "probable_duplicate": !case.duplicate_candidates.is_empty(),
-        "photos": photos.len(),
-    });
+        public: case.public,
+        public_id: case.public_id.filter(|_| case.public),
+        probable_duplicate: !case.duplicate_candidates.is_empty(),
+        photos: photos.len(),
+        tracking_code: tracking.clone(),
+        secret,
+    };
     Ok(ApiResponse::json(201, &body).with_header("location", format!("/api/reports/{tracking}")))
 }
 
@@ -186,7 +187,10 @@ async fn track<E: Env>(env: &E, req: &ApiRequest, code: &str) -> Result<ApiRespo
     let department = match &case.department {
         Some(d) => directory::department(env, d)
             .await?
-            .map(|d| json!({"code": d.code, "name": d.name})),
+            .map(|d| DepartmentName {
+                code: d.code,
+                name: d.name,
+            }),
         None => None,
     };
     let grid = match crate::grid::code::GridCode::parse(&case.grid_code) {
@@ -200,7 +204,7 @@ async fn track<E: Env>(env: &E, req: &ApiRequest, code: &str) -> Result<ApiRespo
         .map(|(id, caption)| {
             let href = format!("/api/reports/{}/photos/{id}", case.tracking_code);
             let caption = caption.as_deref().map(crate::mask::mask_free_text);
-            json!({"id": id, "caption": caption, "href": href})
+            ReportPhoto { id, caption, href }
         })
         .collect();
     let timeline: Vec<PublicEvent> = events
@@ -211,31 +215,44 @@ async fn track<E: Env>(env: &E, req: &ApiRequest, code: &str) -> Result<ApiRespo
             shown
         })
         .collect();
-    let body = json!({
-        "tracking_code": case.tracking_code,
-        "status": parent.as_ref().map_or(&case.status, |p| &p.status),
-        // Merged: the parent's public state (status, deadline, light) but never its tracking
-        // code, which is the parent reporter's capability (their page and photos).
-        "merged": parent.is_some(),
-        // The parent's public id where it is public: the reporter may follow it there.
-        "merged_into": parent.as_ref().filter(|p| p.public).and_then(|p| p.public_id.clone()),
-        "public": case.public,
-        "public_id": case.public_id.as_ref().filter(|_| case.public),
-        "deadline": parent.as_ref().unwrap_or(&case).step_deadline_at,
-        "light": parent.as_ref().unwrap_or(&case).light(env.now_ms()),
-        "rating": case.rating,
-        "category": category.map(|c| json!({"code": c.code, "name_zh": c.name_zh, "name_en": c.name_en})),
-        "description": crate::mask::mask_free_text(&case.description),
-        "address": case.address.as_deref().map(crate::mask::mask_free_text),
-        "grid": grid.map(|g| json!({"code": g.code, "name": g.name, "level": g.level, "chain": g.chain}))
-            .unwrap_or_else(|| json!({"code": case.grid_code})),
-        "department": department,
-        "channel": case.channel,
-        "created_at": case.created_at,
-        "updated_at": case.updated_at,
-        "photos": photos,
-        "timeline": timeline,
-    });
+    let shown = parent.as_ref().unwrap_or(&case);
+    let body = TrackedReport {
+        status: shown.status,
+        deadline: shown.step_deadline_at.clone(),
+        light: shown.light(env.now_ms()),
+        merged: parent.is_some(),
+        merged_into: parent
+            .as_ref()
+            .filter(|p| p.public)
+            .and_then(|p| p.public_id.clone()),
+        public: case.public,
+        public_id: case.public_id.clone().filter(|_| case.public),
+        rating: case.rating.clone(),
+        category: category.as_ref().map(CategoryName::of),
+        description: crate::mask::mask_free_text(&case.description),
+        address: case.address.as_deref().map(crate::mask::mask_free_text),
+        grid: match grid {
+            Some(g) => AreaRef {
+                code: g.code,
+                name: Some(g.name),
+                level: Some(g.level),
+                chain: g.chain,
+            },
+            None => AreaRef {
+                code: case.grid_code.clone(),
+                name: None,
+                level: None,
+                chain: Vec::new(),
+            },
+        },
+        department,
+        channel: case.channel,
+        created_at: case.created_at.clone(),
+        updated_at: case.updated_at.clone(),
+        photos,
+        timeline,
+        tracking_code: case.tracking_code.clone(),
+    };
     Ok(ApiResponse::json(200, &body).with_header("cache-control", "no-store"))
 }
 
@@ -273,30 +290,43 @@ const PUBLIC_COLUMNS: &str = "c.id, c.public_id, c.status, c.category, k.name_zh
      c.description, c.lat, c.lng, c.created_at, c.updated_at";
 const PUBLIC_FROM: &str = "FROM cases c JOIN categories k ON k.code = c.category WHERE";
 
-async fn public_case_json<E: Env>(env: &E, r: crate::ports::Row<'_>) -> Result<Json, Problem> {
+async fn public_case_json<E: Env>(
+    env: &E,
+    r: crate::ports::Row<'_>,
+) -> Result<PublicReport, Problem> {
     let public_id = r.text("public_id")?;
     let status = r.text("status")?;
-    let words = crate::case::Status::parse(&status).map(|s| {
-        json!({"zh": publication::status_words(s, false), "en": publication::status_words(s, true)})
-    });
-    let photos: Vec<Json> = evidence::public_of(env, &r.text("id")?)
+    let status = crate::case::Status::parse(&status).ok_or_else(Problem::internal)?;
+    let photos = evidence::public_of(env, &r.text("id")?)
         .await?
         .into_iter()
-        .map(|id| json!({"id": id, "href": publication::photo_path(&public_id, &id)}))
+        .map(|id| PublicPhoto {
+            href: publication::photo_path(&public_id, &id),
+            id,
+        })
         .collect();
-    Ok(json!({
-        "public_id": public_id,
-        "status": status,
-        "status_words": words,
-        "category": {"code": r.text("category")?, "name_zh": r.text("name_zh")?, "name_en": r.text("name_en")?},
-        "description": publication::public_text(&r.text("description")?),
-        "lat": publication::rounded(r.f64("lat")?),
-        "lng": publication::rounded(r.f64("lng")?),
-        "created_at": crate::time::rfc3339(r.i64("created_at")?),
-        "updated_at": crate::time::rfc3339(r.i64("updated_at")?),
-        "photos": photos,
-        "links": {"self": format!("/api/public/reports/{public_id}")},
-    }))
+    Ok(PublicReport {
+        links: SelfLink {
+            this: format!("/api/public/reports/{public_id}"),
+        },
+        public_id,
+        status,
+        status_words: Words {
+            zh: publication::status_words(status, false).to_owned(),
+            en: publication::status_words(status, true).to_owned(),
+        },
+        category: CategoryName {
+            code: r.text("category")?,
+            name_zh: r.text("name_zh")?,
+            name_en: r.text("name_en")?,
+        },
+        description: publication::public_text(&r.text("description")?),
+        lat: publication::rounded(r.f64("lat")?),
+        lng: publication::rounded(r.f64("lng")?),
+        created_at: crate::time::rfc3339(r.i64("created_at")?),
+        updated_at: crate::time::rfc3339(r.i64("updated_at")?),
+        photos,
+    })
 }
 
 /// `GET /api/public/reports?lat=&lng=[&crs=][&radius_m=][&category=]`: public reports of the
@@ -379,10 +409,14 @@ async fn public_near<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, P
             break;
         }
     }
-    Ok(
-        ApiResponse::json(200, &json!({"items": items, "radius_m": radius}))
-            .with_header("cache-control", "public, max-age=30"),
+    Ok(ApiResponse::json(
+        200,
+        &PublicReportList {
+            items,
+            radius_m: radius,
+        },
     )
+    .with_header("cache-control", "public, max-age=30"))
 }
 
 /// `GET /api/public/reports/{public_id}`: one public report; any other id is not found.
@@ -446,15 +480,23 @@ async fn health<E: Env>(env: &E) -> Result<ApiResponse, Problem> {
     let map_version = grid::current_version(env).await?;
     Ok(ApiResponse::json(
         200,
-        &json!({"status": "ok", "schema_version": schema_version, "map_version": map_version}),
+        &Health {
+            status: "ok",
+            schema_version,
+            map_version,
+        },
     ))
 }
 
-#[derive(Debug, serde::Deserialize)]
+/// The reporter's rating of a closed case.
+#[derive(Debug, serde::Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct RatingInput {
+pub struct RatingInput {
+    /// The secret of the answer to `POST /api/reports`.
     secret: String,
+    /// `satisfied`, `basically_satisfied` or `unsatisfied` (which opens a review).
     rating: String,
+    #[schemars(length(max = 500))]
     comment: Option<String>,
 }
 
@@ -521,7 +563,207 @@ async fn rate<E: Env>(env: &E, req: &ApiRequest, code: &str) -> Result<ApiRespon
     .await?;
     Ok(ApiResponse::json(
         200,
-        &json!({"tracking_code": case.tracking_code, "status": case.status, "rating": input.rating, "event_seq": seq,
-                "review_opened": input.rating == "unsatisfied"}),
+        &RatingReceipt {
+            tracking_code: case.tracking_code,
+            status: case.status,
+            review_opened: satisfaction == Satisfaction::Unsatisfied,
+            rating: satisfaction,
+            event_seq: seq,
+        },
     ))
+}
+
+// ---- the answers' types (their JSON Schemas are docs/openapi.json's, `api::openapi`)
+
+/// The answer to `POST /api/reports`: the reporter keeps the tracking code and the secret.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ReportReceipt {
+    pub id: String,
+    pub tracking_code: String,
+    /// Shown once: it rates the case later (only its hash is kept).
+    pub secret: String,
+    pub status: Status,
+    pub category: CategoryName,
+    pub grid: GridPlacement,
+    pub links: ReportLinks,
+    /// Whether the case shows on public lists (the reporter's choice, where allowed).
+    pub public: bool,
+    pub public_id: Option<String>,
+    /// An open report of the same kind was already near: staff may merge this one into it.
+    pub probable_duplicate: bool,
+    /// How many photos were stored.
+    pub photos: usize,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ReportLinks {
+    #[serde(rename = "self")]
+    pub this: String,
+    /// The tracking page.
+    pub page: String,
+    /// The public view, for a public report.
+    pub public: Option<String>,
+}
+
+/// A category by its names.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct CategoryName {
+    pub code: String,
+    pub name_zh: String,
+    pub name_en: String,
+}
+
+impl CategoryName {
+    fn of(c: &directory::Category) -> Self {
+        CategoryName {
+            code: c.code.clone(),
+            name_zh: c.name_zh.clone(),
+            name_en: c.name_en.clone(),
+        }
+    }
+}
+
+/// The grid cell a report was placed in, with its chain (district down to its parent), and
+/// how: inside the cell, or the nearest one within the tolerance.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct GridPlacement {
+    pub code: String,
+    pub name: String,
+    pub level: crate::grid::code::Level,
+    pub chain: Vec<grid::GridRef>,
+    #[serde(rename = "match")]
+    pub kind: grid::index::MatchKind,
+    pub distance_m: f64,
+}
+
+impl GridPlacement {
+    fn of(m: grid::index::CellMatch) -> Self {
+        GridPlacement {
+            code: m.cell.code,
+            name: m.cell.name,
+            level: m.cell.level,
+            chain: m.chain,
+            kind: m.kind,
+            distance_m: m.distance_m,
+        }
+    }
+}
+
+/// A grid area by code, with its name and chain where the current map still has it.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AreaRef {
+    pub code: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<crate::grid::code::Level>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub chain: Vec<grid::GridRef>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct DepartmentName {
+    pub code: String,
+    pub name: String,
+}
+
+/// One of the reporter's own photos.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ReportPhoto {
+    pub id: String,
+    pub caption: Option<String>,
+    pub href: String,
+}
+
+/// The reporter's view of a report (`GET /api/reports/{tracking_code}`): no contact data, no
+/// actors, phone and ID numbers in free text masked, only the lifecycle's events.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct TrackedReport {
+    pub tracking_code: String,
+    /// For a merged report, the status of the report it was merged into.
+    pub status: Status,
+    /// Merged: the parent's public state (status, deadline, light) but never its tracking code,
+    /// which is the parent reporter's capability.
+    pub merged: bool,
+    /// The parent's public id, where it is public: the reporter may follow it there.
+    pub merged_into: Option<String>,
+    pub public: bool,
+    pub public_id: Option<String>,
+    /// When the running step is due.
+    pub deadline: Option<String>,
+    pub light: Option<Light>,
+    pub rating: Option<String>,
+    pub category: Option<CategoryName>,
+    pub description: String,
+    pub address: Option<String>,
+    pub grid: AreaRef,
+    pub department: Option<DepartmentName>,
+    pub channel: Channel,
+    pub created_at: String,
+    pub updated_at: String,
+    pub photos: Vec<ReportPhoto>,
+    pub timeline: Vec<PublicEvent>,
+}
+
+/// The answer to a rating.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RatingReceipt {
+    pub tracking_code: String,
+    pub status: Status,
+    pub rating: Satisfaction,
+    pub event_seq: i64,
+    /// An unsatisfied rating opens a review for the centre.
+    pub review_opened: bool,
+}
+
+/// A status in words, in both languages.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Words {
+    pub zh: String,
+    pub en: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SelfLink {
+    #[serde(rename = "self")]
+    pub this: String,
+}
+
+/// A photo staff approved for the public.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PublicPhoto {
+    pub id: String,
+    pub href: String,
+}
+
+/// A report as every public answer shows it, under the publication rule (docs/publication.md):
+/// the place rounded to its 0.002° square, no address, no contact, the words masked.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PublicReport {
+    pub public_id: String,
+    pub status: Status,
+    pub status_words: Words,
+    pub category: CategoryName,
+    pub description: String,
+    pub lat: f64,
+    pub lng: f64,
+    pub created_at: String,
+    pub updated_at: String,
+    pub photos: Vec<PublicPhoto>,
+    pub links: SelfLink,
+}
+
+/// Public reports near a place, newest first.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PublicReportList {
+    pub items: Vec<PublicReport>,
+    pub radius_m: f64,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Health {
+    pub status: &'static str,
+    pub schema_version: i64,
+    /// The current map version; none before a map is imported.
+    pub map_version: Option<i64>,
 }

@@ -12,6 +12,7 @@ pub mod indicators;
 pub mod ingest;
 pub mod intake;
 pub mod open311;
+pub mod openapi;
 pub mod routes;
 pub mod static_files;
 
@@ -140,3 +141,10 @@ mod routes_tests;
 mod staff_tests;
 #[cfg(test)]
 pub(crate) mod testkit;
+
+/// A list answer: `{"items": [...]}`.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+#[schemars(rename = "{T}Items")]
+pub struct Items<T> {
+    pub items: Vec<T>,
+}

@@ -1045,24 +1045,32 @@ async fn pending<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Probl
     let items = rows
         .iter()
         .map(|r| {
-            Ok(json!({
-                "token": r.text("token")?, "service_code": r.text("service_code")?,
+            Ok(PendingRequest {
+                token: r.text("token")?,
+                service_code: r.text("service_code")?,
                 // Masked as every staff answer is: the place in the address stays, a name or a
                 // number in it does not.
-                "description": r.opt_text("description")?.map(|d| crate::mask::mask_free_text(&d)),
-                "address_string": r.opt_text("address_string")?.map(|a| crate::mask::mask_free_text(&a)),
-                "address_id": r.opt_text("address_id")?,
-                "media_urls": r.opt_text("media_urls")?.and_then(|m| serde_json::from_str::<Json>(&m).ok()),
-                "created_at": crate::time::rfc3339(r.i64("created_at")?),
-            }))
+                description: r
+                    .opt_text("description")?
+                    .map(|d| crate::mask::mask_free_text(&d)),
+                address_string: r
+                    .opt_text("address_string")?
+                    .map(|a| crate::mask::mask_free_text(&a)),
+                address_id: r.opt_text("address_id")?,
+                media_urls: r
+                    .opt_text("media_urls")?
+                    .and_then(|m| serde_json::from_str(&m).ok()),
+                created_at: crate::time::rfc3339(r.i64("created_at")?),
+            })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
-    Ok(ApiResponse::json(200, &json!({"items": items})))
+    Ok(ApiResponse::json(200, &super::Items { items }))
 }
 
-#[derive(Debug, Deserialize)]
+/// Where an operator puts a request that came without a point.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct Placement {
+pub struct Placement {
     lat: f64,
     lng: f64,
     crs: Option<String>,
@@ -1119,7 +1127,12 @@ async fn place<E: Env>(env: &E, req: &ApiRequest, token: &str) -> Result<ApiResp
     let case = create_case(env, &submission, (at.lat, at.lng), at.crs, env.now_ms()).await?;
     Ok(ApiResponse::json(
         201,
-        &json!({"token": token, "service_request_id": case.public_id, "case_id": case.id, "status": case.status}),
+        &Placed {
+            token: token.to_owned(),
+            service_request_id: case.public_id,
+            case_id: case.id,
+            status: case.status,
+        },
     ))
 }
 
@@ -1136,6 +1149,40 @@ pub async fn put_definition<E: Env>(
     open311::put_definition(env, code, &def, env.now_ms()).await?;
     Ok(ApiResponse::json(
         200,
-        &json!({"category": code, "keywords": def.keywords, "attributes": def.attributes}),
+        &CategoryDefinition {
+            category: code.to_owned(),
+            definition: def,
+        },
     ))
+}
+
+// ---- the answers' types of the staff routes (their JSON Schemas are docs/openapi.json's)
+
+/// An Open311 request that came without a point, waiting for an operator to place it.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct PendingRequest {
+    pub token: String,
+    pub service_code: String,
+    pub description: Option<String>,
+    pub address_string: Option<String>,
+    pub address_id: Option<String>,
+    pub media_urls: Option<Vec<String>>,
+    pub created_at: String,
+}
+
+/// A placed request: its case, and the public id its token now resolves to.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct Placed {
+    pub token: String,
+    pub service_request_id: Option<String>,
+    pub case_id: String,
+    pub status: crate::case::Status,
+}
+
+/// A category's Open311 service definition as saved.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct CategoryDefinition {
+    pub category: String,
+    #[serde(flatten)]
+    pub definition: Definition,
 }

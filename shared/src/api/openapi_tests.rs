@@ -208,3 +208,68 @@ fn the_document_is_served_and_is_openapi_3_1() {
         );
     }
 }
+
+/// docs/openapi.json is a fixed point of `api::openapi::generate`: its schemas are the types',
+/// every typed body refers to them, and every route lists the statuses its kind can give.
+/// `UPDATE_OPENAPI=1` writes what the generator makes instead of failing.
+#[test]
+fn the_document_is_what_the_generator_makes_of_it() {
+    let file = document();
+    let made = super::openapi::generate(&file);
+    if made == file {
+        return;
+    }
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/openapi.json");
+    if std::env::var_os("UPDATE_OPENAPI").is_some() {
+        let text = serde_json::to_string_pretty(&made).unwrap() + "\n";
+        std::fs::write(path, text).unwrap();
+        return;
+    }
+    let differ: Vec<String> = made
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(k, v)| file.get(*k) != Some(*v))
+        .map(|(k, _)| k.clone())
+        .collect();
+    panic!(
+        "docs/openapi.json is not what the types and the route tables make of it (differs in {differ:?}): \
+         run `UPDATE_OPENAPI=1 cargo test -p onegrid-shared openapi` and commit the file"
+    );
+}
+
+/// Every JSON body the document describes is a reference to a named schema (or an array of
+/// one), so that a client or a fuzzer learns its fields; the free-form ones are named too.
+#[test]
+fn every_json_body_is_a_named_schema() {
+    let doc = document();
+    let named = |schema: &Json| {
+        schema.get("$ref").is_some()
+            || (schema["type"] == "array" && schema["items"].get("$ref").is_some())
+    };
+    let mut bare = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        if path == "/api/openapi.json" {
+            continue; // the document itself
+        }
+        for (method, operation) in item.as_object().unwrap() {
+            let request = operation["requestBody"]["content"].as_object();
+            for (kind, media) in request.into_iter().flatten() {
+                if kind.contains("json") && !named(&media["schema"]) {
+                    bare.push(format!("{method} {path} request {kind}"));
+                }
+            }
+            for (status, answer) in operation["responses"].as_object().unwrap() {
+                for (kind, media) in answer["content"].as_object().into_iter().flatten() {
+                    if kind.contains("json") && !named(&media["schema"]) {
+                        bare.push(format!("{method} {path} {status} {kind}"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        bare.is_empty(),
+        "JSON bodies without a named schema: {bare:#?}"
+    );
+}

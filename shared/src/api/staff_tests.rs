@@ -1026,6 +1026,6 @@ fn a_department_desk_handles_its_case_with_a_photo_stored_without_exif() {
     let doc: Json = serde_json::from_str(super::intake::OPENAPI).unwrap();
     assert_eq!(
         doc["components"]["schemas"]["MoveRequest"]["properties"]["evidence"]["items"]["$ref"],
-        "#/components/schemas/Evidence"
+        "#/components/schemas/EvidenceInput"
     );
 }

@@ -20,9 +20,10 @@ use crate::http::problem::{FieldError, ProblemType};
 use crate::http::webhook::{self, VerifyError};
 use crate::{ApiRequest, ApiResponse, Env, Problem, directory, exchange::outbox};
 
-#[derive(Debug, Deserialize)]
+/// A department's status change of a case it was dispatched, signed with its secret.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct CallbackInput {
+pub struct CallbackInput {
     case_id: String,
     action: String,
     note: Option<String>,
@@ -208,14 +209,26 @@ async fn apply<E: Env>(
         if !inbox::claim(env, department, webhook_id, now).await? {
             return Ok(Applied::Duplicate);
         }
-        let actor = Actor { role: Role::Department, id: department.to_owned(), channel: Channel::Webhook };
+        let actor = Actor {
+            role: Role::Department,
+            id: department.to_owned(),
+            channel: Channel::Webhook,
+        };
         let mut details = json!({"webhook_id": webhook_id});
         if let Some(at) = occurred_at {
             details["occurred_at"] = json!(crate::time::rfc3339(at));
         }
         // The evidence belongs to the event this callback appends: the next in the trail
         // (the move or record below lands as exactly that one, or the transaction rolls back).
-        let stored = evidence::store(env, &case.id, case.event_count + 1, department, &photos, now).await?;
+        let stored = evidence::store(
+            env,
+            &case.id,
+            case.event_count + 1,
+            department,
+            &photos,
+            now,
+        )
+        .await?;
         if !stored.is_empty() {
             details["evidence"] = Json::Array(stored.clone());
         }
@@ -229,27 +242,62 @@ async fn apply<E: Env>(
                         details[k] = json!(v);
                     }
                 }
-                let seq = store::record_event(env, &case, "late_status", &actor, details.clone(), now).await?;
-                let case = store::by_id(env, &case.id).await?.ok_or_else(Problem::internal)?;
+                let seq =
+                    store::record_event(env, &case, "late_status", &actor, details.clone(), now)
+                        .await?;
+                let case = store::by_id(env, &case.id)
+                    .await?
+                    .ok_or_else(Problem::internal)?;
                 (case, seq, false)
             }
             None => {
-                let mv_input =
-                    MoveInput { reason: input.reason.clone(), note: input.note.clone(), hours: input.hours, ..Default::default() };
-                let (case, seq) = super::cases::apply_move(env, &case, mv, &actor, &mv_input, details.clone(), now).await?;
+                let mv_input = MoveInput {
+                    reason: input.reason.clone(),
+                    note: input.note.clone(),
+                    hours: input.hours,
+                    ..Default::default()
+                };
+                let (case, seq) = super::cases::apply_move(
+                    env,
+                    &case,
+                    mv,
+                    &actor,
+                    &mv_input,
+                    details.clone(),
+                    now,
+                )
+                .await?;
                 (case, seq, true)
             }
         };
-        let mut body = json!({"case_id": case.id, "status": case.status, "event_seq": seq, "applied": applied});
-        if !applied {
-            body["reason"] = json!("an older status than the case's last change; recorded, not applied");
-        }
-        if !stored.is_empty() {
-            body["evidence"] = Json::Array(stored);
-        }
-        let bytes = body.to_string();
+        let body = CallbackAnswer {
+            case_id: case.id.clone(),
+            status: case.status,
+            event_seq: seq,
+            applied,
+            reason: (!applied).then(|| {
+                "an older status than the case's last change; recorded, not applied".to_owned()
+            }),
+            evidence: stored,
+        };
+        let bytes = serde_json::to_string(&body).unwrap_or_default();
         inbox::answer(env, department, webhook_id, 200, &bytes).await?;
         Ok(Applied::Done(ApiResponse::json(200, &body), case.id))
     })
     .await
+}
+
+/// What a department's callback did to the case. A replay gets the first answer again.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct CallbackAnswer {
+    pub case_id: String,
+    pub status: crate::case::Status,
+    pub event_seq: i64,
+    /// False for a status older than the case's last change: recorded, not applied.
+    pub applied: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The evidence stored with the event.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<serde_json::Value>,
 }

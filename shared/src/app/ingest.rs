@@ -130,51 +130,100 @@ async fn create<E: Env>(
     };
     let lost = Cell::new(None::<Created>);
     let answer = RefCell::new(None::<ApiResponse>);
-    let result = super::cases::create_with(env, &report, &category, &cell, &reporter, now, async |case_id: String| {
-        if !inbox::claim(env, &source, message, now).await? {
-            lost.set(Some(Created::Replayed));
-            return Err(Problem::conflict("the message is being applied by another request"));
-        }
-        let link = [
-            platform.code.as_str().into(),
-            event.external_id.as_str().into(),
-            case_id.as_str().into(),
-            now.into(),
-        ];
-        if env.execute(platforms::INSERT_LINK, &link).await?.is_empty() {
-            lost.set(Some(Created::LinkedMeanwhile));
-            return Err(Problem::conflict("the external id was linked by another request"));
-        }
-        let mut case = store::by_id(env, &case_id).await?.ok_or_else(Problem::internal)?;
-        let mut details = event_details(platform, event, message);
-        store::record_event(env, &case, "platform_link", &platform_actor(&platform.code), details.clone(), now).await?;
-        case = store::by_id(env, &case_id).await?.ok_or_else(Problem::internal)?;
-        // A platform may send a case already past its first step (a case file registered as
-        // it is sent): the machine decides whether that move can be made.
-        let mut applied = false;
-        if let Action::Move(mv) = platform.mapping.action(event.status.as_deref()) {
-            details["applied"] = json!(true);
-            match super::cases::apply_move(env, &case, mv, &platform_actor(&platform.code), &MoveInput::default(), details, now).await {
-                Ok((moved, _)) => {
-                    case = moved;
-                    applied = true;
-                }
-                // Refused by the machine before anything was written: the case stays collected.
-                Err(p) if p.status < 500 => {}
-                Err(p) => return Err(p),
+    let result = super::cases::create_with(
+        env,
+        &report,
+        &category,
+        &cell,
+        &reporter,
+        now,
+        async |case_id: String| {
+            if !inbox::claim(env, &source, message, now).await? {
+                lost.set(Some(Created::Replayed));
+                return Err(Problem::conflict(
+                    "the message is being applied by another request",
+                ));
             }
-        }
-        let body = json!({
-            "platform": platform.code, "external_id": event.external_id, "created": true, "applied": applied,
-            "case_id": case.id, "tracking_code": case.tracking_code, "status": case.status,
-            "event_seq": case.event_count, "probable_duplicate": !case.duplicate_candidates.is_empty(),
-        });
-        inbox::answer(env, &source, message, 201, &body.to_string()).await?;
-        answer.replace(Some(
-            ApiResponse::json(201, &body).with_header("location", format!("/api/reports/{}", case.tracking_code)),
-        ));
-        Ok(())
-    })
+            let link = [
+                platform.code.as_str().into(),
+                event.external_id.as_str().into(),
+                case_id.as_str().into(),
+                now.into(),
+            ];
+            if env.execute(platforms::INSERT_LINK, &link).await?.is_empty() {
+                lost.set(Some(Created::LinkedMeanwhile));
+                return Err(Problem::conflict(
+                    "the external id was linked by another request",
+                ));
+            }
+            let mut case = store::by_id(env, &case_id)
+                .await?
+                .ok_or_else(Problem::internal)?;
+            let mut details = event_details(platform, event, message);
+            store::record_event(
+                env,
+                &case,
+                "platform_link",
+                &platform_actor(&platform.code),
+                details.clone(),
+                now,
+            )
+            .await?;
+            case = store::by_id(env, &case_id)
+                .await?
+                .ok_or_else(Problem::internal)?;
+            // A platform may send a case already past its first step (a case file registered as
+            // it is sent): the machine decides whether that move can be made.
+            let mut applied = false;
+            if let Action::Move(mv) = platform.mapping.action(event.status.as_deref()) {
+                details["applied"] = json!(true);
+                match super::cases::apply_move(
+                    env,
+                    &case,
+                    mv,
+                    &platform_actor(&platform.code),
+                    &MoveInput::default(),
+                    details,
+                    now,
+                )
+                .await
+                {
+                    Ok((moved, _)) => {
+                        case = moved;
+                        applied = true;
+                    }
+                    // Refused by the machine before anything was written: the case stays collected.
+                    Err(p) if p.status < 500 => {}
+                    Err(p) => return Err(p),
+                }
+            }
+            let body = IngestAnswer {
+                platform: platform.code.clone(),
+                external_id: event.external_id.clone(),
+                created: true,
+                applied,
+                case_id: case.id.clone(),
+                tracking_code: case.tracking_code.clone(),
+                status: case.status,
+                event_seq: case.event_count,
+                probable_duplicate: Some(!case.duplicate_candidates.is_empty()),
+                reason: None,
+            };
+            inbox::answer(
+                env,
+                &source,
+                message,
+                201,
+                &serde_json::to_string(&body).unwrap_or_default(),
+            )
+            .await?;
+            answer.replace(Some(ApiResponse::json(201, &body).with_header(
+                "location",
+                format!("/api/reports/{}", case.tracking_code),
+            )));
+            Ok(())
+        },
+    )
     .await;
     match (result, lost.take(), answer.take()) {
         (Ok(_), _, Some(answer)) => Ok(Created::Answer(answer)),
@@ -208,7 +257,9 @@ async fn update<E: Env>(
         if !inbox::claim(env, &source, message, now).await? {
             return Ok(None);
         }
-        let case = store::by_id(env, case_id).await?.ok_or_else(Problem::internal)?;
+        let case = store::by_id(env, case_id)
+            .await?
+            .ok_or_else(Problem::internal)?;
         let actor = platform_actor(&platform.code);
         let mut details = event_details(platform, event, message);
         let mut reason = None;
@@ -223,7 +274,17 @@ async fn update<E: Env>(
                     _ => {
                         let mut with = details.clone();
                         with["applied"] = json!(true);
-                        match super::cases::apply_move(env, &case, mv, &actor, &MoveInput::default(), with, now).await {
+                        match super::cases::apply_move(
+                            env,
+                            &case,
+                            mv,
+                            &actor,
+                            &MoveInput::default(),
+                            with,
+                            now,
+                        )
+                        .await
+                        {
                             Ok(done) => Some(done),
                             Err(p) if p.status < 500 && p.kind != ProblemType::Conflict => {
                                 reason = Some(p.detail.clone());
@@ -244,19 +305,56 @@ async fn update<E: Env>(
                 if let Some(r) = &reason {
                     details["not_applied_because"] = json!(r);
                 }
-                let seq = store::record_event(env, &case, "platform_update", &actor, details, now).await?;
-                (store::by_id(env, case_id).await?.ok_or_else(Problem::internal)?, seq)
+                let seq = store::record_event(env, &case, "platform_update", &actor, details, now)
+                    .await?;
+                (
+                    store::by_id(env, case_id)
+                        .await?
+                        .ok_or_else(Problem::internal)?,
+                    seq,
+                )
             }
         };
-        let mut body = json!({
-            "platform": platform.code, "external_id": event.external_id, "created": false, "applied": applied,
-            "case_id": case.id, "tracking_code": case.tracking_code, "status": case.status, "event_seq": seq,
-        });
-        if let Some(r) = reason {
-            body["reason"] = json!(r);
-        }
-        inbox::answer(env, &source, message, 200, &body.to_string()).await?;
+        let body = IngestAnswer {
+            platform: platform.code.clone(),
+            external_id: event.external_id.clone(),
+            created: false,
+            applied,
+            case_id: case.id,
+            tracking_code: case.tracking_code,
+            status: case.status,
+            event_seq: seq,
+            probable_duplicate: None,
+            reason,
+        };
+        inbox::answer(
+            env,
+            &source,
+            message,
+            200,
+            &serde_json::to_string(&body).unwrap_or_default(),
+        )
+        .await?;
         Ok(Some(ApiResponse::json(200, &body)))
     })
     .await
+}
+
+/// What a platform's message did: the case it made (201) or moved (200), or, replayed, the
+/// same answer again. A status older than the case's last change is recorded, not applied.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct IngestAnswer {
+    pub platform: String,
+    pub external_id: String,
+    pub created: bool,
+    pub applied: bool,
+    pub case_id: String,
+    pub tracking_code: String,
+    pub status: crate::case::Status,
+    pub event_seq: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probable_duplicate: Option<bool>,
+    /// Why the message was not applied.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }

@@ -12,7 +12,7 @@ use crate::http::problem::FieldError;
 use crate::{Database, Problem};
 
 /// `PUT /api/cases/{id}/publication`: the whole publication state of a case.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PublicationInput {
     /// Whether the case shows on public answers.
@@ -25,7 +25,7 @@ pub struct PublicationInput {
 }
 
 /// What a case shows on public answers now.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
 pub struct Publication {
     pub public: bool,
     pub public_id: Option<String>,

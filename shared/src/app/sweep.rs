@@ -21,14 +21,14 @@ use crate::{Env, Problem};
 pub const SWEEP_BATCH: i64 = 200;
 
 /// What one escalation pass did.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct EscalationReport {
     /// Cases found past their deadline and escalated (or kept at the city level).
     pub escalated: u32,
 }
 
 /// What one sweep did.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct SweepReport {
     pub webhooks: outbox::SweepReport,
     pub deadlines: EscalationReport,

@@ -17,7 +17,7 @@ use crate::http::problem::FieldError;
 use crate::{Database, Env, Problem, StoreError, Value};
 
 /// What an asset is. The set follows the common 部件 classes a citizen can see and point at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AssetKind {
     Sign,
@@ -120,7 +120,7 @@ pub fn valid_id(id: &str) -> bool {
 }
 
 /// One asset of `POST /api/admin/assets` (a body is one of these or an array of them).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssetInput {
     pub id: String,
@@ -138,7 +138,7 @@ pub struct AssetInput {
 pub const NAME_MAX: usize = 100;
 
 /// An asset ready to store: valid, in WGS-84, in its cell.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Asset {
     pub id: String,
     pub kind: AssetKind,
@@ -338,7 +338,7 @@ pub async fn get<D: Database>(db: &D, id: &str) -> Result<Option<Asset>, StoreEr
 }
 
 /// An asset as the public sees it: where it is, who owns it, what can be reported about it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct AssetView {
     pub id: String,
     pub kind: AssetKind,
@@ -351,13 +351,13 @@ pub struct AssetView {
     pub categories: Vec<CategoryRef>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct DepartmentRef {
     pub code: String,
     pub name: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct CategoryRef {
     pub code: String,
     pub name_zh: String,

@@ -12,7 +12,7 @@ use crate::directory::Category;
 const HOUR_MS: f64 = 3_600_000.0;
 
 /// The clocked steps of the lifecycle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Step {
     SignFor,
@@ -98,7 +98,7 @@ pub fn deadline(start_ms: i64, hours: f64) -> i64 {
     start_ms + (hours * HOUR_MS).round() as i64
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Light {
     Green,

@@ -19,7 +19,7 @@ pub const MAX_ITEMS: usize = 4;
 const MAX_URL_CHARS: usize = 2000;
 
 /// One item of a callback's `evidence` list: `data` (base64 of the image) or `url`.
-#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EvidenceInput {
     pub data: Option<String>,

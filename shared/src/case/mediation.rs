@@ -10,8 +10,9 @@ use crate::http::problem::FieldError;
 use crate::{Database, Problem, StoreError};
 
 /// One entry of a mediation record, as sent to `POST /api/cases/{id}/mediation`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[schemars(rename = "MediationEntry")]
 pub enum Entry {
     Party {
         name: String,
@@ -33,7 +34,7 @@ pub enum Entry {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Agreement,

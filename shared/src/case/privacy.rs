@@ -145,7 +145,7 @@ pub async fn record_reveal<D: Database>(
 }
 
 /// What one retention sweep did.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct RetentionReport {
     /// Cases whose personal data was removed.
     pub purged: u32,

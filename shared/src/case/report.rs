@@ -16,7 +16,9 @@ pub const CONTACT_NAME_MAX: usize = 50;
 pub const PHOTOS_MAX: usize = 3;
 
 /// How a report reached OneGrid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Channel {
     #[default]
@@ -65,7 +67,7 @@ impl Channel {
 
 /// The public tracking code: 8 characters of Crockford base32 without look-alikes, shown as
 /// `K7QM-4XPT` (four, a dash, four). 40 random bits: guessing one of a city's open cases stays impractical.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct TrackingCode(String);
 
 const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -101,7 +103,7 @@ impl TrackingCode {
 /// A case's id on public answers (Open311 lists, "problems near here", public photos): `P`
 /// and ten characters of Crockford base32, 50 random bits. It is never the tracking code, which
 /// is the reporter's capability (their tracking page and photos), and it cannot be read as one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct PublicId(String);
 
 impl PublicId {
@@ -134,18 +136,30 @@ impl PublicId {
 }
 
 /// A report as a citizen (or a grid worker on patrol) sends it.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReportInput {
+    // Optional in Rust so that every missing field is named in one 422; required in the schema.
+    #[schemars(required)]
     pub category: Option<String>,
+    #[schemars(required, length(min = 5, max = 2000))]
     pub description: Option<String>,
+    #[schemars(required, range(min = -90.0, max = 90.0))]
     pub lat: Option<f64>,
+    #[schemars(required, range(min = -180.0, max = 180.0))]
     pub lng: Option<f64>,
+    /// `wgs84` (the default), `gcj02` or `bd09`.
+    #[schemars(extend("enum" = ["wgs84", "gcj02", "bd09", null]))]
     pub crs: Option<String>,
+    #[schemars(length(max = 200))]
     pub address: Option<String>,
+    #[schemars(length(max = 50))]
     pub contact_name: Option<String>,
     pub contact_phone: Option<String>,
+    /// `web` (the default), `qr` or `patrol` (a grid worker's session).
+    #[schemars(extend("enum" = ["web", "qr", "patrol", null]))]
     pub channel: Option<String>,
+    #[schemars(length(max = 64))]
     pub asset_id: Option<String>,
     /// Whether the reporter lets the case appear on public lists (without their contact data,
     /// masked, its place rounded: docs/publication.md). Left out, it is not public.
@@ -154,9 +168,12 @@ pub struct ReportInput {
     /// Up to [`PHOTOS_MAX`] images as base64 `data` (the browser downscales them and drops their
     /// metadata; the server strips it again from the bytes, see `evidence::prepare`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 3))]
     pub photos: Vec<crate::case::evidence::EvidenceInput>,
-    /// The report form's honeypot, a field people never see: filled in only by bots.
+    /// The report form's honeypot, a field people never see: filled in only by bots (422
+    /// unless absent or empty).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 0))]
     pub website: Option<String>,
 }
 

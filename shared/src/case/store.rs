@@ -29,7 +29,7 @@ pub struct Actor {
 }
 
 /// A case as stored.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Case {
     pub id: String,
     pub tracking_code: String,
@@ -86,7 +86,7 @@ impl Case {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Event {
     pub seq: i64,
     #[serde(rename = "type")]
@@ -210,7 +210,7 @@ pub async fn secret_matches<D: Database>(
 }
 
 /// Who sent a report in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReporterKind {
     /// A citizen, anonymous until they leave contact data.
@@ -896,7 +896,7 @@ async fn set_departments<D: Database>(
 }
 
 /// One entry of the public timeline: what happened, never who (beyond the kind of actor).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct PublicEvent {
     pub seq: i64,
     #[serde(rename = "type")]

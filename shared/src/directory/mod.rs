@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::http::problem::FieldError;
 use crate::{Database, Problem, StoreError};
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Department {
     pub code: String,
     pub name: String,
@@ -47,7 +47,7 @@ impl Department {
 
 /// A department as every staff member may see it (`GET /api/departments`): never its secret
 /// nor its webhook address, only whether it has one.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct DepartmentListing {
     pub code: String,
     pub name: String,
@@ -63,7 +63,7 @@ pub const MAX_SECRET_OVERLAP_HOURS: f64 = 720.0;
 
 /// A category after the digital city-management classification: its kind (component 部件,
 /// event 事件, or dispute 矛盾纠纷), its major class, and the hours each step may take.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Category {
     pub code: String,
     pub name_zh: String,
@@ -81,7 +81,7 @@ pub struct Category {
 }
 
 /// The body of `PUT /api/admin/departments/{code}`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DepartmentInput {
     pub name: String,
@@ -97,7 +97,7 @@ pub struct DepartmentInput {
 }
 
 /// The body of `PUT /api/admin/categories/{code}`; the hours default to the field's usual ones.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CategoryInput {
     pub name_zh: String,

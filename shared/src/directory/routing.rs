@@ -15,7 +15,7 @@ use crate::{Database, Env, KeyValue, Problem, StoreError};
 
 const CURRENT_KEY: &str = "routing_current";
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Rule {
     #[serde(default)]
@@ -32,7 +32,7 @@ pub struct Rule {
     pub helpers: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RuleSet {
     pub version: i64,
     pub rules: Vec<Rule>,
@@ -222,7 +222,7 @@ pub async fn current<E: Env>(env: &E) -> Result<RuleSet, StoreError> {
 }
 
 /// Who gets a case, and why.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Routing {
     pub lead: String,
     pub helpers: Vec<String>,
@@ -232,7 +232,7 @@ pub struct Routing {
     pub rule: Option<RuleRef>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct RuleRef {
     pub version: i64,
     pub position: usize,

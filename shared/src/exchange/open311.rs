@@ -330,7 +330,7 @@ pub fn event_words(kind: &str, english: bool) -> &'static str {
 }
 
 /// An attribute question of a service, as the spec's service definition lists it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Attribute {
     pub code: String,
@@ -353,7 +353,7 @@ fn yes() -> bool {
     true
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Choice {
     pub key: String,
@@ -362,7 +362,7 @@ pub struct Choice {
 
 /// The body of `PUT /api/admin/categories/{code}/open311`: what Open311 clients are told of a
 /// category beyond its names.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Definition {
     #[serde(default)]

@@ -94,7 +94,7 @@ pub async fn enqueue<D: Database>(
 }
 
 /// How one delivery went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Delivery {
     Delivered,
@@ -259,7 +259,8 @@ pub async fn deliver_new_for_case<E: Env>(env: &E, case_id: &str, since: i64) {
 }
 
 /// What one sweep did.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "OutboxSweep")]
 pub struct SweepReport {
     pub attempted: u32,
     pub delivered: u32,
@@ -283,7 +284,7 @@ pub async fn sweep<E: Env>(env: &E, batch: i64) -> Result<SweepReport, Problem> 
 }
 
 /// A message as operators see it (the dead-letter board).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Message {
     pub id: String,
     pub case_id: String,

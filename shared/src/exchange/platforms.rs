@@ -23,7 +23,7 @@ pub const BUILT_IN: [&str; 3] = ["12345", "citymgmt", "publicsafety"];
 const BEIJING_OFFSET_MINUTES: i64 = 480;
 
 /// Where a platform's fields are in its payload (JSON Pointers, RFC 6901).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Fields {
     /// Its id of the event's subject (a work order, a case file, an incident). Required.
@@ -60,7 +60,7 @@ pub struct Fields {
 }
 
 /// How one platform's events become ours.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Mapping {
     pub fields: Fields,
@@ -421,7 +421,7 @@ pub fn built_in_mapping(code: &str) -> Option<Mapping> {
 }
 
 /// A platform as configured (or built in).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Platform {
     pub code: String,
     pub name: String,
@@ -436,7 +436,7 @@ pub struct Platform {
 }
 
 /// The body of `PUT /api/admin/platforms/{code}`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlatformInput {
     pub name: String,

@@ -9,7 +9,7 @@ use crate::http::problem::FieldError;
 pub use super::crs::Crs;
 
 /// A point on the WGS-84 datum, in range.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Wgs84Point {
     pub lat: f64,
     pub lng: f64,
@@ -41,11 +41,13 @@ impl Wgs84Point {
 
 /// A grid code after the unit-grid layout: 6-digit district (GB/T 2260) + 3-digit street +
 /// 3-digit community + 3-digit cell. Each level extends its parent's code.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(try_from = "String", into = "String")]
 pub struct GridCode(String);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     District,

@@ -8,7 +8,9 @@ use std::f64::consts::PI;
 use serde::{Deserialize, Serialize};
 
 /// The coordinate reference systems a point may come in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Crs {
     /// GPS and browsers' geolocation.

@@ -109,14 +109,14 @@ pub struct Tile {
     pub cells: Vec<TileCell>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum MatchKind {
     Inside,
     Nearest,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct CellMatch {
     pub cell: GridRef,
     pub chain: Vec<GridRef>,

@@ -40,7 +40,7 @@ pub struct GridFeature {
 }
 
 /// A grid as answers show it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct GridRef {
     pub code: String,
     pub name: String,
@@ -50,7 +50,7 @@ pub struct GridRef {
 /// The key of the current map version in the key-value store.
 pub const MAP_POINTER_KEY: &str = "grid_map";
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MapPointer {
     pub version: i64,
 }
@@ -303,7 +303,7 @@ pub fn check_hierarchy(features: &[GridFeature]) -> Result<(), Vec<FieldError>> 
 // ---- import
 
 /// What an import did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ImportSummary {
     pub map_version: i64,
     pub grids: usize,
@@ -573,7 +573,7 @@ fn grid_ref_of(r: &crate::ports::Row<'_>) -> Result<GridRef, StoreError> {
 }
 
 /// One grid of the current map with its chain (district down to its parent) and children.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct GridDetail {
     pub code: String,
     pub name: String,

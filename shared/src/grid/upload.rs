@@ -82,7 +82,7 @@ pub enum Staged {
 }
 
 /// An upload still waiting for parts, as the answer shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Progress {
     pub upload: String,
     pub of: i64,

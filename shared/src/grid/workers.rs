@@ -14,7 +14,7 @@ pub const ID_MAX: usize = 32;
 pub const NAME_MAX: usize = 50;
 
 /// One grid worker of one cell.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct GridWorker {
     pub id: String,
     pub name: String,

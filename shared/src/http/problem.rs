@@ -320,7 +320,7 @@ impl std::fmt::Display for Problem {
 impl std::error::Error for Problem {}
 
 /// One invalid field of a request.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, schemars::JsonSchema)]
 pub struct FieldError {
     pub field: String,
     pub message: String,

@@ -719,7 +719,7 @@ pub async fn record_correction<D: Database>(
 // ---- the read path
 
 /// What the figures are grouped by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum GroupBy {
     Department,
@@ -901,7 +901,7 @@ pub async fn names<D: Database>(
 }
 
 /// The figures of a group: its counts and the indicators computed from them.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Figures {
     pub received: i64,
     pub accepted: i64,
