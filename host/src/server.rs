@@ -214,7 +214,7 @@ fn work(env: &NativeEnv, app: &App, jobs: &Mutex<mpsc::Receiver<Job>>) {
             // 204: admitted; anything else is the refusal to send.
             Task::Admit => match block_on(api::admit(env, &request)) {
                 Ok(()) => ApiResponse::new(204, "text/plain", Vec::new()),
-                Err(problem) => problem.into_response(),
+                Err(problem) => api::refusal(&request.path, problem),
             },
         });
         if env.end_request() {
@@ -355,7 +355,7 @@ async fn respond(
         held: None,
     };
     match read_body(body, limit, front.timeouts.body, expects_continue, budget).await {
-        Err(problem) => problem.into_response(),
+        Err(problem) => api::refusal(&request.path, problem),
         Ok((body, _held)) => {
             // `_held` keeps the body's bytes in the budget until the answer is in.
             request.body = body;
@@ -397,6 +397,7 @@ impl Front {
     /// The answer of a worker; 503 `busy` when the queue is full, 500 if no worker is left.
     async fn call(&self, request: ApiRequest, task: Task, span: Span) -> ApiResponse {
         let (reply, answer) = oneshot::channel();
+        let path = request.path.clone();
         let job = Job {
             request,
             task,
@@ -405,7 +406,7 @@ impl Front {
         };
         match self.jobs.try_send(job) {
             Ok(()) => {}
-            Err(mpsc::TrySendError::Full(_)) => return Problem::busy(1).into_response(),
+            Err(mpsc::TrySendError::Full(_)) => return api::refusal(&path, Problem::busy(1)),
             Err(mpsc::TrySendError::Disconnected(_)) => {
                 tracing::error!("no worker is left to answer");
                 return Problem::internal().into_response();

@@ -258,7 +258,8 @@ pub async fn read_request(req: spin_sdk::http::Request) -> Result<ApiRequest, Ap
     init_logging();
     let (parts, incoming) = req.into_parts();
     let limit = body_limit(parts.method.as_str(), parts.uri.path());
-    let too_large = || Problem::body_too_large(limit).into_response();
+    let path = parts.uri.path().to_owned();
+    let too_large = || onegrid::api::refusal(&path, Problem::body_too_large(limit));
     let declared = parts
         .headers
         .get(http::header::CONTENT_LENGTH)
@@ -287,12 +288,15 @@ pub async fn read_request(req: spin_sdk::http::Request) -> Result<ApiRequest, Ap
     if limit > onegrid::http::MAX_BODY_BYTES {
         onegrid::api::admit(&SpinEnv::new(), &request)
             .await
-            .map_err(Problem::into_response)?;
+            .map_err(|p| onegrid::api::refusal(&request.path, p))?;
     }
     let mut chunks = incoming.stream();
     while let Some(chunk) = chunks.next().await {
         let chunk = chunk.map_err(|_| {
-            Problem::bad_request("the request body could not be read").into_response()
+            onegrid::api::refusal(
+                &path,
+                Problem::bad_request("the request body could not be read"),
+            )
         })?;
         if request.body.len() + chunk.len() > limit {
             return Err(too_large());

@@ -360,6 +360,32 @@ fn open311_errors_are_the_specs_list_in_the_format_asked_for_404_and_405_include
     assert_eq!(dispute.body[0]["code"], 404, "{}", dispute.text);
     app.get("/open311/v2/services/dispute.neighbourhood.json")
         .expect_status(404);
+
+    // Refused before any handler runs (the body is past the ordinary limit): still the spec's
+    // list, in the format asked for.
+    let big = form(&[("api_key", &key), ("description", &"x".repeat(300 * 1024))]);
+    let too_large = app.public().send_expecting_continue(
+        "POST",
+        "/open311/v2/requests.json",
+        &[FORM],
+        big.as_bytes(),
+    );
+    too_large.expect_status(413);
+    assert_eq!(
+        too_large.media_type(),
+        "application/json",
+        "{}",
+        too_large.text
+    );
+    assert_eq!(too_large.body[0]["code"], 413, "{}", too_large.text);
+    let too_large = app.public().send_expecting_continue(
+        "POST",
+        "/open311/v2/servicerequestupdates.xml",
+        &[FORM],
+        big.as_bytes(),
+    );
+    too_large.expect_status(413);
+    assert_eq!(fields(&xml(&too_large), "error", "code"), ["413"]);
 }
 
 #[test]

@@ -148,3 +148,15 @@ pub(crate) mod testkit;
 pub struct Items<T> {
     pub items: Vec<T>,
 }
+
+/// A refusal made before any handler ran (a body too large or too slow, the server busy), in the
+/// format the path's callers read: Open311's error list, as the path's suffix asks, under
+/// `/open311/` (a client there reads nothing else); problem details everywhere else.
+pub fn refusal(path: &str, problem: Problem) -> ApiResponse {
+    use crate::exchange::open311;
+    if path.starts_with("/open311/") {
+        let last = path.rsplit('/').next().unwrap_or("");
+        return open311::error_response(&problem, open311::split_format(last).1);
+    }
+    problem.into_response()
+}

@@ -68,11 +68,7 @@ pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
     // asks for (a client reads nothing else); the operators' side answers problem details.
     let (route, p) = match routes::find(ROUTES, &req) {
         Ok(found) => found,
-        Err(refused) if req.path.starts_with("/open311/") => {
-            let last = req.path.rsplit('/').next().unwrap_or("");
-            return open311::error_response(&refused, open311::split_format(last).1);
-        }
-        Err(refused) => return refused.into_response(),
+        Err(refused) => return super::refusal(&req.path, refused),
     };
     let format = match p.get("format") {
         Some("json") => Format::Json,

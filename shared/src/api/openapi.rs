@@ -5,8 +5,8 @@
 //! - each operation's JSON request body and JSON answers, as references to those schemas, from
 //!   [`TYPED`], the one table of which route reads and answers which type;
 //! - the statuses every route of a kind can give, from its route table entry (`Access`, method):
-//!   401 and 403 where a caller must be known, 429 where callers are counted, 400, 413 and 415
-//!   where a JSON body is read, 404 where the path names a format, 503 (the host's brakes)
+//!   401 and 403 where a caller must be known, 429 where callers are counted, 413 where a body
+//!   may be sent, 400, 415 and 422 where a JSON body is read, 404 where the path names a format, 503 (the host's brakes)
 //!   everywhere;
 //! - `servers`, and the problem types a `Problem` may carry, from the catalogue.
 //!
@@ -257,8 +257,12 @@ fn shared_statuses(access: Access, method: &str, reads_json: bool) -> Vec<&'stat
     if public || matches!(access, Access::ApiKey) {
         out.push("429");
     }
-    if reads_json && method != "GET" {
-        out.extend(["400", "413", "415", "422"]);
+    if method != "get" && method != "delete" {
+        // Any body may be too large (413, before a handler runs).
+        out.push("413");
+    }
+    if reads_json && method != "get" {
+        out.extend(["400", "415", "422"]);
     }
     out.push("503");
     out

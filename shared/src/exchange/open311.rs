@@ -150,7 +150,8 @@ fn open311_status(problem: &Problem) -> u16 {
     }
     match problem.status {
         401 | 403 => 403,
-        s @ (404 | 405 | 409 | 429) => s,
+        // A body too large or too slow keeps its status: a client retries neither unchanged.
+        s @ (404 | 405 | 408 | 409 | 413 | 429) => s,
         s if s >= 500 => s,
         _ => 400,
     }
