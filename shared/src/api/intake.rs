@@ -443,21 +443,9 @@ async fn public_one<E: Env>(env: &E, id: &str) -> Result<ApiResponse, Problem> {
 
 /// `GET /api/public/reports/{public_id}/photos/{id}`: a photo staff approved for the public.
 async fn public_photo<E: Env>(env: &E, public_id: &str, id: &str) -> Result<ApiResponse, Problem> {
-    let Some(public_id) = PublicId::parse(public_id) else {
-        return Err(Problem::not_found("public report", public_id));
-    };
     ready(env).await?;
-    let rows = env
-        .execute(
-            &format!(
-                "SELECT c.id {PUBLIC_FROM} {} AND c.public_id = ?",
-                publication::PUBLIC_CASES
-            ),
-            &[public_id.as_str().into()],
-        )
-        .await?;
-    let Some(case_id) = rows.first().map(|r| r.text("id")).transpose()? else {
-        return Err(Problem::not_found("public report", public_id.as_str()));
+    let Some(case_id) = publication::public_case_id(env, public_id).await? else {
+        return Err(Problem::not_found("public report", public_id));
     };
     let (content_type, bytes) = evidence::fetch_public(env, &case_id, id)
         .await?

@@ -977,20 +977,8 @@ async fn post_update<E: Env>(
     let request_id = request_id.unwrap_or_default();
     let not_found = || Problem::not_found("service_request_id", &request_id);
     // Open311 clients know a case by its public id, and only a public case (`case::publication`).
-    let code = PublicId::parse(&request_id).ok_or_else(not_found)?;
-    let rows = env
-        .execute(
-            &format!(
-                "SELECT c.id FROM cases c JOIN categories k ON k.code = c.category WHERE {} AND c.public_id = ?",
-                publication::PUBLIC_CASES
-            ),
-            &[code.as_str().into()],
-        )
-        .await?;
-    let id = rows
-        .first()
-        .map(|r| r.text("id"))
-        .transpose()?
+    let id = publication::public_case_id(env, &request_id)
+        .await?
         .ok_or_else(not_found)?;
     let case = store::by_id(env, &id).await?.ok_or_else(not_found)?;
     offered(env, &case.category)

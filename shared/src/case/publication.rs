@@ -20,6 +20,27 @@ pub const ROUND_DEGREES: f64 = 0.002;
 /// The SQL condition of a public case, on `cases c` joined with `categories k`.
 pub const PUBLIC_CASES: &str = "c.public = 1 AND c.public_id IS NOT NULL AND k.kind != 'dispute'";
 
+/// The case id of the public case known by `public_id`; none for any other id (a tracking
+/// code, a private or withdrawn case, a dispute), which public routes cannot tell apart.
+pub async fn public_case_id<D: crate::Database>(
+    db: &D,
+    public_id: &str,
+) -> Result<Option<String>, crate::StoreError> {
+    let Some(public_id) = crate::case::report::PublicId::parse(public_id) else {
+        return Ok(None);
+    };
+    let rows = db
+        .execute(
+            &format!(
+                "SELECT c.id FROM cases c JOIN categories k ON k.code = c.category \
+                 WHERE {PUBLIC_CASES} AND c.public_id = ?"
+            ),
+            &[public_id.as_str().into()],
+        )
+        .await?;
+    rows.first().map(|r| r.text("id")).transpose()
+}
+
 /// Whether a report from this channel, in a category of this kind, may be published when its
 /// reporter asks for it. Hotline and platform cases never are: their callers were not asked.
 pub fn may_publish(channel: Channel, category_kind: &str) -> bool {
