@@ -4,6 +4,7 @@
 
 use std::io::Read;
 use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use onegrid_tests::serde_json::Value;
@@ -26,31 +27,48 @@ fn the_first_start_says_where_its_secrets_are_without_showing_them() {
         }
     }
     let mut host = command.spawn().expect("starting the host");
-    let secrets_file = data.join("secrets.json");
+    // Both streams are read as they come: the host has started once it says it listens.
+    let output = Arc::new(Mutex::new(String::new()));
+    let readers: Vec<_> = [
+        host.stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+        host.stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|mut stream| {
+        let output = Arc::clone(&output);
+        std::thread::spawn(move || {
+            let mut chunk = [0u8; 4096];
+            while let Ok(n @ 1..) = stream.read(&mut chunk) {
+                output
+                    .lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&chunk[..n]));
+            }
+        })
+    })
+    .collect();
     let started = Instant::now();
-    let mut secrets: Option<Value> = None;
-    while started.elapsed() < Duration::from_secs(120) {
-        if let Some(found) = std::fs::read(&secrets_file)
-            .ok()
-            .and_then(|b| onegrid_tests::serde_json::from_slice::<Value>(&b).ok())
-            .filter(|s| s["operator_token"].is_string())
-        {
-            secrets = Some(found);
-            // The demo city and the listening line follow the secrets.
-            std::thread::sleep(Duration::from_secs(3));
-            break;
-        }
+    while started.elapsed() < Duration::from_secs(120)
+        && !output.lock().unwrap().contains("OneGrid listening on")
+        && host.try_wait().ok().flatten().is_none()
+    {
         std::thread::sleep(Duration::from_millis(100));
     }
+    let secrets: Option<Value> = std::fs::read(data.join("secrets.json"))
+        .ok()
+        .and_then(|b| onegrid_tests::serde_json::from_slice::<Value>(&b).ok())
+        .filter(|s| s["operator_token"].is_string());
     let _ = host.kill();
     let _ = host.wait();
-    let mut output = String::new();
-    if let Some(mut out) = host.stdout.take() {
-        let _ = out.read_to_string(&mut output);
+    for reader in readers {
+        let _ = reader.join();
     }
-    if let Some(mut err) = host.stderr.take() {
-        let _ = err.read_to_string(&mut output);
-    }
+    let output = output.lock().unwrap().clone();
     let _ = std::fs::remove_dir_all(&data);
     let secrets =
         secrets.unwrap_or_else(|| panic!("no secrets.json was written; the host said:\n{output}"));
