@@ -28,11 +28,37 @@ function channelName(channel) {
   return tOr(`channel.${channel}`, String(channel));
 }
 
-// One sentence per event: by its type when we know it, else by the status it led to.
+// One sentence per event: by its kind (a move, or what the platform recorded), else by the
+// status it led to, in words either way.
 function eventText(ev) {
   if (has(`event.${ev.type}`)) return t(`event.${ev.type}`);
+  if (has(`event.${ev.status}`)) return t(`event.${ev.status}`);
   if (has(`status.${ev.status}`)) return t('case.statusChanged', { status: statusName(ev.status) });
   return String(ev.type ?? '');
+}
+
+// The four steps a citizen follows, and how far a status has come: index of the step now
+// running (done below it); 4 when all are done; null where the bar says nothing (not accepted,
+// merged: the page explains those in words).
+const STEPS = ['accepted', 'dispatched', 'handling', 'closed'];
+const STEP_OF = {
+  collected: 0, accepted: 1, dispatched: 2, returned: 1, signed_for: 2, in_progress: 2,
+  extension_requested: 2, rework: 2, handled: 3, verified: 3, closed: 4, evaluated: 4,
+};
+
+function renderSteps(status) {
+  const at = STEP_OF[status];
+  const bar = $('case-steps');
+  bar.hidden = at === undefined;
+  if (bar.hidden) return;
+  bar.replaceChildren(...STEPS.map((step, i) => {
+    const done = i < at;
+    const now = i === at;
+    return el('li', { class: done ? 'step is-done' : now ? 'step is-current' : 'step', 'aria-current': now ? 'step' : null },
+      el('span', { class: 'step-dot', 'aria-hidden': 'true', text: done ? '✓' : String(i + 1) }),
+      el('span', { class: 'step-name', text: t(`steps.${step}`) }),
+      el('span', { class: 'visually-hidden', text: done ? t('steps.done') : now ? t('steps.now') : '' }));
+  }));
 }
 
 function departmentName(dep) {
@@ -59,16 +85,19 @@ function render() {
   renderRating();
 }
 
-// The rating form shows once the case is closed; after rating, the rating itself.
+// The rating form shows once the case is closed, above the case; after rating, the rating
+// itself. A merged report's status is the case it joined: its reporter is told who rates it.
 function renderRating() {
   const data = view?.kind === 'case' ? view.data : null;
   const box = $('rating');
-  box.hidden = !data || !(data.status === 'closed' || data.rating);
+  box.hidden = !data || !(data.status === 'closed' || data.status === 'evaluated' || data.rating);
   if (box.hidden) return;
+  const merged = Boolean(data.merged) && !data.rating;
   const done = data.rating || rated;
-  $('rating-form').hidden = Boolean(done);
-  $('rating-done').hidden = !done;
-  if (done) $('rating-done').textContent = t('rating.thanks', { rating: t(`rating.${done.rating || done}`) });
+  $('rating-form').hidden = Boolean(done) || merged;
+  $('rating-done').hidden = !done && !merged;
+  if (merged) $('rating-done').textContent = t('rating.mergedNote');
+  else if (done) $('rating-done').textContent = t('rating.thanks', { rating: t(`rating.${done.rating || done}`) });
   const secret = $('rating-secret');
   if (!secret.value) secret.value = storedSecret(data.tracking_code) || '';
 }
@@ -79,7 +108,8 @@ function renderCase(data, code) {
   const badge = $('case-badge');
   badge.className = `badge badge-${statusTone(data.status)}`;
   badge.textContent = statusName(data.status);
-  $('case-explain').textContent = tOr(`explain.${data.status}`, '');
+  $('case-explain').textContent = data.merged ? t('track.merged') : tOr(`explain.${data.status}`, '');
+  renderSteps(data.status);
 
   $('case-category').textContent = localName(data.category) || t('case.unknown');
   const g = data.grid;
@@ -101,14 +131,15 @@ function renderCase(data, code) {
   $('case-photos').replaceChildren(...photos.map((p, i) => el('li', {},
     el('a', { href: p.href }, el('img', { src: p.href, alt: p.caption || t('photos.alt', { n: i + 1 }), loading: 'lazy' })))));
 
-  // Oldest first: the page reads as the story of the case, and the badge already says "now".
+  // Newest first: what happened last is what a citizen comes back for. Only the report itself
+  // says how it came in; staff steps' channels (console, callback) mean nothing to a citizen.
   const events = (Array.isArray(data.timeline) ? data.timeline : [])
     .filter((ev) => ev && typeof ev === 'object')
-    .sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
-  const items = events.map((ev, i) => el('li', { class: i === events.length - 1 ? 'tl-item tl-current' : 'tl-item' },
+    .sort((a, b) => (b.seq ?? 0) - (a.seq ?? 0));
+  const items = events.map((ev, i) => el('li', { class: i === 0 ? 'tl-item tl-current' : 'tl-item' },
     timeEl(ev.at),
     el('p', { class: 'tl-what', text: eventText(ev) }),
-    ev.channel ? el('p', { class: 'tl-meta', text: t('case.channel', { channel: channelName(ev.channel) }) }) : null,
+    ev.type === 'reported' && ev.channel ? el('p', { class: 'tl-meta', text: t('case.via', { channel: channelName(ev.channel) }) }) : null,
     ev.note ? el('p', { class: 'tl-note', text: t('case.note', { note: ev.note }) }) : null));
   $('timeline').replaceChildren(...items);
   $('timeline-empty').hidden = items.length > 0;

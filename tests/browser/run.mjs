@@ -282,6 +282,12 @@ try {
   await phone.click('#result-link');
   await phone.waitForSelector('#case:not([hidden]) #case-badge');
   await phone.waitForSelector('#case-photos img');
+  // Four steps, the first (accepted) still to come; the report says how it came in, in words.
+  await phone.waitForSelector('#case-steps:not([hidden]) .step');
+  assert.equal(await phone.locator('#case-steps .step').count(), 4);
+  assert.equal(await phone.locator('#case-steps .step.is-current').count(), 1);
+  assert.equal(await phone.locator('#case-steps .step.is-done').count(), 0);
+  assert.equal(await phone.getAttribute('#case-steps .step:nth-child(1)', 'aria-current'), 'step');
   await shot(phone, 'track-reported');
 
   // ---- the operator, on a laptop
@@ -420,7 +426,27 @@ try {
   await phone.waitForSelector('#rating-done:not([hidden])');
   const rated = await api(app.base, 'GET', `/api/reports/${code}`);
   assert.equal(rated.data.status, 'evaluated');
+  // Closed: every step done, the rating above the case, the newest step first, every step in
+  // words (never "status changed to", never a staff channel such as the console).
+  assert.equal(await phone.locator('#case-steps .step.is-done').count(), 4);
+  const ratingTop = (await phone.locator('#rating').boundingBox()).y;
+  const caseTop = (await phone.locator('#case').boundingBox()).y;
+  assert.ok(ratingTop < caseTop, 'the rating comes first once the case is closed');
+  const steps = await phone.locator('#timeline .tl-what').allTextContents();
+  assert.ok(steps.length >= 6, `every public step is told (${steps.length})`);
+  assert.equal(steps[0], '收到满意度评价', `the newest step first: ${steps}`);
+  assert.equal(steps.at(-1), '反映已收到并登记', `the report itself last: ${steps}`);
+  const timelineText = await phone.locator('#timeline').innerText();
+  assert.ok(!/状态更新为|工作台|渠道/.test(timelineText), `every step in words: ${timelineText}`);
   await shot(phone, 'track-rated');
+  // The merged report's reporter follows the case it joined, and is told who rates it.
+  await phone.goto(`${app.base}/track.html?code=${again.data.tracking_code}`);
+  await phone.waitForSelector('#case:not([hidden]) #case-badge');
+  await phone.waitForSelector('#rating-done:not([hidden])');
+  assert.match(await phone.textContent('#case-explain'), /合并/);
+  assert.match(await phone.textContent('#rating-done'), /最先反映/);
+  assert.ok(await phone.locator('#rating-form').isHidden(), 'no rating form the server would refuse');
+  await shot(phone, 'track-merged');
 
   // ---- the dashboard
   await console_.goto(`${app.base}/dashboard.html`);
