@@ -3,14 +3,15 @@
 // it into DOM, so switching the language is just "render again". Data from the server or the
 // URL only ever reaches the page through textContent / Option text, never as HTML.
 
-import { t, has, tOr, initI18n, onLangChange } from './i18n.js';
+import { t, has, tOr, initI18n, onLangChange, lang } from './i18n.js';
 import { request, slugOf } from './api.js';
 import { validateReport, buildReport, parseCoord, splitPair, charCount, CRS, LIMITS } from './validate.js';
-import { localName, chainText } from './format.js';
+import { localName, chainText, timeEl } from './format.js';
 import { loadRules, checkBody, ruleLimits } from './rules.js';
 import { categoryIcon } from './icons.js';
 import { downscale, PHOTO_LIMIT } from './photos.js';
 import { $, el, showFieldError } from './dom.js';
+import { follow, isFollowed, rememberOwn } from './mine.js';
 const form = $('report-form');
 
 // Fields in page order; ids equal the API's field names so server errors map one to one.
@@ -38,6 +39,8 @@ let photosMsg = null;            // {key, vars} under the photo picker
 let assetInfo = null;            // GET /api/assets/{id}, for the QR landing card
 let map = null;                  // the map (js/../build/map.js), when it loaded
 let shownArea = null;            // the community whose cells the map shows
+let nearby = null;               // {key, items}: open public reports of the chosen kind near the place
+let nearbyCtrl = null;
 
 // ---------- rendering
 
@@ -165,7 +168,59 @@ function renderPhotos() {
   $('photos-status').textContent = photosMsg ? t(photosMsg.key, photosMsg.vars) : '';
 }
 
+// Public reports of the same category near the place, still open: "already reported, follow it?"
+const CLOSED = ['closed', 'evaluated', 'rejected', 'merged'];
+const NEARBY_RADIUS_M = 300;
+
+function renderNearby() {
+  const items = (nearby?.items || []).filter((r) => !CLOSED.includes(r.status));
+  $('nearby').hidden = items.length === 0;
+  if (!items.length) return;
+  $('nearby-title').textContent = t('nearby.title', { n: items.length });
+  $('nearby-list').replaceChildren(...items.map((r) => {
+    const words = (lang() === 'en' ? r.status_words?.en : r.status_words?.zh) || r.status;
+    const followedNow = isFollowed(r.public_id);
+    return el('li', { class: 'nearby-item' },
+      el('p', { class: 'nearby-what' }, el('span', { class: 'badge', text: words }), ' ', r.description || ''),
+      el('p', { class: 'tl-meta' }, t('nearby.since'), ' ', timeEl(r.created_at, { style: 'short' })),
+      followedNow
+        ? el('p', { class: 'nearby-followed' }, t('nearby.followed'), ' ', el('a', { href: 'track.html#mine', text: t('nearby.mine') }))
+        : el('button', {
+          type: 'button', class: 'btn btn-secondary btn-small', data: { follow: r.public_id },
+          text: t('nearby.follow'), 'aria-label': t('nearby.followLabel', { what: r.description || words }),
+        }));
+  }));
+}
+
+async function refreshNearby() {
+  const category = selectedCategory();
+  const point = grid?.state === 'ok' ? grid.data?.point : null;
+  if (!category || !point) {
+    nearby = null;
+    renderNearby();
+    return;
+  }
+  const key = `${category}|${point.lat}|${point.lng}`;
+  if (nearby?.key === key) return;
+  nearbyCtrl?.abort();
+  const ctrl = new AbortController();
+  nearbyCtrl = ctrl;
+  // The point the lookup answered is WGS-84 whatever the form's system.
+  const query = new URLSearchParams({ lat: String(point.lat), lng: String(point.lng), category, radius_m: String(NEARBY_RADIUS_M) });
+  let res;
+  try {
+    res = await request('GET', `/public/reports?${query}`, undefined, { signal: ctrl.signal });
+  } catch {
+    return; // a newer place or category is being looked up
+  }
+  if (ctrl.signal.aborted) return;
+  // Nothing shown when the list cannot be had: the report goes on as before.
+  nearby = { key, items: res.ok && Array.isArray(res.data?.items) ? res.data.items : [] };
+  renderNearby();
+}
+
 function renderAll() {
+  renderNearby();
   renderCategories();
   renderCounter();
   renderErrors();
@@ -242,6 +297,7 @@ async function lookupGrid() {
   if (res.ok && res.data?.cell) {
     grid = { state: 'ok', data: res.data };
     showOnMap(res.data);
+    refreshNearby();
   }
   else if (slugOf(res.problem) === 'outside-jurisdiction') grid = { state: 'outside', detail: res.problem.detail };
   else grid = { state: 'failed' };
@@ -319,6 +375,7 @@ function showResult(data) {
   try {
     if (data.secret) localStorage.setItem(`onegrid.secret.${data.tracking_code}`, data.secret);
   } catch { /* private mode: the person keeps it themselves */ }
+  rememberOwn(data.tracking_code);
   $('result-public').hidden = !data.public_id;
   $('result-public-id').textContent = data.public_id || '';
   $('result-link').href = `track.html?code=${encodeURIComponent(data.tracking_code)}`;
@@ -462,6 +519,7 @@ function startOver() {
   problem = null;
   summaryShown = false;
   grid = null;
+  nearby = null;
   locateMsg = null;
   clearPhotos();
   applyPrefill();
@@ -541,7 +599,15 @@ form.addEventListener('change', (e) => {
     lookupGrid();
   } else {
     recheck(field);
+    if (field === 'category') refreshNearby();
   }
+});
+$('nearby-list').addEventListener('click', (e) => {
+  const button = e.target.closest('button[data-follow]');
+  if (!button) return;
+  follow(button.dataset.follow);
+  renderNearby();
+  $('nearby-list').querySelector('.nearby-followed a')?.focus();
 });
 
 $('error-summary').addEventListener('click', (e) => {

@@ -2,7 +2,8 @@
 // tell its story in plain words. Like the report page, state → render, so a language switch
 // re-renders; server text reaches the page only through textContent.
 
-import { t, has, tOr, initI18n, onLangChange } from './i18n.js';
+import { t, has, tOr, initI18n, onLangChange, lang } from './i18n.js';
+import { ownReports, followed, unfollow } from './mine.js';
 import { request } from './api.js';
 import { $, el, showFieldError } from './dom.js';
 import { localName, chainText, formatTime, statusTone, timeEl } from './format.js';
@@ -145,6 +146,42 @@ function renderCase(data, code) {
   $('timeline-empty').hidden = items.length > 0;
 }
 
+// ---------- my reports (this device's)
+
+let followedReports = new Map(); // public id → the public answer, or null when it is gone
+const FOLLOWED_SHOWN = 10;
+
+function renderMine() {
+  const own = ownReports();
+  const ids = followed().slice(0, FOLLOWED_SHOWN);
+  $('mine').hidden = own.length === 0 && ids.length === 0;
+  $('mine-own-box').hidden = own.length === 0;
+  $('mine-own').replaceChildren(...own.map((code) => el('li', {},
+    el('button', { type: 'button', class: 'btn btn-secondary btn-small', data: { code }, text: code, 'aria-label': t('mine.open', { code }) }))));
+  $('mine-followed-box').hidden = ids.length === 0;
+  $('mine-followed').replaceChildren(...ids.map((id) => {
+    const r = followedReports.get(id);
+    const words = r ? (lang() === 'en' ? r.status_words?.en : r.status_words?.zh) || r.status : '';
+    return el('li', { class: 'nearby-item', data: { publicId: id } },
+      r === undefined ? el('p', { class: 'tl-meta', text: t('track.loading') })
+        : r === null ? el('p', { class: 'tl-meta', text: t('mine.gone') })
+          : el('p', { class: 'nearby-what' }, el('span', { class: 'badge', text: words }), ' ', r.description || ''),
+      r ? el('p', { class: 'tl-meta' }, timeEl(r.updated_at, { style: 'short' })) : null,
+      el('button', { type: 'button', class: 'btn btn-secondary btn-small', data: { unfollow: id }, text: t('mine.unfollow'),
+        'aria-label': t('mine.unfollowLabel', { what: r?.description || id }) }));
+  }));
+}
+
+async function loadFollowed() {
+  const ids = followed().slice(0, FOLLOWED_SHOWN);
+  await Promise.all(ids.map(async (id) => {
+    const res = await request('GET', `/public/reports/${encodeURIComponent(id)}`);
+    if (res.ok && res.data && typeof res.data === 'object') followedReports.set(id, res.data);
+    else if (res.status === 404) followedReports.set(id, null);
+  }));
+  renderMine();
+}
+
 // ---------- lookup
 
 async function lookup({ moveFocus }) {
@@ -224,14 +261,34 @@ async function rate(event) {
 // ---------- wiring
 
 initI18n();
-onLangChange(render);
+onLangChange(() => {
+  render();
+  renderMine();
+});
 render();
+renderMine();
+loadFollowed();
 
 $('track-form').addEventListener('submit', (e) => {
   e.preventDefault();
   lookup({ moveFocus: true });
 });
 $('rating-form').addEventListener('submit', rate);
+$('mine').addEventListener('click', (e) => {
+  const open = e.target.closest('button[data-code]');
+  if (open) {
+    $('code').value = open.dataset.code;
+    lookup({ moveFocus: true });
+    return;
+  }
+  const gone = e.target.closest('button[data-unfollow]');
+  if (gone) {
+    unfollow(gone.dataset.unfollow);
+    followedReports.delete(gone.dataset.unfollow);
+    renderMine();
+    $('mine-title').focus?.();
+  }
+});
 $('code').addEventListener('input', () => {
   if (!codeError) return;
   codeError = null;

@@ -290,6 +290,32 @@ try {
   assert.equal(await phone.getAttribute('#case-steps .step:nth-child(1)', 'aria-current'), 'step');
   await shot(phone, 'track-reported');
 
+  // Someone starts the same report at the same place: the open public report is shown before
+  // anything is sent, and followed instead.
+  await phone.goto(`${app.base}/`);
+  await phone.fill('#category-search', '绿道');
+  await phone.check('input[name=category][value="landscape.greenway_sign"]');
+  await phone.waitForSelector('html[data-map]'); // the map is made and takes a tap
+  await phone.locator('#map').scrollIntoViewIfNeeded();
+  const again_box = await phone.locator('#map').boundingBox();
+  await phone.mouse.click(again_box.x + again_box.width / 2, again_box.y + again_box.height / 2);
+  await until('the map pick to fill the coordinates', async () => (await phone.inputValue('#lat')) !== '');
+  await phone.waitForSelector('#grid-result p.strong');
+  await phone.waitForSelector('#nearby:not([hidden]) button[data-follow]');
+  assert.match(await phone.textContent('#nearby-title'), /附近已有 1 条相同问题/);
+  assert.equal(await phone.getAttribute('#nearby button[data-follow]', 'data-follow'), publicId);
+  await shot(phone, 'report-nearby');
+  await phone.click('#nearby button[data-follow]');
+  await phone.waitForSelector('#nearby .nearby-followed a');
+  // "My reports" on the tracking page: the one sent from this phone, and the one followed.
+  await phone.goto(`${app.base}/track.html`);
+  await phone.waitForSelector(`#mine:not([hidden]) button[data-code="${code}"]`);
+  await phone.waitForSelector(`#mine-followed li[data-public-id="${publicId}"] .badge`);
+  assert.match(await phone.textContent(`#mine-followed li[data-public-id="${publicId}"]`), /绿道 3 号标识牌/);
+  await shot(phone, 'track-mine');
+  await phone.click(`#mine button[data-code="${code}"]`);
+  await phone.waitForSelector('#case:not([hidden]) #case-badge');
+
   // ---- the operator, on a laptop
   const cases = await api(app.base, 'GET', '/api/cases?limit=50', operator);
   const caseId = cases.data.items.find((c) => c.tracking_code === code).id;
