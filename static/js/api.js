@@ -8,8 +8,9 @@ const BASE = '/api';
  * One call: the Response, or null when the server was not reached. `headers` add to (or
  * replace) the defaults. Only a cancelled call rejects (the caller started a newer request).
  */
-export async function send(method, path, body, { signal, headers = {} } = {}) {
+export async function send(method, path, body, { signal, headers = {}, cache } = {}) {
   const init = { method, signal, headers: { Accept: 'application/json, application/problem+json', ...headers } };
+  if (cache) init.cache = cache; // fetch's cache mode, e.g. 'no-cache' to ask the server again
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
@@ -22,8 +23,8 @@ export async function send(method, path, body, { signal, headers = {} } = {}) {
   }
 }
 
-export async function request(method, path, body, { signal } = {}) {
-  const res = await send(method, path, body, { signal });
+export async function request(method, path, body, { signal, cache } = {}) {
+  const res = await send(method, path, body, { signal, cache });
   if (!res) return { ok: false, status: 0, data: null, problem: toProblem(null) };
   const data = await readJson(res);
   if (res.ok) return { ok: true, status: res.status, data, problem: null };
@@ -44,7 +45,7 @@ export function toProblem(body) {
   const p = body && typeof body === 'object' ? body : {};
   const text = (v) => (typeof v === 'string' ? v : '');
   const errors = Array.isArray(p.errors)
-    ? p.errors.filter((e) => e && typeof e.field === 'string').map((e) => ({ field: e.field, message: text(e.message) }))
+    ? p.errors.filter((e) => e && typeof e.field === 'string').map((e) => ({ field: e.field, message: text(e.message), code: text(e.code) }))
     : [];
   const problem = { type: text(p.type), title: text(p.title), detail: text(p.detail), errors };
   if (Array.isArray(p.allowed_moves)) problem.allowed_moves = p.allowed_moves.filter((m) => typeof m === 'string');

@@ -106,6 +106,9 @@ const zh = {
   'grid.nearest': '最近的网格：{name}（相距约 {m} 米）',
   'grid.code': '网格编码 {code}',
   'grid.outside': '该位置不在本平台的服务范围内。',
+  'grid.served': '本平台服务：{areas}。',
+  'list.sep': '、',
+  'err.location.required': '请选择问题位置：点击“使用我的位置”、在地图上点选，或填写坐标。',
   'grid.failed': '暂时无法确定所在网格，提交时系统会再确定。',
 
   'err.category.required': '请选择问题类别。',
@@ -387,6 +390,9 @@ const en = {
   'grid.nearest': 'Nearest grid cell: {name} (about {m} m away)',
   'grid.code': 'Cell code {code}',
   'grid.outside': 'This place is outside the area we serve.',
+  'grid.served': 'We serve: {areas}.',
+  'list.sep': ', ',
+  'err.location.required': 'Choose the place: press “Use my location”, tap the map, or enter coordinates.',
   'grid.failed': 'Could not find the grid cell right now; it will be worked out when you send the report.',
 
   'err.category.required': 'Choose a category.',

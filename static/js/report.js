@@ -5,7 +5,7 @@
 
 import { t, has, tOr, initI18n, onLangChange, lang } from './i18n.js';
 import { request, slugOf } from './api.js';
-import { validateReport, buildReport, parseCoord, splitPair, charCount, CRS, LIMITS } from './validate.js';
+import { validateReport, buildReport, parseCoord, splitPair, charCount, CRS, LIMITS, CODE_KEYS } from './validate.js';
 import { localName, chainText, timeEl } from './format.js';
 import { loadRules, checkBody, ruleLimits } from './rules.js';
 import { categoryIcon } from './icons.js';
@@ -39,6 +39,7 @@ let photosMsg = null;            // {key, vars} under the photo picker
 let assetInfo = null;            // GET /api/assets/{id}, for the QR landing card
 let map = null;                  // the map (js/../build/map.js), when it loaded
 let shownArea = null;            // the community whose cells the map shows
+let servedAreas = [];            // the map's districts, named when a place is outside them
 let nearby = null;               // {key, items}: open public reports of the chosen kind near the place
 let nearbyCtrl = null;
 
@@ -123,7 +124,7 @@ function renderGrid() {
   else if (grid.state === 'failed') line(t('grid.failed'));
   else if (grid.state === 'outside') {
     line(t('grid.outside'), 'strong');
-    if (grid.detail) line(grid.detail, 'small');
+    if (servedAreas.length) line(t('grid.served', { areas: servedAreas.map(localName).join(t('list.sep')) }), 'small');
   } else {
     const { cell = {}, chain = [], match, distance_m: distance } = grid.data || {};
     const name = cell.name || cell.code || '';
@@ -192,6 +193,13 @@ function renderNearby() {
   }));
 }
 
+async function loadServedAreas() {
+  if (servedAreas.length) return;
+  const res = await request('GET', '/grids');
+  if (res.ok && Array.isArray(res.data?.items)) servedAreas = res.data.items.filter((a) => a && a.name);
+  renderGrid();
+}
+
 async function refreshNearby() {
   const category = selectedCategory();
   const point = grid?.state === 'ok' ? grid.data?.point : null;
@@ -209,7 +217,9 @@ async function refreshNearby() {
   const query = new URLSearchParams({ lat: String(point.lat), lng: String(point.lng), category, radius_m: String(NEARBY_RADIUS_M) });
   let res;
   try {
-    res = await request('GET', `/public/reports?${query}`, undefined, { signal: ctrl.signal });
+    // Asked again, not from the browser's copy (public for 30 s): that may be from before a
+    // report this device sent a moment ago.
+    res = await request('GET', `/public/reports?${query}`, undefined, { signal: ctrl.signal, cache: 'no-cache' });
   } catch {
     return; // a newer place or category is being looked up
   }
@@ -299,7 +309,10 @@ async function lookupGrid() {
     showOnMap(res.data);
     refreshNearby();
   }
-  else if (slugOf(res.problem) === 'outside-jurisdiction') grid = { state: 'outside', detail: res.problem.detail };
+  else if (slugOf(res.problem) === 'outside-jurisdiction') {
+    grid = { state: 'outside' };
+    loadServedAreas();
+  }
   else grid = { state: 'failed' };
   renderGrid();
 }
@@ -341,16 +354,19 @@ function applyFailure(res) {
   const slug = slugOf(p);
   const known = ['validation-failed', 'outside-jurisdiction', 'rate-limited', 'body-too-large', 'internal'];
   const heading = known.includes(slug) ? { key: `problem.${slug}` } : { key: 'problem.generic', vars: { status: res.status } };
-  // With a list of field errors the detail only repeats them, so show the title alone.
-  const words = p.errors.length ? [p.title] : [p.title, p.detail];
+  // A known problem is told in the reader's language from its type, and each field's error
+  // from its code; the server's own (English) words only where the page has none.
+  const words = known.includes(slug) ? [] : p.errors.length ? [p.title] : [p.title, p.detail];
   problem = { heading, line: words.filter(Boolean).join(' — ') };
-  for (const { field, message } of p.errors) {
+  for (const { field, message, code } of p.errors) {
     const name = field.replace(/\[\d+\].*$/, ''); // photos[1].data → photos
-    errors[name] = message ? { text: message } : { key: 'err.server' };
+    const key = code ? `err.${name}.${CODE_KEYS[code] || 'invalid'}` : 'err.server';
+    errors[name] = { key, text: message };
   }
   if (slug === 'outside-jurisdiction') {
     errors.location = { key: 'grid.outside' };
-    grid = { state: 'outside', detail: p.detail };
+    grid = { state: 'outside' };
+    loadServedAreas();
   }
 }
 
@@ -583,7 +599,10 @@ form.addEventListener('input', (e) => {
   if (e.target.id === 'category-search') return renderCategories();
   const field = e.target.name === 'category' ? 'category' : e.target.id;
   if (field === 'description') renderCounter();
-  if (field === 'lat' || field === 'lng') delete errors.location;
+  if ((field === 'lat' || field === 'lng') && errors.location) {
+    delete errors.location; // a place is being given: the "choose the place" error is answered
+    renderErrors();
+  }
   recheck(field);
 });
 form.addEventListener('change', (e) => {

@@ -35,7 +35,7 @@ export function normalizePhone(text) {
 }
 
 // The rules' codes (shared/src/model.rs) → the last part of our message keys.
-const CODE_KEYS = { required: 'required', too_short: 'short', too_long: 'long', out_of_range: 'invalid', invalid: 'invalid', too_many: 'too_many' };
+export const CODE_KEYS = { required: 'required', too_short: 'short', too_long: 'long', out_of_range: 'invalid', invalid: 'invalid', too_many: 'too_many' };
 
 /**
  * Checks the raw form values (strings) with `check`, the server's own rules (rules.js's
@@ -57,6 +57,12 @@ export function validateReport(v, knownCategories, check, photoCount = 0) {
   }
   for (const field of ['lat', 'lng']) {
     if (v[field].trim() !== '' && parseCoord(v[field]) === null) errors[field] = { key: `err.${field}.invalid` };
+  }
+  // No place at all is one thing to fix, not two: the location as a whole is asked for.
+  if (v.lat.trim() === '' && v.lng.trim() === '') {
+    delete errors.lat;
+    delete errors.lng;
+    errors.location = { key: 'err.location.required' };
   }
   if (v.category && knownCategories && !knownCategories.has(v.category)) errors.category = { key: 'err.category.unknown' };
   return errors;
