@@ -209,15 +209,8 @@ async fn create<E: Env>(
                 probable_duplicate: Some(!case.duplicate_candidates.is_empty()),
                 reason: None,
             };
-            inbox::answer(
-                env,
-                &source,
-                message,
-                201,
-                &serde_json::to_string(&body).unwrap_or_default(),
-            )
-            .await?;
-            answer.replace(Some(ApiResponse::json(201, &body).with_header(
+            let kept = kept_answer(env, &source, message, 201, &body).await?;
+            answer.replace(Some(kept.with_header(
                 "location",
                 format!("/api/reports/{}", case.tracking_code),
             )));
@@ -327,17 +320,22 @@ async fn update<E: Env>(
             probable_duplicate: None,
             reason,
         };
-        inbox::answer(
-            env,
-            &source,
-            message,
-            200,
-            &serde_json::to_string(&body).unwrap_or_default(),
-        )
-        .await?;
-        Ok(Some(ApiResponse::json(200, &body)))
+        Ok(Some(kept_answer(env, &source, message, 200, &body).await?))
     })
     .await
+}
+
+/// The answer to a message, kept in the inbox so that a replay of it gets the same again.
+async fn kept_answer<E: Env>(
+    env: &E,
+    source: &str,
+    message: &str,
+    status: u16,
+    body: &IngestAnswer,
+) -> Result<ApiResponse, Problem> {
+    let bytes = serde_json::to_string(body).unwrap_or_default();
+    inbox::answer(env, source, message, status, &bytes).await?;
+    Ok(ApiResponse::json(status, body))
 }
 
 /// What a platform's message did: the case it made (201) or moved (200), or, replayed, the
