@@ -7,9 +7,11 @@
 //! [`NativeEnv`] is the app database ([`Sqlite`]) and the key-value store ([`SqliteKv`]) with a
 //! [`Platform`] of the caller's: the host's real clock and network, a test's fake ones.
 
+mod group_commit;
 pub mod router;
 mod sqlite;
 
+pub use group_commit::{DurabilityCount, durability_counts};
 pub use sqlite::{Sqlite, SqliteKv};
 
 use crate::ports::{Database, KeyValue, OutboundRequest, OutboundResponse, Platform};

@@ -189,3 +189,55 @@ fn no_module_of_the_layers_imports_the_adapter() {
         "the native adapter is imported by {found:?}"
     );
 }
+
+#[test]
+fn writers_on_their_own_connections_commit_through_one_group_sync() {
+    let dir = temp_dir("group-commit");
+    let path = dir.join("onegrid.db");
+    let first = Sqlite::open(&path).unwrap();
+    block_on(first.execute("CREATE TABLE t (n INTEGER NOT NULL)", &[])).unwrap();
+    let counted = || {
+        let file = path.canonicalize().unwrap();
+        durability_counts()
+            .into_iter()
+            .find(|c| c.file == file)
+            .expect("the file is counted")
+    };
+    let before = counted();
+    let writers: Vec<_> = (0..8)
+        .map(|i| {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                let db = Sqlite::open(&path).unwrap();
+                for n in 0..25 {
+                    let row = [Value::Integer(i * 100 + n)];
+                    block_on(db.execute("INSERT INTO t (n) VALUES (?1)", &row)).unwrap();
+                }
+                // A transaction that fails rolls back itself alone.
+                block_on(db.execute("BEGIN", &[])).unwrap();
+                block_on(db.execute("INSERT INTO t (n) VALUES (-1)", &[])).unwrap();
+                assert!(block_on(db.execute("INSERT INTO t (n) VALUES (NULL)", &[])).is_err());
+                block_on(db.execute("ROLLBACK", &[])).unwrap();
+                // Reads commit nothing.
+                block_on(db.execute("SELECT count(*) AS n FROM t", &[])).unwrap();
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.join().expect("a writer");
+    }
+    let rows =
+        block_on(first.execute("SELECT count(*) AS n, min(n) AS least FROM t", &[])).unwrap();
+    let row = rows.first().unwrap();
+    assert_eq!(row.i64("n").unwrap(), 200);
+    assert_eq!(row.i64("least").unwrap(), 0);
+    let after = counted();
+    assert_eq!(
+        after.commits - before.commits,
+        200,
+        "one commit per insert, none per read"
+    );
+    assert!(after.syncs - before.syncs <= 200);
+    drop(first);
+    let _ = std::fs::remove_dir_all(&dir);
+}
