@@ -411,6 +411,23 @@ fn routing_takes_the_most_specific_rule_and_events_go_to_their_locality() {
 }
 
 #[test]
+fn a_duplicate_across_a_corner_of_the_search_squares_is_found() {
+    let env = city();
+    // 24.450 and 118.085 are edges of the 0.005° squares: the two points, 30 m apart, lie in
+    // diagonally opposite squares.
+    report(&env, "landscape.sign", (24.4499, 118.0849));
+    let other = report(&env, "landscape.sign", (24.4501, 118.0851));
+    assert_eq!(other["probable_duplicate"], true, "{other}");
+    let beyond = report(&env, "landscape.sign", (24.4503, 118.0855));
+    assert_eq!(
+        beyond["probable_duplicate"], true,
+        "within 50 m of the second"
+    );
+    let far = report(&env, "landscape.sign", (24.4499, 118.0880));
+    assert_eq!(far["probable_duplicate"], false, "{far}");
+}
+
+#[test]
 fn a_nearby_report_is_flagged_as_a_duplicate_and_after_merging_follows_its_parent() {
     let env = city();
     let first = report(&env, "landscape.sign", IN_CELL_1);

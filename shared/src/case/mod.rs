@@ -17,6 +17,7 @@ pub const MIGRATION_1: &str = include_str!("sql/001_cases.sql");
 pub const MIGRATION_3: &str = include_str!("sql/003_retention.sql");
 pub const MIGRATION_5: &str = include_str!("sql/005_cases.sql");
 pub const MIGRATION_9: &str = include_str!("sql/009_publication.sql");
+pub const MIGRATION_10: &str = include_str!("sql/010_near_square.sql");
 
 pub use machine::{
     MAX_EXTENSION_HOURS, Move, MoveError, MoveInput, Rating, Requirement, Role, Rule, Satisfaction,

@@ -110,8 +110,8 @@ pub(crate) const CASE_COLUMNS: &str = "c.id, c.tracking_code, c.category, c.desc
 
 const INSERT_CASE: &str = "INSERT INTO cases (id, tracking_code, secret_hash, category, description, lat, lng, \
      crs_given, address, grid_code, status, channel, asset_id, contact_name, contact_phone, event_count, \
-     priority, duplicate_candidates, reporter_kind, reporter_id, public, public_id, created_at, updated_at) \
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?) \
+     priority, duplicate_candidates, reporter_kind, reporter_id, public, public_id, created_at, updated_at, \
+     near_square) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
      ON CONFLICT DO NOTHING RETURNING id, tracking_code, category, description, lat, lng, \
      crs_given, address, grid_code, status, channel, asset_id, department, contact_name, contact_phone, \
      event_count, priority, step, step_started_at, step_deadline_at, overdue, escalation_level, parent_id, \
@@ -260,9 +260,25 @@ impl Reporter {
     }
 }
 
+/// The side of a duplicate-search square, in degrees (migration 10).
+const NEAR_SQUARE_DEG: f64 = 0.005;
+/// The squares one search reads at most; a radius that touches more (over about 250 m) reads
+/// the category's window instead.
+const NEAR_SQUARES: usize = 4;
+
+fn square_index(degrees: f64) -> i64 {
+    (degrees / NEAR_SQUARE_DEG).floor() as i64
+}
+
+/// The duplicate-search square of a point, as migration 10 computes it for older cases.
+pub fn near_square(point: crate::grid::code::Wgs84Point) -> i64 {
+    square_index(point.lat) * 100_000 + square_index(point.lng)
+}
+
 /// The ids of the open cases of the same category within the category's radius and time window
-/// of a point: probable duplicates. Bounded by the `cases_nearby` index (category, time, then a
-/// box), and only the id and the point read: a report reads this on every submission.
+/// of a point: probable duplicates. Read through the `cases_near` index (category, the squares
+/// the radius touches, time), then the box, and only the id and the point: a report reads this
+/// on every submission, so its cost must not grow with the city's day.
 pub async fn nearby_open<D: Database>(
     db: &D,
     category: &Category,
@@ -273,21 +289,43 @@ pub async fn nearby_open<D: Database>(
     let dlat = radius / 110_574.0;
     let dlng = radius / (111_320.0 * point.lat.to_radians().cos().max(0.01));
     let since = now - (category.duplicate_window_hours * 3_600_000.0) as i64;
-    let rows = db
-        .execute(
+    let box_params: [Value; 5] = [
+        since.into(),
+        (point.lat - dlat).into(),
+        (point.lat + dlat).into(),
+        (point.lng - dlng).into(),
+        (point.lng + dlng).into(),
+    ];
+    let lat_squares = square_index(point.lat - dlat)..=square_index(point.lat + dlat);
+    let lng_squares = square_index(point.lng - dlng)..=square_index(point.lng + dlng);
+    let squares: Vec<i64> = lat_squares
+        .flat_map(|lat| lng_squares.clone().map(move |lng| lat * 100_000 + lng))
+        .take(NEAR_SQUARES + 1)
+        .collect();
+    let rows = if squares.len() <= NEAR_SQUARES {
+        // Always four parameters, so that it is one prepared statement: repeats are harmless.
+        let mut params: Vec<Value> = vec![category.code.as_str().into()];
+        params.extend((0..NEAR_SQUARES).map(|i| squares[i.min(squares.len() - 1)].into()));
+        params.extend(box_params);
+        db.execute(
+            "SELECT c.id, c.lat, c.lng FROM cases c WHERE c.category = ? \
+             AND c.near_square IN (?, ?, ?, ?) AND c.created_at >= ? \
+             AND c.lat BETWEEN ? AND ? AND c.lng BETWEEN ? AND ? \
+             AND c.status NOT IN ('rejected', 'merged', 'closed', 'evaluated') ORDER BY c.created_at LIMIT 20",
+            &params,
+        )
+        .await?
+    } else {
+        let mut params: Vec<Value> = vec![category.code.as_str().into()];
+        params.extend(box_params);
+        db.execute(
             "SELECT c.id, c.lat, c.lng FROM cases c WHERE c.category = ? AND c.created_at >= ? \
              AND c.lat BETWEEN ? AND ? AND c.lng BETWEEN ? AND ? \
              AND c.status NOT IN ('rejected', 'merged', 'closed', 'evaluated') ORDER BY c.created_at LIMIT 20",
-            &[
-                category.code.as_str().into(),
-                since.into(),
-                (point.lat - dlat).into(),
-                (point.lat + dlat).into(),
-                (point.lng - dlng).into(),
-                (point.lng + dlng).into(),
-            ],
+            &params,
         )
-        .await?;
+        .await?
+    };
     let mut ids = Vec::new();
     for r in rows.iter() {
         // The box is a pre-filter; keep those truly within the radius.
@@ -348,6 +386,7 @@ pub async fn create_with<D: Database>(
         Value::Null, // the public id of a public case, drawn for each attempt
         now.into(),
         now.into(),
+        near_square(report.point).into(),
     ];
     let details = json!({
         "grid": cell.cell.code, "match": cell.kind, "distance_m": cell.distance_m,
