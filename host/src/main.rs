@@ -10,6 +10,7 @@ mod outbound;
 mod secrets;
 mod server;
 mod setup;
+mod stats;
 mod sweeper;
 mod tools;
 

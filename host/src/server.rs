@@ -42,7 +42,7 @@ use tracing::{Instrument, Span};
 
 use crate::native::{EnvConfig, NativeEnv};
 
-pub const WORKERS: usize = 8;
+pub const WORKERS: usize = 16;
 /// Threads of the tokio runtime; they only move bytes, the handlers run on the workers.
 const IO_THREADS: usize = 2;
 /// Connections served at once; more wait to be accepted.
@@ -184,6 +184,7 @@ pub fn start_with(
         timeouts,
         bodies: Arc::new(Semaphore::new(BODY_BUDGET_BYTES)),
     });
+    runtime.spawn(crate::stats::log_on_sigusr1());
     let http = thread::Builder::new()
         .name("http".into())
         .spawn(move || runtime.block_on(accept(listener, front)))?;

@@ -459,6 +459,51 @@ impl TestApp {
         &self.staff_passwords
     }
 
+    /// The native host's durability counters (its SIGUSR1 log line per SQLite file): commits and
+    /// WAL syncs summed over its files. `None` on Spin or a deployment this test did not start.
+    pub fn durability_counts(&self) -> Option<(u64, u64)> {
+        let server = self
+            ._server
+            .as_ref()
+            .filter(|s| s.spin.is_none() && !s.group)?;
+        let log_path = server.data_dir.join("host.log");
+        let lines = |text: &str| text.matches("durable writes").count();
+        let before = lines(&std::fs::read_to_string(&log_path).unwrap_or_default());
+        let sent = Command::new("kill")
+            .args(["-USR1", &server.child.id().to_string()])
+            .status()
+            .is_ok_and(|s| s.success());
+        if !sent {
+            return None;
+        }
+        let started = std::time::Instant::now();
+        while started.elapsed() < Duration::from_secs(5) {
+            let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+            // One line per file: the database and the key-value store.
+            if lines(&log) >= before + 2 {
+                let mut last = std::collections::HashMap::new();
+                for line in log.lines().filter(|l| l.contains("durable writes")) {
+                    let field = |name: &str| -> Option<String> {
+                        let at = line.find(&format!("{name}="))? + name.len() + 1;
+                        Some(line[at..].split_whitespace().next()?.to_owned())
+                    };
+                    let count = |name| field(name).and_then(|v| v.parse::<u64>().ok());
+                    if let (Some(file), Some(commits), Some(syncs)) =
+                        (field("file"), count("commits"), count("syncs"))
+                    {
+                        last.insert(file, (commits, syncs));
+                    }
+                }
+                return Some(
+                    last.values()
+                        .fold((0, 0), |(c, s), (dc, ds)| (c + dc, s + ds)),
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+
     /// Kills the host this test started (SIGKILL on Unix) and waits for it, leaving its data
     /// directory as the crash left it. Nothing happens for a deployment of `ONEGRID_BASE_URL`.
     pub fn kill(&mut self) {

@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use onegrid_tests::serde_json::{self, Value, json};
 use onegrid_tests::{
-    FakeDepartment, category_for, dispatch_to, file_report, new_department, nth_plain_cell,
-    random_hex, spawn_app_at,
+    FakeDepartment, TestApp, category_for, dispatch_to, file_report, new_department,
+    nth_plain_cell, random_hex, spawn_app_at,
 };
 
 const ENV: &[(&str, &str)] = &[("SPIN_VARIABLE_RATE_LIMITS", "off")];
@@ -49,15 +49,50 @@ fn reports_and_delivered_webhooks_survive_a_sigkill() {
     assert_eq!(fake.received().len(), 1, "one attempt right away");
 
     // A steady stream of reports from a few threads, for about 2 s, killed after about 1 s.
+    let (accepted, before_kill) = reports_until_killed(&mut app, &category, WRITERS, |_| ());
+    drop(app);
+
+    // The same data, the same tokens: a restart.
+    let app = spawn_app_at(&data_dir, &operator_token, &admin_token, ENV);
+    all_there(&app, &category, &accepted);
+
+    // The webhook the department acknowledged with 200 is not sent again.
+    let sweep = app.operator().post_raw("/api/sweep", &[], Vec::new());
+    sweep.expect_status(200);
+    std::thread::sleep(Duration::from_millis(200));
+    let deliveries = fake.received();
+    assert_eq!(
+        deliveries.len(),
+        1,
+        "the 2xx-acknowledged webhook was sent again after the restart: {:?}",
+        deliveries.iter().map(|r| r.json()).collect::<Vec<_>>()
+    );
+    eprintln!(
+        "crash test: {} reports accepted ({before_kill} before the kill), all there after the restart",
+        accepted.len()
+    );
+    drop(app);
+    let _ = std::fs::remove_dir_all(&data_dir);
+}
+
+/// Reports from `writers` threads for about 2 s; after about 1 s, `before_kill` sees the host
+/// still up, and then it is killed. Returns every report that got its 201 (tracking code and
+/// description) and how many had one before the kill.
+fn reports_until_killed(
+    app: &mut TestApp,
+    category: &str,
+    writers: usize,
+    before_kill: impl FnOnce(&TestApp),
+) -> (Vec<(String, String)>, usize) {
     let base = app.base_url().to_owned();
     let accepted: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
-    let writers: Vec<_> = (0..WRITERS)
+    let threads: Vec<_> = (0..writers)
         .map(|n| {
             let (base, category, accepted, stop) = (
                 base.clone(),
-                category.clone(),
+                category.to_owned(),
                 accepted.clone(),
                 stop.clone(),
             );
@@ -102,24 +137,26 @@ fn reports_and_delivered_webhooks_survive_a_sigkill() {
         })
         .collect();
     std::thread::sleep(Duration::from_millis(1000));
-    let before_kill = accepted.lock().unwrap().len();
+    before_kill(app);
+    let had = accepted.lock().unwrap().len();
     app.kill();
-    let errors: usize = writers
+    let errors: usize = threads
         .into_iter()
         .map(|w| w.join().expect("a writer thread"))
         .sum();
     stop.store(true, Ordering::SeqCst);
-    let accepted = accepted.lock().unwrap().clone();
     assert!(
-        before_kill >= 5,
-        "too few reports before the kill to test anything: {before_kill}"
+        had >= 5,
+        "too few reports before the kill to test anything: {had}"
     );
     assert!(errors > 0, "the writers never saw the host go away");
-    drop(app);
+    let accepted = accepted.lock().unwrap().clone();
+    (accepted, had)
+}
 
-    // The same data, the same tokens: a restart.
-    let app = spawn_app_at(&data_dir, &operator_token, &admin_token, ENV);
-    for (tracking, description) in &accepted {
+/// Every report in `accepted` is there, whole, on `app`.
+fn all_there(app: &TestApp, category: &str, accepted: &[(String, String)]) {
+    for (tracking, description) in accepted {
         let reply = app.get(&format!("/api/reports/{tracking}"));
         reply.expect_status(200);
         assert_eq!(
@@ -134,20 +171,49 @@ fn reports_and_delivered_webhooks_survive_a_sigkill() {
             reply.text
         );
     }
+}
 
-    // The webhook the department acknowledged with 200 is not sent again.
-    let sweep = app.operator().post_raw("/api/sweep", &[], Vec::new());
-    sweep.expect_status(200);
-    std::thread::sleep(Duration::from_millis(200));
-    let deliveries = fake.received();
-    assert_eq!(
-        deliveries.len(),
-        1,
-        "the 2xx-acknowledged webhook was sent again after the restart: {:?}",
-        deliveries.iter().map(|r| r.json()).collect::<Vec<_>>()
-    );
+/// Group commit: with many writers at once, reports share commits' fsyncs (on the native host,
+/// its counters say so just before the kill); each got its 201 only after its fsync, so every
+/// one of them is there after a SIGKILL in the middle of such batches.
+#[test]
+fn reports_acknowledged_in_shared_syncs_survive_a_sigkill() {
+    if std::env::var("ONEGRID_BASE_URL").is_ok_and(|s| !s.is_empty()) {
+        eprintln!("skipped: this test must own the host process (ONEGRID_BASE_URL is set)");
+        return;
+    }
+    let data_dir = std::env::temp_dir().join(format!(
+        "onegrid-crash-batched-{}-{}",
+        std::process::id(),
+        random_hex(8)
+    ));
+    let operator_token = format!("op-{}", random_hex(24));
+    let admin_token = format!("admin-{}", random_hex(24));
+    let mut app = spawn_app_at(&data_dir, &operator_token, &admin_token, ENV);
+    let category = app.get("/api/categories").body[0]["code"]
+        .as_str()
+        .expect("a category")
+        .to_owned();
+    let mut counts = None;
+    let (accepted, before_kill) = reports_until_killed(&mut app, &category, 32, |app| {
+        counts = app.durability_counts()
+    });
+    drop(app);
+    if let Some((commits, syncs)) = counts {
+        assert!(
+            commits >= before_kill as u64,
+            "{commits} commits for {before_kill} reports"
+        );
+        assert!(
+            syncs < commits,
+            "no commit shared a sync: {syncs} syncs for {commits} commits"
+        );
+        eprintln!("before the kill: {commits} commits, {syncs} syncs");
+    }
+    let app = spawn_app_at(&data_dir, &operator_token, &admin_token, ENV);
+    all_there(&app, &category, &accepted);
     eprintln!(
-        "crash test: {} reports accepted ({before_kill} before the kill), all there after the restart",
+        "batched crash test: {} reports accepted ({before_kill} before the kill), all there after the restart",
         accepted.len()
     );
     drop(app);
