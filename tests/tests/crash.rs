@@ -24,20 +24,41 @@ fn description() -> String {
     format!("Crash test report {tag}: the bench by the greenway is broken.")
 }
 
+/// A data directory and tokens of this test's own, to start the host on again after a kill.
+struct Host {
+    data_dir: std::path::PathBuf,
+    operator_token: String,
+    admin_token: String,
+}
+
+impl Host {
+    /// `None` (and the test is skipped) when the suite runs against a deployment it does not own.
+    fn new(tag: &str) -> Option<Host> {
+        if std::env::var("ONEGRID_BASE_URL").is_ok_and(|s| !s.is_empty()) {
+            eprintln!("skipped: this test must own the host process (ONEGRID_BASE_URL is set)");
+            return None;
+        }
+        let data_dir =
+            std::env::temp_dir().join(format!("{tag}-{}-{}", std::process::id(), random_hex(8)));
+        Some(Host {
+            data_dir,
+            operator_token: format!("op-{}", random_hex(24)),
+            admin_token: format!("admin-{}", random_hex(24)),
+        })
+    }
+
+    /// The host on this data (the first start or a restart after the crash).
+    fn start(&self) -> TestApp {
+        spawn_app_at(&self.data_dir, &self.operator_token, &self.admin_token, ENV)
+    }
+}
+
 #[test]
 fn reports_and_delivered_webhooks_survive_a_sigkill() {
-    if std::env::var("ONEGRID_BASE_URL").is_ok_and(|s| !s.is_empty()) {
-        eprintln!("skipped: this test must own the host process (ONEGRID_BASE_URL is set)");
+    let Some(host) = Host::new("onegrid-crash") else {
         return;
-    }
-    let data_dir = std::env::temp_dir().join(format!(
-        "onegrid-crash-{}-{}",
-        std::process::id(),
-        random_hex(8)
-    ));
-    let operator_token = format!("op-{}", random_hex(24));
-    let admin_token = format!("admin-{}", random_hex(24));
-    let mut app = spawn_app_at(&data_dir, &operator_token, &admin_token, ENV);
+    };
+    let mut app = host.start();
 
     // A case dispatched to a department whose webhook answered 200 before the crash.
     let fake = FakeDepartment::start(200);
@@ -53,7 +74,7 @@ fn reports_and_delivered_webhooks_survive_a_sigkill() {
     drop(app);
 
     // The same data, the same tokens: a restart.
-    let app = spawn_app_at(&data_dir, &operator_token, &admin_token, ENV);
+    let app = host.start();
     all_there(&app, &category, &accepted);
 
     // The webhook the department acknowledged with 200 is not sent again.
@@ -72,7 +93,7 @@ fn reports_and_delivered_webhooks_survive_a_sigkill() {
         accepted.len()
     );
     drop(app);
-    let _ = std::fs::remove_dir_all(&data_dir);
+    let _ = std::fs::remove_dir_all(&host.data_dir);
 }
 
 /// Reports from `writers` threads for about 2 s; after about 1 s, `before_kill` sees the host
@@ -178,18 +199,10 @@ fn all_there(app: &TestApp, category: &str, accepted: &[(String, String)]) {
 /// one of them is there after a SIGKILL in the middle of such batches.
 #[test]
 fn reports_acknowledged_in_shared_syncs_survive_a_sigkill() {
-    if std::env::var("ONEGRID_BASE_URL").is_ok_and(|s| !s.is_empty()) {
-        eprintln!("skipped: this test must own the host process (ONEGRID_BASE_URL is set)");
+    let Some(host) = Host::new("onegrid-crash-batched") else {
         return;
-    }
-    let data_dir = std::env::temp_dir().join(format!(
-        "onegrid-crash-batched-{}-{}",
-        std::process::id(),
-        random_hex(8)
-    ));
-    let operator_token = format!("op-{}", random_hex(24));
-    let admin_token = format!("admin-{}", random_hex(24));
-    let mut app = spawn_app_at(&data_dir, &operator_token, &admin_token, ENV);
+    };
+    let mut app = host.start();
     let category = app.get("/api/categories").body[0]["code"]
         .as_str()
         .expect("a category")
@@ -210,12 +223,12 @@ fn reports_acknowledged_in_shared_syncs_survive_a_sigkill() {
         );
         eprintln!("before the kill: {commits} commits, {syncs} syncs");
     }
-    let app = spawn_app_at(&data_dir, &operator_token, &admin_token, ENV);
+    let app = host.start();
     all_there(&app, &category, &accepted);
     eprintln!(
         "batched crash test: {} reports accepted ({before_kill} before the kill), all there after the restart",
         accepted.len()
     );
     drop(app);
-    let _ = std::fs::remove_dir_all(&data_dir);
+    let _ = std::fs::remove_dir_all(&host.data_dir);
 }

@@ -228,8 +228,7 @@ impl SqliteKv {
     /// A private store in memory (tests, benchmarks).
     pub fn in_memory() -> Result<SqliteKv, StoreError> {
         let conn = Connection::open_in_memory().map_err(opening("a key-value store in memory"))?;
-        SqliteKv::set_up(conn, Durability::alone())
-            .map_err(opening("a key-value store in memory"))
+        SqliteKv::set_up(conn, Durability::alone()).map_err(opening("a key-value store in memory"))
     }
 
     fn set_up(conn: Connection, durability: Durability) -> rusqlite::Result<SqliteKv> {
