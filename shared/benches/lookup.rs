@@ -79,16 +79,22 @@ fn report(m: &Map) {
     let values: Vec<usize> = m
         .tiles
         .values()
-        .map(|t| serde_json::to_vec(t).unwrap().len())
+        .map(|t| index::encode_tile(t).unwrap().len())
         .collect();
+    let json_bytes: usize = m
+        .tiles
+        .values()
+        .map(|t| serde_json::to_vec(t).unwrap().len())
+        .sum();
     let candidates: Vec<usize> = m.tiles.values().map(|t| t.cells.len()).collect();
     let cells = m.features.iter().filter(|f| f.shape.is_some()).count();
     println!(
-        "index[{}]: {cells} cells, {} keys (+1 pointer), {:.1} MB in all, largest value {:.1} KB, \
-         mean value {:.1} KB, candidates per tile mean {:.1} max {}",
+        "index[{}]: {cells} cells, {} keys (+1 pointer), {:.1} MB in all (as JSON {:.1} MB), \
+         largest value {:.1} KB, mean value {:.1} KB, candidates per tile mean {:.1} max {}",
         m.label,
         values.len(),
         values.iter().sum::<usize>() as f64 / 1e6,
+        json_bytes as f64 / 1e6,
         *values.iter().max().unwrap() as f64 / 1e3,
         values.iter().sum::<usize>() as f64 / values.len() as f64 / 1e3,
         candidates.iter().sum::<usize>() as f64 / candidates.len() as f64,
@@ -179,7 +185,7 @@ fn lookups(c: &mut Criterion) {
                     .and_then(|t| index::locate_in_tile(t, p))
             })
         });
-        // The component's path after its key read: decode the tile's JSON, then locate.
+        // The component's path after its key read before format 1: decode the tile's JSON, then locate.
         let encoded: HashMap<(i64, i64), Vec<u8>> = m
             .tiles
             .iter()
@@ -191,6 +197,22 @@ fn lookups(c: &mut Criterion) {
                 let p = black_box(m.points[i]);
                 encoded.get(&index::tile_of(p)).and_then(|bytes| {
                     let tile: Tile = serde_json::from_slice(bytes).unwrap();
+                    index::locate_in_tile(&tile, p)
+                })
+            })
+        });
+        // The same after the key read of a tile in format 1 (binary), as the store now keeps it.
+        let stored: HashMap<(i64, i64), Vec<u8>> = m
+            .tiles
+            .iter()
+            .map(|(k, t)| (*k, index::encode_tile(t).unwrap()))
+            .collect();
+        group.bench_function(BenchmarkId::new("indexed-decoded-format-1", m.label), |b| {
+            b.iter(|| {
+                i = (i + 1) % m.points.len();
+                let p = black_box(m.points[i]);
+                stored.get(&index::tile_of(p)).and_then(|bytes| {
+                    let tile = index::decode_tile(bytes).unwrap();
                     index::locate_in_tile(&tile, p)
                 })
             })
@@ -213,7 +235,7 @@ fn lookups(c: &mut Criterion) {
         b.iter(|| {
             index::build(black_box(&city.features))
                 .values()
-                .map(|t| serde_json::to_vec(t).unwrap().len())
+                .map(|t| index::encode_tile(t).unwrap().len())
                 .sum::<usize>()
         })
     });

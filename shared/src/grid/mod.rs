@@ -454,7 +454,7 @@ pub async fn import_with_progress<E: Env>(
     let mut keys = Vec::with_capacity(tiles.len());
     for (n, ((ix, iy), tile)) in tiles.iter().enumerate() {
         let key = index::tile_key(version, *ix, *iy);
-        let value = serde_json::to_vec(tile).map_err(|e| StoreError(e.to_string()))?;
+        let value = index::encode_tile(tile).map_err(StoreError)?;
         env.set(&key, &value).await?;
         keys.push(key);
         if (n + 1) % PROGRESS_EVERY == 0 && n + 1 < tiles.len() {
@@ -538,8 +538,7 @@ pub async fn locate<K: KeyValue>(
     let Some(bytes) = kv.get(&index::tile_key(version, ix, iy)).await? else {
         return Ok(None);
     };
-    let tile: index::Tile =
-        serde_json::from_slice(&bytes).map_err(|e| StoreError(format!("tile: {e}")))?;
+    let tile = index::decode_tile(&bytes).map_err(|e| StoreError(format!("tile: {e}")))?;
     Ok(index::locate_in_tile(&tile, point))
 }
 
