@@ -95,6 +95,22 @@ impl Durability {
         }
     }
 
+    /// One write statement outside a transaction (a key-value set or delete): it too takes the
+    /// file's writer turn, and returns once durable.
+    fn write_alone<T>(
+        &self,
+        write: impl FnOnce() -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        if let Some(group) = &self.group {
+            group.take_turn();
+        }
+        let outcome = write();
+        if let Some(group) = &self.group {
+            group.give_turn();
+        }
+        self.settle(outcome)
+    }
+
     /// After a statement: if it committed a write, returns only once that is on disk.
     fn settle<T>(&self, outcome: Result<T, StoreError>) -> Result<T, StoreError> {
         let committed = self.committed.swap(false, Ordering::Relaxed);
@@ -271,8 +287,8 @@ impl KeyValue for SqliteKv {
         let sql = "INSERT INTO spin_key_value (key, value) VALUES (?1, ?2) \
                    ON CONFLICT (key) DO UPDATE SET value = excluded.value";
         let mut stmt = self.conn.prepare_cached(sql).map_err(store_error)?;
-        let outcome = stmt.execute(params![key, value]).map_err(store_error);
-        self.durability.settle(outcome).map(drop)
+        let write = || stmt.execute(params![key, value]).map_err(store_error);
+        self.durability.write_alone(write).map(drop)
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
@@ -280,8 +296,8 @@ impl KeyValue for SqliteKv {
             .conn
             .prepare_cached("DELETE FROM spin_key_value WHERE key = ?1")
             .map_err(store_error)?;
-        let outcome = stmt.execute(params![key]).map_err(store_error);
-        self.durability.settle(outcome).map(drop)
+        let write = || stmt.execute(params![key]).map_err(store_error);
+        self.durability.write_alone(write).map(drop)
     }
 
     async fn exists(&self, key: &str) -> Result<bool, StoreError> {

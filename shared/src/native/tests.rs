@@ -241,3 +241,40 @@ fn writers_on_their_own_connections_commit_through_one_group_sync() {
     drop(first);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn key_value_writers_take_turns_and_every_write_lands() {
+    let dir = temp_dir("group-commit-kv");
+    let path = dir.join("kv.db");
+    let first = SqliteKv::open(&path).unwrap();
+    let file = path.canonicalize().unwrap();
+    let counted = || {
+        durability_counts()
+            .into_iter()
+            .find(|c| c.file == file)
+            .expect("the file is counted")
+    };
+    let before = counted();
+    let writers: Vec<_> = (0..8)
+        .map(|i| {
+            let path = path.clone();
+            std::thread::spawn(move || {
+                let kv = SqliteKv::open(&path).unwrap();
+                for n in 0..25 {
+                    let key = format!("k{i}_{n}");
+                    block_on(kv.set(&key, key.as_bytes())).unwrap();
+                }
+                block_on(kv.delete(&format!("k{i}_0"))).unwrap();
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.join().expect("a writer");
+    }
+    let keys = first.keys().unwrap();
+    assert_eq!(keys.len(), 8 * 24);
+    assert_eq!(block_on(first.get("k3_7")).unwrap(), Some(b"k3_7".to_vec()));
+    assert_eq!(counted().commits - before.commits, 8 * 26);
+    drop(first);
+    let _ = std::fs::remove_dir_all(&dir);
+}
