@@ -122,8 +122,17 @@ impl Durability {
     }
 }
 
+/// A connection closed inside a write transaction (its thread unwound, say) gives its turn on:
+/// SQLite rolls the transaction back as the connection closes.
+impl Drop for Durability {
+    fn drop(&mut self) {
+        self.after_transaction();
+    }
+}
+
 /// The app database on one connection.
 pub struct Sqlite {
+    /// Declared first, so closed first: its transaction is rolled back before the turn goes on.
     conn: Connection,
     durability: Durability,
 }

@@ -278,3 +278,35 @@ fn key_value_writers_take_turns_and_every_write_lands() {
     drop(first);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_connection_dropped_inside_a_write_transaction_gives_its_turn_on() {
+    let dir = temp_dir("group-commit-drop");
+    let path = dir.join("onegrid.db");
+    let other = Sqlite::open(&path).unwrap();
+    let dropped = Sqlite::open(&path).unwrap();
+    block_on(dropped.execute("BEGIN IMMEDIATE", &[])).unwrap();
+    block_on(dropped.execute("CREATE TABLE gone (n INTEGER)", &[])).unwrap();
+    drop(dropped);
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        block_on(other.execute("BEGIN IMMEDIATE", &[])).unwrap();
+        block_on(other.execute("CREATE TABLE kept (n INTEGER)", &[])).unwrap();
+        block_on(other.execute("COMMIT", &[])).unwrap();
+        let rows = block_on(other.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
+            &[],
+        ))
+        .unwrap();
+        let _ = done.send(
+            rows.iter()
+                .map(|r| r.text("name").unwrap())
+                .collect::<Vec<_>>(),
+        );
+    });
+    let tables = finished
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .expect("the next writer got its turn");
+    assert_eq!(tables, ["kept"], "the dropped transaction was rolled back");
+    let _ = std::fs::remove_dir_all(&dir);
+}
