@@ -190,19 +190,22 @@ fn no_module_of_the_layers_imports_the_adapter() {
     );
 }
 
+/// What the group of the file at `path` has counted so far.
+fn counts_of(path: &std::path::Path) -> DurabilityCount {
+    let file = path.canonicalize().unwrap();
+    durability_counts()
+        .into_iter()
+        .find(|c| c.file == file)
+        .expect("the file is counted")
+}
+
 #[test]
 fn writers_on_their_own_connections_commit_through_one_group_sync() {
     let dir = temp_dir("group-commit");
     let path = dir.join("onegrid.db");
     let first = Sqlite::open(&path).unwrap();
     block_on(first.execute("CREATE TABLE t (n INTEGER NOT NULL)", &[])).unwrap();
-    let counted = || {
-        let file = path.canonicalize().unwrap();
-        durability_counts()
-            .into_iter()
-            .find(|c| c.file == file)
-            .expect("the file is counted")
-    };
+    let counted = || counts_of(&path);
     let before = counted();
     let writers: Vec<_> = (0..8)
         .map(|i| {
@@ -247,13 +250,7 @@ fn key_value_writers_take_turns_and_every_write_lands() {
     let dir = temp_dir("group-commit-kv");
     let path = dir.join("kv.db");
     let first = SqliteKv::open(&path).unwrap();
-    let file = path.canonicalize().unwrap();
-    let counted = || {
-        durability_counts()
-            .into_iter()
-            .find(|c| c.file == file)
-            .expect("the file is counted")
-    };
+    let counted = || counts_of(&path);
     let before = counted();
     let writers: Vec<_> = (0..8)
         .map(|i| {
