@@ -71,7 +71,10 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tracing::warn!(dir = %static_dir.display(), "no static directory");
     }
     let config = setup::prepare(&args.data, &manifest)?;
-    let app = Arc::new(server::App { router, static_dir });
+    let app = Arc::new(server::App {
+        router,
+        static_dir: onegrid::api::static_files::Folder(static_dir),
+    });
     let running = server::start(&args.listen, &config, app, server::WORKERS)?;
     sweeper::spawn(config)?;
     println!("OneGrid listening on http://{}", running.addr);

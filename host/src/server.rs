@@ -19,7 +19,6 @@ use std::convert::Infallible;
 use std::hash::{BuildHasher, RandomState};
 use std::net::SocketAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::{Component as PathPart, Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, mpsc};
 use std::thread::{self, JoinHandle};
@@ -35,8 +34,9 @@ use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use onegrid::api::routes::body_limit;
+use onegrid::api::static_files::{self, Folder};
 use onegrid::native::router::{Component, Router};
-use onegrid::{ApiRequest, ApiResponse, Problem, access::limits, api, api::static_files};
+use onegrid::{ApiRequest, ApiResponse, Problem, access::limits, api};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 use tracing::{Instrument, Span};
 
@@ -57,7 +57,7 @@ pub const QUEUE_DEPTH: usize = 512;
 /// What every worker shares, read-only.
 pub struct App {
     pub router: Router,
-    pub static_dir: PathBuf,
+    pub static_dir: Folder,
 }
 
 pub struct Running {
@@ -524,23 +524,11 @@ impl App {
             Some(Component::Open311) => block_on(api::open311::handle(env, request)),
             Some(Component::StaticFiles) => {
                 let map = block_on(static_files::map_config(env));
-                static_files::serve(&request, &map, |rel| read_static(&self.static_dir, rel))
+                static_files::serve(&request, &map, &self.static_dir)
             }
             None => Problem::no_route(&request.method, &request.path).into_response(),
         }
     }
-}
-
-/// `statics` never asks for `..`; refuse anything but plain relative parts all the same.
-fn read_static(dir: &Path, rel: &str) -> Option<Vec<u8>> {
-    let rel = Path::new(rel);
-    if !rel
-        .components()
-        .all(|part| matches!(part, PathPart::Normal(_)))
-    {
-        return None;
-    }
-    std::fs::read(dir.join(rel)).ok()
 }
 
 /// Headers that hyper writes itself, or that belong to one connection.

@@ -14,7 +14,8 @@
 //   ONEGRID_BIN=target/debug/onegrid node tests/browser/run.mjs
 // Environment: ONEGRID_BASE_URL with ONEGRID_ADMIN_TOKEN, ONEGRID_OPERATOR_TOKEN and
 // ONEGRID_STAFF_PASSWORDS (JSON: username → password; on a deployment that holds the demo city),
-// or else ONEGRID_BIN (the host to start); CHROMIUM (default /usr/bin/chromium).
+// or else ONEGRID_BIN (the host to start); CHROMIUM (default /usr/bin/chromium);
+// ONEGRID_BROWSER_TRACE=1 prints the report page's first load request by request.
 
 import { spawn } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
@@ -207,6 +208,49 @@ try {
   const put = await api(app.base, 'PUT', '/api/admin/departments/gardens', admin,
     { name: '市政园林局 Municipal Gardens Bureau', webhook_url: department.url, secret });
   assert.equal(put.status, 200, JSON.stringify(put.data));
+
+  // ---- the report page's first load on a phone network: Chromium's "Slow 4G" profile (562.5 ms
+  // round trip, 1.44 Mbit/s down, 675 kbit/s up), an empty cache, brotli as the browser asks.
+  // Bytes are what came over the wire (headers included) until the network is idle; the page is
+  // interactive when its categories are drawn and the report rules' module has loaded (the form
+  // can be filled and checked). The byte budget is asserted; the time is printed (it depends on
+  // the machine's load as well as on the emulated network).
+  {
+    const first = await newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+    const cdp = await first.context().newCDPSession(first);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false, latency: 562.5, downloadThroughput: 180000, uploadThroughput: 84375,
+    });
+    let bytes = 0;
+    let requests = 0;
+    const timeline = new Map();
+    cdp.on('Network.requestWillBeSent', (e) => { timeline.set(e.requestId, { url: e.request.url, sent: e.timestamp }); });
+    cdp.on('Network.loadingFinished', (e) => {
+      bytes += e.encodedDataLength;
+      requests += 1;
+      const r = timeline.get(e.requestId);
+      if (r) Object.assign(r, { done: e.timestamp, bytes: e.encodedDataLength });
+    });
+    const started = Date.now();
+    await first.goto(`${app.base}/`);
+    await first.waitForSelector('input[name=category][value="landscape.greenway_sign"]', { timeout: 30000 });
+    await first.waitForSelector('html[data-rules=wasm]', { timeout: 30000 });
+    const interactive = Date.now() - started;
+    await first.waitForSelector('html[data-map=cells]', { timeout: 30000 });
+    await first.waitForLoadState('networkidle');
+    const loaded = Date.now() - started;
+    console.log(`report page, first load on Slow 4G: ${(bytes / 1024).toFixed(1)} KiB in ${requests} requests; ` +
+      `interactive after ${interactive} ms, the map's cells after ${loaded} ms`);
+    if (process.env.ONEGRID_BROWSER_TRACE) {
+      const t0 = Math.min(...[...timeline.values()].map((r) => r.sent));
+      for (const r of timeline.values()) {
+        console.log(`  ${((r.sent - t0) * 1000).toFixed(0).padStart(6)} → ${(((r.done ?? r.sent) - t0) * 1000).toFixed(0).padStart(6)} ms ${String(r.bytes ?? '-').padStart(7)} B ${r.url.replace(app.base, '')}`);
+      }
+    }
+    assert.ok(bytes < 200 * 1024, `the report page's first load is under 200 KiB (${bytes} bytes)`);
+    await first.context().close();
+  }
 
   // ---- a citizen, on a phone
   const phone = await newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });

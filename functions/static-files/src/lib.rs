@@ -3,6 +3,7 @@
 //! It has no SQLite or key-value grant, so it opens neither; it reads the map variables for
 //! `/config.json` and the CSP.
 
+use onegrid::api::static_files::Folder;
 use onegrid_spin::{SpinEnv, read_request, write_response};
 use spin_sdk::http::{IntoResponse, Request};
 
@@ -12,9 +13,7 @@ async fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
     let resp = match read_request(req).await {
         Ok(req) => {
             let map = onegrid::api::static_files::map_config(&SpinEnv::new()).await;
-            onegrid::api::static_files::serve(&req, &map, |rel_path| {
-                std::fs::read(format!("/{rel_path}")).ok()
-            })
+            onegrid::api::static_files::serve(&req, &map, &Folder("/".into()))
         }
         Err(refused) => refused,
     };

@@ -53,7 +53,7 @@ pub fn call(env: &TestEnv, req: ApiRequest) -> ApiResponse {
             Component::StaticFiles => crate::api::static_files::serve(
                 &req,
                 &crate::api::static_files::MapConfig::default(),
-                |_| None,
+                &|_: &str| None,
             ),
         }
     })

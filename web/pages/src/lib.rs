@@ -1,7 +1,10 @@
 //! Makes the pages' generated files of `static/` (never edited by hand, never committed):
 //! `static/pkg/`, the report rules of shared/ (`ReportInput::validate`, the crate web/validate)
 //! as a wasm-bindgen module, so the browser refuses exactly what the server does; and
-//! `static/build/`, the map (Leaflet from npm) bundled by esbuild from web/src/, with its CSS.
+//! `static/build/`, the map (Leaflet from npm) bundled by esbuild from web/src/, with its CSS;
+//! and `static/.compressed/`, a brotli and a gzip copy of every text file and module of
+//! `static/`, named by the hash of the content they were made from (see
+//! `onegrid::api::static_files`, which finds them by that name).
 //!
 //! It runs inside cargo (the native host's build script) as well as from scripts/build-web, so it
 //! must never install a cargo binary, never take a fixed file descriptor (cargo hands its
@@ -46,6 +49,7 @@ pub fn build(root: &Path) -> anyhow::Result<Vec<PathBuf>> {
 
     let dep_info = build_rules(&root, &web_target)?;
     bundle_map(&root)?;
+    compress_static(&root.join("static"))?;
 
     let mut inputs = rust_inputs(&root, &dep_info)?;
     inputs.extend(
@@ -153,6 +157,116 @@ fn bundle_map(root: &Path) -> anyhow::Result<()> {
         Command::new("node").current_dir(&web).arg("build.mjs"),
         "node web/build.mjs",
     )
+}
+
+/// What is worth compressing: text and modules. Images are compressed already.
+const COMPRESSIBLE: [&str; 9] = [
+    "html",
+    "css",
+    "js",
+    "mjs",
+    "json",
+    "svg",
+    "wasm",
+    "txt",
+    "webmanifest",
+];
+
+/// Below this a copy saves less than its headers cost.
+const MIN_COMPRESS_BYTES: usize = 512;
+
+/// Writes `.compressed/<path>.<hash>.br` and `.gz` for every compressible file of `static_dir`
+/// that has no copy of its current content yet, and removes copies of content that is no more.
+/// Copies no smaller than the file are not kept (the file is then sent as it is).
+fn compress_static(static_dir: &Path) -> anyhow::Result<()> {
+    let out = static_dir.join(".compressed");
+    let mut wanted = std::collections::HashSet::new();
+    let mut files = Vec::new();
+    walk(static_dir, &mut files)?;
+    for file in files {
+        let rel = file
+            .strip_prefix(static_dir)
+            .expect("walk stays inside the folder")
+            .to_string_lossy()
+            .replace('\\', "/");
+        let compressible = rel
+            .rsplit_once('.')
+            .is_some_and(|(_, ext)| COMPRESSIBLE.contains(&ext));
+        if !compressible {
+            continue;
+        }
+        let bytes = fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+        if bytes.len() < MIN_COMPRESS_BYTES {
+            continue;
+        }
+        let hash = format!("{:016x}", xxhash_rust::xxh3::xxh3_64(&bytes));
+        for suffix in ["br", "gz"] {
+            let copy = out.join(format!("{rel}.{hash}.{suffix}"));
+            wanted.insert(copy.clone());
+            if copy.is_file() {
+                continue;
+            }
+            let packed = match suffix {
+                "br" => brotli_of(&bytes)?,
+                _ => gzip_of(&bytes)?,
+            };
+            if packed.len() >= bytes.len() {
+                continue;
+            }
+            if let Some(parent) = copy.parent() {
+                fs::create_dir_all(parent)
+                    .with_context(|| format!("cannot create {}", parent.display()))?;
+            }
+            // Whole or not at all: a server may read it while this runs.
+            let partial = copy.with_extension(format!("{suffix}.partial"));
+            fs::write(&partial, &packed)
+                .and_then(|()| fs::rename(&partial, &copy))
+                .with_context(|| format!("cannot write {}", copy.display()))?;
+        }
+    }
+    let mut copies = Vec::new();
+    if out.is_dir() {
+        walk(&out, &mut copies)?;
+    }
+    for stale in copies.iter().filter(|c| !wanted.contains(*c)) {
+        fs::remove_file(stale).with_context(|| format!("cannot remove {}", stale.display()))?;
+    }
+    Ok(())
+}
+
+/// Every file under `dir`, hidden ones (and so `.compressed/` itself) left out.
+fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    for entry in fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
+        let entry = entry?;
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
+            walk(&path, files)?;
+        } else {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn brotli_of(bytes: &[u8]) -> anyhow::Result<Vec<u8>> {
+    let mut packed = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 11,
+        lgwin: 22,
+        ..Default::default()
+    };
+    brotli::BrotliCompress(&mut &bytes[..], &mut packed, &params).context("brotli")?;
+    Ok(packed)
+}
+
+fn gzip_of(bytes: &[u8]) -> anyhow::Result<Vec<u8>> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(bytes).context("gzip")?;
+    encoder.finish().context("gzip")
 }
 
 /// The workspace files the rules' module was compiled from: its dep-info's sources (shared/'s
