@@ -78,8 +78,11 @@ fn add<Id>(all: &mut Vec<Entry>, component: &'static str, table: &[Route<Id>]) {
 /// call this before reading the body. A request no route takes is refused unread, and gets the
 /// ordinary limit meanwhile.
 pub fn body_limit(method: &str, path: &str) -> usize {
-    every_route()
-        .into_iter()
+    // Asked before every request's body: the table is made once, not per request.
+    static ROUTES: std::sync::OnceLock<Vec<Entry>> = std::sync::OnceLock::new();
+    ROUTES
+        .get_or_init(every_route)
+        .iter()
         .find(|r| {
             r.method.as_str().eq_ignore_ascii_case(method)
                 && routes::matches(r.path, path).is_some()

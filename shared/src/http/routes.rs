@@ -110,45 +110,44 @@ impl Index<&str> for Params<'_> {
     }
 }
 
-fn segments(s: &str) -> Vec<&str> {
-    s.split('/').filter(|s| !s.is_empty()).collect()
+fn segments(s: &str) -> impl Iterator<Item = &str> {
+    s.split('/').filter(|s| !s.is_empty())
 }
 
 fn parameter(segment: &str) -> Option<&str> {
     segment.strip_prefix('{')?.strip_suffix('}')
 }
 
-/// The parameters of `path` if it fits `pattern`.
+/// The parameters of `path` if it fits `pattern`. Walks both once, allocating nothing unless
+/// there are parameters: every request tries it against route after route.
 pub fn matches<'a>(pattern: &'static str, path: &'a str) -> Option<Params<'a>> {
-    let mut want = segments(pattern);
+    let mut want = segments(pattern).peekable();
     let mut got = segments(path);
     let mut params = Params::default();
-    let suffix = want.last().and_then(|last| {
-        let (stem, name) = last.rsplit_once(".{")?;
-        Some((stem, name.strip_suffix('}')?))
-    });
-    if let Some((stem, name)) = suffix {
-        *want.last_mut()? = stem;
-        if let Some(last) = got.last_mut()
-            && let Some((rest, format)) = FORMATS
-                .iter()
-                .find_map(|f| Some((last.strip_suffix(f)?.strip_suffix('.')?, *f)))
+    while let Some(mut w) = want.next() {
+        let mut g = got.next()?;
+        // The pattern's last segment may end in `.{name}`: the path's may then end in a format.
+        if want.peek().is_none()
+            && let Some((stem, name)) = w
+                .rsplit_once(".{")
+                .and_then(|(stem, name)| Some((stem, name.strip_suffix('}')?)))
         {
-            params.pairs.push((name, format));
-            *last = rest;
+            w = stem;
+            if let Some((rest, format)) = FORMATS
+                .iter()
+                .find_map(|f| Some((g.strip_suffix(f)?.strip_suffix('.')?, *f)))
+            {
+                params.pairs.push((name, format));
+                g = rest;
+            }
         }
-    }
-    if want.len() != got.len() {
-        return None;
-    }
-    for (w, g) in want.into_iter().zip(got) {
         match parameter(w) {
             Some(name) => params.pairs.push((name, g)),
             None if w == g => {}
             None => return None,
         }
     }
-    Some(params)
+    got.next().is_none().then_some(params)
 }
 
 /// The route of `table` for the request, first in table order, and its parameters. A path no
