@@ -13,12 +13,14 @@ use rand::Rng;
 use crate::native::env_variable;
 
 /// Variables the host makes sure exist: the two service tokens, the key that signs staff
-/// session tokens (`session_keys`, one key here; a list on rotation), and the password of the
-/// demo city's staff accounts (not a Spin variable: only the native host makes those accounts).
-pub const TOKENS: [&str; 4] = [
+/// session tokens (`session_keys`, one key here; a list on rotation), the key the registry
+/// seals ID numbers under (`registry_key`), and the password of the demo city's staff accounts
+/// (not a Spin variable: only the native host makes those accounts).
+pub const TOKENS: [&str; 5] = [
     "operator_token",
     "admin_token",
     "session_keys",
+    "registry_key",
     "demo_staff_password",
 ];
 
@@ -31,7 +33,7 @@ pub const SERVICE_TOKENS: [&str; 2] = ["operator_token", "admin_token"];
 pub const TOKEN_DAYS: i64 = 90;
 
 /// Generated variables nobody needs to type, and so never printed.
-pub const UNPRINTED: [&str; 1] = ["session_keys"];
+pub const UNPRINTED: [&str; 2] = ["session_keys", "registry_key"];
 
 pub type Secrets = BTreeMap<String, String>;
 

@@ -522,6 +522,7 @@ impl App {
             Some(Component::Accounts) => block_on(api::accounts::handle(env, request)),
             Some(Component::Ingest) => block_on(api::ingest::handle(env, request)),
             Some(Component::Open311) => block_on(api::open311::handle(env, request)),
+            Some(Component::Registry) => block_on(api::registry::handle(env, request)),
             Some(Component::StaticFiles) => {
                 let map = block_on(static_files::map_config(env));
                 static_files::serve(&request, &map, &self.static_dir)

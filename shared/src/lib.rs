@@ -30,6 +30,7 @@ pub mod directory;
 pub mod exchange;
 pub mod grid;
 pub mod indicators;
+pub mod registry;
 
 pub mod app;
 

@@ -664,12 +664,14 @@ fn start_host(
     let (operator_token, admin_token) = (operator_token.to_owned(), admin_token.to_owned());
     // The session keys are a required Spin variable; the native host would make its own.
     let session_keys = random_hex(32);
+    let registry_key = random_hex(32);
     let mut variables = vec![
         ("SPIN_VARIABLE_OPERATOR_TOKEN", operator_token.as_str()),
         ("SPIN_VARIABLE_ADMIN_TOKEN", admin_token.as_str()),
     ];
     if runtime.is_spin() {
         variables.push(("SPIN_VARIABLE_SESSION_KEYS", session_keys.as_str()));
+        variables.push(("SPIN_VARIABLE_REGISTRY_KEY", registry_key.as_str()));
     }
     variables.extend_from_slice(env);
 

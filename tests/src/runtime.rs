@@ -467,6 +467,8 @@ fn seed(runtime: Runtime, state_dir: &Path) {
         ),
         ("SPIN_VARIABLE_ADMIN_TOKEN", admin.clone()),
         ("SPIN_VARIABLE_SESSION_KEYS", random_hex(32)),
+        // Required by spin.toml; the seed writes nothing the registry seals.
+        ("SPIN_VARIABLE_REGISTRY_KEY", random_hex(32)),
     ];
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let mut processes = start_spin(

@@ -136,19 +136,28 @@ impl Principal {
     /// A SQL condition (on table alias `c`) and its parameters that keep a listing in scope.
     pub fn scope_filter(&self) -> (String, Vec<crate::Value>) {
         match self.role {
-            StaffRole::CityOperator | StaffRole::Admin => ("1 = 1".into(), vec![]),
-            StaffRole::DistrictOperator | StaffRole::StreetOperator => match &self.area {
-                // Grid codes extend their parents', so a prefix range is an index range.
-                Some(area) => (
-                    "c.grid_code >= ? AND c.grid_code < ?".into(),
-                    vec![area.as_str().into(), format!("{area}~").into()],
-                ),
-                None => ("1 = 1".into(), vec![]),
-            },
             StaffRole::Department => (
                 "c.department = ?".into(),
                 vec![self.department.clone().unwrap_or_default().into()],
             ),
+            _ => self.place_filter("c.grid_code"),
+        }
+    }
+
+    /// A SQL condition on a grid code column and its parameters that keep rows inside this
+    /// principal's part of the city, as [`Principal::covers`] says: nothing for a department.
+    pub fn place_filter(&self, column: &str) -> (String, Vec<crate::Value>) {
+        match self.role {
+            StaffRole::CityOperator | StaffRole::Admin => ("1 = 1".into(), vec![]),
+            StaffRole::DistrictOperator | StaffRole::StreetOperator => match &self.area {
+                // Grid codes extend their parents', so a prefix range is an index range.
+                Some(area) => (
+                    format!("{column} >= ? AND {column} < ?"),
+                    vec![area.as_str().into(), format!("{area}~").into()],
+                ),
+                None => ("1 = 1".into(), vec![]),
+            },
+            StaffRole::Department => ("0 = 1".into(), vec![]),
             StaffRole::GridWorker => {
                 let marks = vec!["?"; self.cells.len().max(1)].join(", ");
                 let mut params: Vec<crate::Value> =
@@ -156,7 +165,7 @@ impl Principal {
                 if params.is_empty() {
                     params.push("".into());
                 }
-                (format!("c.grid_code IN ({marks})"), params)
+                (format!("{column} IN ({marks})"), params)
             }
         }
     }

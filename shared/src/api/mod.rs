@@ -13,6 +13,7 @@ pub mod ingest;
 pub mod intake;
 pub mod open311;
 pub mod openapi;
+pub mod registry;
 pub mod routes;
 pub mod static_files;
 

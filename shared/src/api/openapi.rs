@@ -18,7 +18,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde_json::{Map, Value as Json, json};
 
 use super::routes::{Access, every_route};
-use super::{accounts, assets, dispatch, grid, indicators, ingest, intake, open311};
+use super::{accounts, assets, dispatch, grid, indicators, ingest, intake, open311, registry};
 use crate::http::problem::{ProblemType, TYPE_PREFIX};
 
 type SchemaFn = fn(&mut SchemaGenerator) -> Schema;
@@ -116,6 +116,16 @@ pub const TYPED: &[Typed] = &[
     op("GET", "/api/admin/keys", None, &[(200, of::<super::Items<ApiKey>>)]),
     op("POST", "/api/admin/keys", Some(of::<NewKey>), &[(201, of::<ingest::CreatedKey>)]),
     op("DELETE", "/api/admin/keys/{id}", None, &[(200, of::<ApiKey>)]),
+    // registry
+    op("GET", "/api/registry/tags", None, &[(200, of::<registry::TagList>)]),
+    op("POST", "/api/admin/registry/tags", Some(of::<registry::OneOrMany<crate::registry::Tag>>), &[(200, of::<registry::TagList>)]),
+    op("POST", "/api/registry/addresses", Some(of::<registry::OneOrMany<crate::registry::AddressInput>>), &[(200, of::<registry::AddressesRegistered>)]),
+    op("POST", "/api/registry/households", Some(of::<registry::OneOrMany<crate::registry::HouseholdInput>>), &[(200, of::<registry::HouseholdsRegistered>)]),
+    op("POST", "/api/registry/people", Some(of::<registry::OneOrMany<crate::registry::PersonInput>>), &[(200, of::<registry::PeopleRegistered>)]),
+    op("POST", "/api/registry/search", Some(of::<crate::registry::SearchInput>), &[(200, of::<crate::registry::SearchResult>)]),
+    op("GET", "/api/registry/people/{id}", None, &[(200, of::<crate::registry::PersonView>)]),
+    op("GET", "/api/registry/people/{id}/reads", None, &[(200, of::<registry::ReadRecord>)]),
+    op("GET", "/api/registry/cells/{code}", None, &[(200, of::<crate::registry::CellView>)]),
     // open311's staff side
     op("GET", "/api/open311/pending", None, &[(200, of::<super::Items<open311::PendingRequest>>)]),
     op("POST", "/api/open311/pending/{token}/place", Some(of::<open311::Placement>), &[(201, of::<open311::Placed>)]),

@@ -50,7 +50,9 @@ pub struct Entry {
 /// Every route of every component's table, in table order. The static pages have no table:
 /// they answer GET and HEAD of any path the tables leave.
 pub fn every_route() -> Vec<Entry> {
-    use super::{accounts, assets, callbacks, dispatch, grid, indicators, ingest, intake, open311};
+    use super::{
+        accounts, assets, callbacks, dispatch, grid, indicators, ingest, intake, open311, registry,
+    };
     let mut all = Vec::new();
     add(&mut all, "intake", intake::ROUTES);
     add(&mut all, "grid", grid::ROUTES);
@@ -61,6 +63,7 @@ pub fn every_route() -> Vec<Entry> {
     add(&mut all, "open311", open311::ROUTES);
     add(&mut all, "accounts", accounts::ROUTES);
     add(&mut all, "indicators", indicators::ROUTES);
+    add(&mut all, "registry", registry::ROUTES);
     all
 }
 

@@ -48,6 +48,7 @@ pub fn call(env: &TestEnv, req: ApiRequest) -> ApiResponse {
             Component::Callbacks => api::callbacks::handle(env, req).await,
             Component::Ingest => api::ingest::handle(env, req).await,
             Component::Open311 => api::open311::handle(env, req).await,
+            Component::Registry => api::registry::handle(env, req).await,
             Component::Accounts => api::accounts::handle(env, req).await,
             Component::Indicators => api::indicators::handle(env, req).await,
             Component::StaticFiles => crate::api::static_files::serve(

@@ -4,7 +4,7 @@
 
 use crate::db::{self, Migration};
 use crate::{Database, StoreError};
-use crate::{access, assets, case, directory, exchange, grid, indicators};
+use crate::{access, assets, case, directory, exchange, grid, indicators, registry};
 
 /// Each schema version, in order, and the contexts' files it is made of: each context owns the
 /// `.sql` files of its tables (`<context>/sql/<version>_<name>.sql`). A version's files are
@@ -36,6 +36,7 @@ pub const MIGRATIONS: &[Migration] = &[
     (8, &[access::MIGRATION_8]),
     (9, &[case::MIGRATION_9]),
     (10, &[case::MIGRATION_10]),
+    (11, &[registry::MIGRATION_11]),
 ];
 
 /// The newest schema version this code knows.
@@ -158,8 +159,8 @@ mod tests {
     }
 
     #[test]
-    fn the_newest_schema_version_is_10() {
-        assert_eq!(latest(), 10);
+    fn the_newest_schema_version_is_11() {
+        assert_eq!(latest(), 11);
     }
 
     #[test]

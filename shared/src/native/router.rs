@@ -72,11 +72,12 @@ pub enum Component {
     Accounts,
     Ingest,
     Open311,
+    Registry,
     StaticFiles,
 }
 
 impl Component {
-    pub const ALL: [Component; 10] = [
+    pub const ALL: [Component; 11] = [
         Component::Intake,
         Component::Grid,
         Component::Assets,
@@ -86,6 +87,7 @@ impl Component {
         Component::Accounts,
         Component::Ingest,
         Component::Open311,
+        Component::Registry,
         Component::StaticFiles,
     ];
 
@@ -101,6 +103,7 @@ impl Component {
             Component::Accounts => "accounts",
             Component::Ingest => "ingest",
             Component::Open311 => "open311",
+            Component::Registry => "registry",
             Component::StaticFiles => "static-files",
         }
     }

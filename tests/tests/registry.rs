@@ -1,0 +1,450 @@
+//! The base registry as its users meet it over HTTP: an office imports addresses, households
+//! and residents; grid workers and operators find people only inside their own part of the
+//! city, masked; an ID number is found by its hash and shown whole only by a recorded reveal;
+//! and the record of every look is there for the auditor.
+
+use onegrid_tests::serde_json::{Value, json};
+use onegrid_tests::{TestApp, plain_cells, random_hex, spawn_app};
+
+const ID_NUMBER: &str = "11010519491231002X";
+const PHONE: &str = "13800138000";
+const NAME: &str = "陈志强";
+
+/// A bearer header for a new account of `role` with `scope` (cells or an area), signed in.
+fn staff(app: &TestApp, role: &str, scope: Value) -> String {
+    let username = format!("t{}", &random_hex(6));
+    let password = random_hex(12);
+    let mut account = json!({
+        "username": username, "display_name": "测试", "password": password, "role": role,
+    });
+    for (k, v) in scope.as_object().expect("a scope object") {
+        account[k] = v.clone();
+    }
+    app.admin()
+        .post_json("/api/admin/accounts", &account)
+        .expect_status(201);
+    let session = app.post_json(
+        "/api/session",
+        &json!({"username": username, "password": password}),
+    );
+    session.expect_status(201);
+    format!(
+        "Bearer {}",
+        session.body["token"].as_str().expect("a token")
+    )
+}
+
+fn send(
+    app: &TestApp,
+    auth: &str,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> onegrid_tests::Reply {
+    let mut headers = vec![("authorization", auth)];
+    let bytes = match body {
+        Some(b) => {
+            headers.push(("content-type", "application/json"));
+            b.to_string().into_bytes()
+        }
+        None => Vec::new(),
+    };
+    app.public().send(method, path, &headers, bytes)
+}
+
+#[test]
+fn residents_are_sealed_scoped_masked_and_every_look_at_them_is_recorded() {
+    let app = spawn_app();
+    let mut cells = plain_cells();
+    let (lat0, lng0, cell0) = cells.next().expect("a cell");
+    let (lat1, lng1, cell1) = cells
+        .find(|(_, _, c)| c[..9] != cell0[..9])
+        .expect("a cell of another street");
+    let worker = staff(&app, "grid_worker", json!({"cells": [cell0]}));
+    let other_worker = staff(&app, "grid_worker", json!({"cells": [cell1]}));
+    let department = staff(&app, "department", json!({"department": "gardens"}));
+    let admin = format!("Bearer {}", app.admin_token());
+    let operator = format!("Bearer {}", app.operator_token());
+
+    // The office's import: addresses in two cells, a household in each.
+    let addresses = send(
+        &app,
+        &admin,
+        "POST",
+        "/api/registry/addresses",
+        Some(&json!([
+            {"id": "A-T-0101", "road": "嘉禾路 123 号", "building": "12号楼", "unit": "2单元", "room": "301", "lat": lat0, "lng": lng0},
+            {"id": "A-T-0201", "road": "莲前西路 8 号", "lat": lat1, "lng": lng1},
+        ])),
+    );
+    addresses.expect_status(200);
+    assert_eq!(addresses.body["addresses"][0]["grid_code"], cell0.as_str());
+    assert_eq!(
+        addresses.body["addresses"][0]["label"],
+        "嘉禾路 123 号 12号楼 2单元 301"
+    );
+    send(
+        &app,
+        &admin,
+        "POST",
+        "/api/registry/households",
+        Some(&json!([
+            {"id": "H-T-1", "address_id": "A-T-0101"},
+            {"id": "H-T-2", "address_id": "A-T-0201"},
+        ])),
+    )
+    .expect_status(200);
+    // A worker registers only in their own cells.
+    send(
+        &app,
+        &worker,
+        "POST",
+        "/api/registry/households",
+        Some(&json!({"id": "H-T-3", "address_id": "A-T-0201"})),
+    )
+    .expect_problem(403, "forbidden");
+
+    // A resident, by the worker of the cell; nothing personal comes back.
+    let person = json!({
+        "household_id": "H-T-1", "name": NAME, "relation": "户主", "birth_year": 1949,
+        "id_number": ID_NUMBER, "phone": "138 0013 8000", "tags": ["living_alone", "elderly"],
+    });
+    let registered = send(&app, &worker, "POST", "/api/registry/people", Some(&person));
+    registered.expect_status(200);
+    assert_eq!(
+        registered.body["people"][0]["outcome"], "created",
+        "{}",
+        registered.text
+    );
+    for secret in [NAME, "志强", "002X", PHONE, "0013"] {
+        assert!(
+            !registered.text.contains(secret),
+            "{secret} in {}",
+            registered.text
+        );
+    }
+    let id = registered.body["people"][0]["id"]
+        .as_str()
+        .expect("an id")
+        .to_owned();
+    assert!(
+        !id.contains("0105"),
+        "the id tells nothing of the number: {id}"
+    );
+    // The same person again without an id (the office's next import) is merged, not doubled.
+    let again = send(&app, &admin, "POST", "/api/registry/people", Some(&person));
+    again.expect_status(200);
+    assert_eq!(again.body["people"][0]["id"], id.as_str());
+    assert_eq!(again.body["people"][0]["outcome"], "updated");
+
+    // A batch with one bad row is refused whole, the row and the column named.
+    let bad = send(
+        &app,
+        &worker,
+        "POST",
+        "/api/registry/people",
+        Some(&json!([
+            {"id": "P-T-NEW", "household_id": "H-T-1", "name": "林芳"},
+            {"household_id": "H-T-1", "name": "王明", "id_number": "110105194912310021", "tags": ["nope"]},
+        ])),
+    );
+    bad.expect_problem(422, "validation-failed");
+    assert_eq!(
+        bad.error_fields(),
+        vec!["[1].id_number", "[1].tags"],
+        "{}",
+        bad.text
+    );
+    send(&app, &worker, "GET", "/api/registry/people/P-T-NEW", None)
+        .expect_problem(404, "not-found");
+
+    // Found by a name fragment inside the worker's cells, masked.
+    let found = send(
+        &app,
+        &worker,
+        "POST",
+        "/api/registry/search",
+        Some(&json!({"name": "志强"})),
+    );
+    found.expect_status(200);
+    assert_eq!(
+        found.body["people"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        found.text
+    );
+    assert_eq!(found.body["people"][0]["name"], "陈**");
+    assert_eq!(
+        found.body["people"][0]["address"],
+        "嘉禾路 123 号 12号楼 2单元 301"
+    );
+    for secret in ["志强", "002X", "0013"] {
+        assert!(!found.text.contains(secret), "{secret} in {}", found.text);
+    }
+    // By address fragment, and by ID number (its hash) anywhere in scope.
+    let by_address = send(
+        &app,
+        &worker,
+        "POST",
+        "/api/registry/search",
+        Some(&json!({"address": "12号楼"})),
+    );
+    assert_eq!(
+        by_address.body["people"][0]["id"],
+        id.as_str(),
+        "{}",
+        by_address.text
+    );
+    let by_number = send(
+        &app,
+        &operator,
+        "POST",
+        "/api/registry/search",
+        Some(&json!({"id_number": "110105 19491231 002x"})),
+    );
+    by_number.expect_status(200);
+    assert_eq!(
+        by_number.body["people"][0]["id"],
+        id.as_str(),
+        "{}",
+        by_number.text
+    );
+
+    // Outside one's scope the person does not exist.
+    let elsewhere = send(
+        &app,
+        &other_worker,
+        "POST",
+        "/api/registry/search",
+        Some(&json!({"id_number": ID_NUMBER})),
+    );
+    elsewhere.expect_status(200);
+    assert_eq!(elsewhere.body["people"], json!([]));
+    send(
+        &app,
+        &other_worker,
+        "GET",
+        &format!("/api/registry/people/{id}"),
+        None,
+    )
+    .expect_problem(404, "not-found");
+    send(
+        &app,
+        &department,
+        "POST",
+        "/api/registry/search",
+        Some(&json!({"name": "陈"})),
+    )
+    .expect_problem(403, "forbidden");
+    // A city-wide fragment search would read every resident: it must name a street or less.
+    let wide = send(
+        &app,
+        &operator,
+        "POST",
+        "/api/registry/search",
+        Some(&json!({"name": "陈"})),
+    );
+    wide.expect_problem(422, "validation-failed");
+    assert_eq!(wide.error_fields(), vec!["area"]);
+    let street = send(
+        &app,
+        &operator,
+        "POST",
+        "/api/registry/search",
+        Some(&json!({"name": "陈", "area": &cell0[..9]})),
+    );
+    assert_eq!(
+        street.body["people"][0]["id"],
+        id.as_str(),
+        "{}",
+        street.text
+    );
+    send(
+        &app,
+        &worker,
+        "POST",
+        "/api/registry/search",
+        Some(&json!({"name": "陈", "area": cell1})),
+    )
+    .expect_problem(403, "forbidden");
+
+    // Opened masked, then revealed whole.
+    let masked = send(
+        &app,
+        &worker,
+        "GET",
+        &format!("/api/registry/people/{id}"),
+        None,
+    );
+    masked.expect_status(200);
+    assert_eq!(masked.body["id_number"], "**************002X");
+    assert_eq!(masked.body["phone"], "138****8000");
+    assert_eq!(masked.body["name"], "陈**");
+    assert_eq!(masked.body["revealed"], false);
+    assert_eq!(
+        masked.body["tags"][0]["name_zh"], "高龄老人",
+        "{}",
+        masked.text
+    );
+    let whole = send(
+        &app,
+        &worker,
+        "GET",
+        &format!("/api/registry/people/{id}?reveal=id_number"),
+        None,
+    );
+    whole.expect_status(200);
+    assert_eq!(whole.body["id_number"], ID_NUMBER);
+    assert_eq!(whole.body["phone"], PHONE);
+    assert_eq!(whole.body["name"], NAME);
+    send(
+        &app,
+        &worker,
+        "GET",
+        &format!("/api/registry/people/{id}?reveal=everything"),
+        None,
+    )
+    .expect_problem(422, "validation-failed");
+
+    // The cell's view counts, names nobody.
+    let view = send(
+        &app,
+        &worker,
+        "GET",
+        &format!("/api/registry/cells/{cell0}"),
+        None,
+    );
+    view.expect_status(200);
+    assert_eq!(view.body["residents"], 1, "{}", view.text);
+    assert_eq!(view.body["tags"], json!({"elderly": 1, "living_alone": 1}));
+    assert_eq!(view.body["addresses"][0]["households"][0]["members"], 1);
+    assert!(!view.text.contains("陈"), "{}", view.text);
+    send(
+        &app,
+        &worker,
+        "GET",
+        &format!("/api/registry/cells/{cell1}"),
+        None,
+    )
+    .expect_problem(403, "forbidden");
+
+    // The record of looks: every search hit, view and reveal, newest first; none of the
+    // lookups that found nothing. Only the auditors read it.
+    send(
+        &app,
+        &worker,
+        "GET",
+        &format!("/api/registry/people/{id}/reads"),
+        None,
+    )
+    .expect_problem(403, "forbidden");
+    let reads = send(
+        &app,
+        &operator,
+        "GET",
+        &format!("/api/registry/people/{id}/reads"),
+        None,
+    );
+    reads.expect_status(200);
+    let purposes: Vec<&str> = reads.body["reads"]
+        .as_array()
+        .expect("reads")
+        .iter()
+        .map(|r| r["purpose"].as_str().expect("a purpose"))
+        .collect();
+    assert_eq!(
+        purposes,
+        ["reveal", "view", "search", "search", "search", "search"],
+        "{}",
+        reads.text
+    );
+    assert_eq!(reads.body["reads"][0]["actor_role"], "grid_worker");
+}
+
+#[test]
+fn the_tag_set_is_configurable_and_registering_checks_every_field() {
+    let app = spawn_app();
+    let admin = format!("Bearer {}", app.admin_token());
+    let (lat, lng, _) = plain_cells().next().expect("a cell");
+    let tags = send(
+        &app,
+        &admin,
+        "POST",
+        "/api/admin/registry/tags",
+        Some(&json!(
+            {"code": "pregnant", "name_zh": "孕产妇", "name_en": "Pregnant or new mother", "targeted": true}
+        )),
+    );
+    tags.expect_status(200);
+    assert!(
+        tags.body["tags"]
+            .as_array()
+            .expect("tags")
+            .iter()
+            .any(|t| t["code"] == "pregnant")
+    );
+    let operator = format!("Bearer {}", app.operator_token());
+    send(
+        &app,
+        &operator,
+        "POST",
+        "/api/admin/registry/tags",
+        Some(&json!({"code": "x1", "name_zh": "x", "name_en": "x"})),
+    )
+    .expect_problem(403, "forbidden");
+
+    let bad = send(
+        &app,
+        &admin,
+        "POST",
+        "/api/registry/addresses",
+        Some(&json!([
+            {"id": "a-lower", "road": "", "lat": lat, "lng": lng},
+            {"id": "A-OK", "road": "嘉禾路", "lat": 95.0, "lng": lng},
+        ])),
+    );
+    bad.expect_problem(422, "validation-failed");
+    assert_eq!(
+        bad.error_fields(),
+        vec!["[0].id", "[0].road", "[1].lat"],
+        "{}",
+        bad.text
+    );
+    let outside = send(
+        &app,
+        &admin,
+        "POST",
+        "/api/registry/addresses",
+        Some(&json!(
+            {"id": "A-FAR", "road": "远方路", "lat": 39.9, "lng": 116.4}
+        )),
+    );
+    outside.expect_problem(404, "outside-jurisdiction");
+    send(
+        &app,
+        &admin,
+        "POST",
+        "/api/registry/households",
+        Some(&json!({"id": "H-X", "address_id": "A-NONE"})),
+    )
+    .expect_problem(422, "validation-failed");
+    send(
+        &app,
+        &admin,
+        "POST",
+        "/api/registry/people",
+        Some(&json!({"household_id": "H-X", "name": "无名"})),
+    )
+    .expect_problem(422, "validation-failed");
+    send(
+        &app,
+        &admin,
+        "POST",
+        "/api/registry/search",
+        Some(&json!({})),
+    )
+    .expect_problem(422, "validation-failed");
+    app.public()
+        .post_json("/api/registry/search", &json!({"id_number": ID_NUMBER}))
+        .expect_problem(401, "unauthorized");
+}
