@@ -65,6 +65,7 @@ const WRITERS: &[(&str, &[&str])] = &[
             "registry_reads",
         ],
     ),
+    ("registry/visits.rs", &["visits", "cell_list_items"]),
     ("exchange/outbox.rs", &["outbox", "delivery_attempts"]),
     ("exchange/inbox.rs", &["webhook_receipts"]),
     ("exchange/platforms.rs", &["platforms", "platform_links"]),

@@ -448,3 +448,253 @@ fn the_tag_set_is_configurable_and_registering_checks_every_field() {
         .post_json("/api/registry/search", &json!({"id_number": ID_NUMBER}))
         .expect_problem(401, "unauthorized");
 }
+
+/// RFC 3339 of `minutes_ago` before now.
+fn ago(minutes_ago: i64) -> String {
+    let ms = onegrid_tests::now_seconds() * 1000 - minutes_ago * 60_000;
+    onegrid::time::rfc3339(ms)
+}
+
+#[test]
+fn a_visit_synced_twice_lands_once_with_its_findings_on_the_lists_and_its_case_opened() {
+    let app = spawn_app();
+    let mut cells = plain_cells();
+    let (lat0, lng0, cell0) = cells.next().expect("a cell");
+    let (_, _, cell1) = cells.next().expect("a second cell");
+    let worker = staff(&app, "grid_worker", json!({"cells": [cell0]}));
+    let other_worker = staff(&app, "grid_worker", json!({"cells": [cell1]}));
+    let admin = format!("Bearer {}", app.admin_token());
+    let operator = format!("Bearer {}", app.operator_token());
+    send(
+        &app,
+        &admin,
+        "POST",
+        "/api/registry/addresses",
+        Some(&json!(
+            {"id": "A-V-1", "road": "嘉禾路 9 号", "room": "101", "lat": lat0, "lng": lng0}
+        )),
+    )
+    .expect_status(200);
+    send(
+        &app,
+        &admin,
+        "POST",
+        "/api/registry/households",
+        Some(&json!({"id": "H-V-1", "address_id": "A-V-1"})),
+    )
+    .expect_status(200);
+    let categories = app.get("/api/categories");
+    let category = categories.body[0]["code"]
+        .as_str()
+        .expect("a category")
+        .to_owned();
+
+    let visit = json!({
+        "key": "device-1-visit-0001", "household_id": "H-V-1", "kind": "targeted",
+        "started_at": ago(120), "ended_at": ago(30),
+        "notes": "独居老人，电话13800138000，腿脚不便",
+        "findings": [
+            {"list": "needs", "title": "楼道装扶手"},
+            {"list": "concerns", "title": "楼上漏水，邻里有矛盾", "detail": "已两次协商未果"},
+        ],
+        "case": {"category": category, "description": "楼道灯坏了，晚上老人看不见路"},
+    });
+    let first = send(&app, &worker, "POST", "/api/registry/visits", Some(&visit));
+    first.expect_status(201);
+    assert_eq!(first.body["minutes"], 90, "{}", first.text);
+    assert_eq!(first.body["grid_code"], cell0.as_str());
+    assert_eq!(first.body["items"].as_array().map(Vec::len), Some(2));
+    assert!(
+        !first.text.contains("0013"),
+        "notes are masked: {}",
+        first.text
+    );
+    let case_id = first.body["case_id"]
+        .as_str()
+        .expect("the case finding opened a case")
+        .to_owned();
+    // The phone comes back online and sends the same visit again: nothing doubles.
+    let again = send(&app, &worker, "POST", "/api/registry/visits", Some(&visit));
+    again.expect_status(200);
+    assert_eq!(again.body["id"], first.body["id"]);
+    assert_eq!(again.body["case_id"], case_id.as_str());
+    let items = send(
+        &app,
+        &worker,
+        "GET",
+        &format!("/api/registry/cells/{cell0}/items"),
+        None,
+    );
+    items.expect_status(200);
+    assert_eq!(
+        items.body["items"].as_array().map(Vec::len),
+        Some(2),
+        "{}",
+        items.text
+    );
+    let cases = send(
+        &app,
+        &operator,
+        "GET",
+        &format!("/api/cases/{case_id}"),
+        None,
+    );
+    cases.expect_status(200);
+    assert_eq!(cases.body["case"]["channel"], "patrol", "{}", cases.text);
+    assert_eq!(cases.body["case"]["grid_code"], cell0.as_str());
+
+    // The two-hour day: 90 minutes, then 40 more.
+    let day = send(&app, &worker, "GET", "/api/registry/workers/me/day", None);
+    assert_eq!(
+        (
+            day.body["minutes"].as_i64(),
+            day.body["met_target"].as_bool()
+        ),
+        (Some(90), Some(false)),
+        "{}",
+        day.text
+    );
+    send(
+        &app,
+        &worker,
+        "POST",
+        "/api/registry/visits",
+        Some(&json!({
+            "key": "device-1-visit-0002", "grid_code": cell0, "kind": "routine",
+            "started_at": ago(25), "ended_at": ago(-15),
+        })),
+    )
+    .expect_problem(422, "validation-failed");
+    send(
+        &app,
+        &worker,
+        "POST",
+        "/api/registry/visits",
+        Some(&json!({
+            "key": "device-1-visit-0002", "grid_code": cell0, "kind": "routine",
+            "started_at": ago(70), "ended_at": ago(30),
+        })),
+    )
+    .expect_status(201);
+    let day = send(&app, &worker, "GET", "/api/registry/workers/me/day", None);
+    assert_eq!(
+        (
+            day.body["minutes"].as_i64(),
+            day.body["visits"].as_i64(),
+            day.body["met_target"].as_bool()
+        ),
+        (Some(130), Some(2), Some(true)),
+        "{}",
+        day.text
+    );
+
+    // Needs met, by whom; the cell's view shows what is still open and the latest visits.
+    let need = items.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|i| i["list"] == "needs")
+        .expect("the need")["id"]
+        .as_str()
+        .expect("an id")
+        .to_owned();
+    let met = send(
+        &app,
+        &worker,
+        "PATCH",
+        &format!("/api/registry/items/{need}"),
+        Some(&json!({"state": "met"})),
+    );
+    met.expect_status(200);
+    assert_eq!(met.body["state"], "met");
+    assert!(
+        met.body["met_by"].as_str().is_some_and(|s| !s.is_empty()),
+        "{}",
+        met.text
+    );
+    send(
+        &app,
+        &other_worker,
+        "PATCH",
+        &format!("/api/registry/items/{need}"),
+        Some(&json!({"state": "open"})),
+    )
+    .expect_problem(404, "not-found");
+    let view = send(
+        &app,
+        &worker,
+        "GET",
+        &format!("/api/registry/cells/{cell0}"),
+        None,
+    );
+    view.expect_status(200);
+    let unmet: Vec<&str> = view.body["unmet_items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| i["list"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(unmet, ["concerns"], "{}", view.text);
+    assert_eq!(view.body["recent_visits"].as_array().map(Vec::len), Some(2));
+    let added = send(
+        &app,
+        &operator,
+        "POST",
+        &format!("/api/registry/cells/{cell0}/items"),
+        Some(&json!(
+            {"list": "resources", "title": "退休律师林老师，可调解邻里纠纷", "household_id": "H-V-1"}
+        )),
+    );
+    added.expect_status(201);
+    let resources = send(
+        &app,
+        &worker,
+        "GET",
+        &format!("/api/registry/cells/{cell0}/items?list=resources&state=open"),
+        None,
+    );
+    assert_eq!(
+        resources.body["items"][0]["id"], added.body["id"],
+        "{}",
+        resources.text
+    );
+
+    // Only a grid worker visits, and only in their own cells; bad times and kinds are named.
+    send(
+        &app,
+        &other_worker,
+        "POST",
+        "/api/registry/visits",
+        Some(&json!({
+            "key": "device-2-visit-0001", "household_id": "H-V-1", "kind": "routine",
+            "started_at": ago(60), "ended_at": ago(30),
+        })),
+    )
+    .expect_problem(403, "forbidden");
+    send(
+        &app,
+        &operator,
+        "POST",
+        "/api/registry/visits",
+        Some(&visit),
+    )
+    .expect_problem(403, "forbidden");
+    let bad = send(
+        &app,
+        &worker,
+        "POST",
+        "/api/registry/visits",
+        Some(&json!({
+            "key": "device-1-visit-0003", "household_id": "H-V-1", "kind": "chat",
+            "started_at": ago(30), "ended_at": ago(60),
+            "findings": [{"list": "wishes", "title": ""}],
+        })),
+    );
+    bad.expect_problem(422, "validation-failed");
+    assert_eq!(
+        bad.error_fields(),
+        vec!["kind", "ended_at", "findings[0].list", "findings[0].title"],
+        "{}",
+        bad.text
+    );
+}

@@ -11,6 +11,7 @@ use crate::access::auth::{ADMINS, StaffRole};
 use crate::grid::code::GridCode;
 use crate::http::problem::FieldError;
 use crate::http::routes;
+use crate::registry::visits::{self, ItemState, VisitInput};
 use crate::registry::{self, AddressInput, HouseholdInput, PersonInput, SearchInput, Tag};
 use crate::{ApiRequest, ApiResponse, Env, Problem};
 
@@ -28,6 +29,12 @@ pub const REGISTRY_STAFF: &[StaffRole] = &[
 /// who answer for the data.
 pub const READ_AUDITORS: &[StaffRole] = &[StaffRole::Admin, StaffRole::CityOperator];
 
+/// Who records visits: the grid workers, in their own cells (近邻串门 is their work).
+pub const WORKERS: &[StaffRole] = &[StaffRole::GridWorker];
+/// The most visits a cell's list of recent visits shows, and its whole view.
+const RECENT_VISITS: usize = 50;
+const CELL_VIEW_VISITS: usize = 10;
+
 /// The most entries of a person's read record one answer lists.
 const READS_LIMIT: usize = 200;
 
@@ -43,6 +50,12 @@ pub const ROUTES: &[Route<Op>] = &[
     Route::get("/api/registry/people/{id}", Staff(REGISTRY_STAFF), Op::Person),
     Route::get("/api/registry/people/{id}/reads", Staff(READ_AUDITORS), Op::Reads),
     Route::get("/api/registry/cells/{code}", Staff(REGISTRY_STAFF), Op::Cell),
+    Route::post("/api/registry/visits", Staff(WORKERS), Op::Visit),
+    Route::get("/api/registry/workers/me/day", Staff(WORKERS), Op::WorkerDay),
+    Route::get("/api/registry/cells/{code}/visits", Staff(REGISTRY_STAFF), Op::CellVisits),
+    Route::get("/api/registry/cells/{code}/items", Staff(REGISTRY_STAFF), Op::CellItems),
+    Route::post("/api/registry/cells/{code}/items", Staff(REGISTRY_STAFF), Op::AddItem),
+    Route::patch("/api/registry/items/{id}", Staff(REGISTRY_STAFF), Op::UpdateItem),
 ];
 
 /// The operations of [`ROUTES`], one per route.
@@ -57,6 +70,12 @@ pub enum Op {
     Person,
     Reads,
     Cell,
+    Visit,
+    WorkerDay,
+    CellVisits,
+    CellItems,
+    AddItem,
+    UpdateItem,
 }
 
 /// Answers every route of the `registry` component.
@@ -75,6 +94,12 @@ pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
         Op::Person => person(env, &req, &p["id"]).await,
         Op::Reads => reads(env, &req, &p["id"]).await,
         Op::Cell => cell(env, &req, &p["code"]).await,
+        Op::Visit => visit(env, &req).await,
+        Op::WorkerDay => worker_day(env, &req).await,
+        Op::CellVisits => cell_visits(env, &req, &p["code"]).await,
+        Op::CellItems => cell_items(env, &req, &p["code"]).await,
+        Op::AddItem => add_item(env, &req, &p["code"]).await,
+        Op::UpdateItem => update_item(env, &req, &p["id"]).await,
     })
 }
 
@@ -224,8 +249,8 @@ async fn reads<E: Env>(env: &E, req: &ApiRequest, id: &str) -> Result<ApiRespons
     ))
 }
 
-async fn cell<E: Env>(env: &E, req: &ApiRequest, code: &str) -> Result<ApiResponse, Problem> {
-    let who = super::staff(env, req, REGISTRY_STAFF).await?;
+/// The cell of a `{code}` path parameter, which the caller must cover.
+fn covered_cell(who: &crate::access::auth::Principal, code: &str) -> Result<GridCode, Problem> {
     let cell = GridCode::parse(code)
         .ok()
         .filter(|c| c.level() == crate::grid::code::Level::Cell)
@@ -237,6 +262,138 @@ async fn cell<E: Env>(env: &E, req: &ApiRequest, code: &str) -> Result<ApiRespon
             "cell {code} is outside the part of the city you cover"
         )));
     }
+    Ok(cell)
+}
+
+async fn cell<E: Env>(env: &E, req: &ApiRequest, code: &str) -> Result<ApiResponse, Problem> {
+    let who = super::staff(env, req, REGISTRY_STAFF).await?;
+    let cell = covered_cell(&who, code)?;
+    let now = env.now_ms();
     let view = registry::cell_view(env, &cell).await?;
-    Ok(ApiResponse::json(200, &view))
+    let mut unmet = visits::items(env, cell.as_str(), None, Some(ItemState::Open), now).await?;
+    unmet.extend(visits::items(env, cell.as_str(), None, Some(ItemState::InProgress), now).await?);
+    let recent_visits = visits::recent_visits(env, cell.as_str(), CELL_VIEW_VISITS).await?;
+    Ok(ApiResponse::json(
+        200,
+        &CellRegistry {
+            view,
+            unmet_items: unmet,
+            recent_visits,
+        },
+    ))
+}
+
+/// A cell's whole view: its registry (counts, no names), the list items not yet met, and the
+/// latest visits.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct CellRegistry {
+    #[serde(flatten)]
+    pub view: registry::CellView,
+    /// Open and in-progress items of the three lists, oldest first in each state.
+    pub unmet_items: Vec<visits::ListItem>,
+    /// The latest visits, newest first.
+    pub recent_visits: Vec<visits::Visit>,
+}
+
+/// A visit synced from the field page: 201 when stored, 200 with the same visit when its key
+/// was synced before.
+async fn visit<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem> {
+    let who = super::staff(env, req, WORKERS).await?;
+    let input: VisitInput = req.json()?;
+    let (visit, created) = crate::app::visit::record(env, &who, &input).await?;
+    Ok(ApiResponse::json(if created { 201 } else { 200 }, &visit))
+}
+
+async fn worker_day<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, Problem> {
+    let who = super::staff(env, req, WORKERS).await?;
+    let day = match req.query_param("date") {
+        None => crate::time::city_day(env.now_ms()),
+        Some(d) => crate::time::parse_date(d.trim()).ok_or_else(|| {
+            Problem::validation(vec![FieldError::new("date", "a date, YYYY-MM-DD")])
+        })?,
+    };
+    let day = visits::worker_day(env, &who.id, day).await?;
+    Ok(ApiResponse::json(200, &day))
+}
+
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct VisitList {
+    pub grid_code: String,
+    /// Newest first, at most 50.
+    pub visits: Vec<visits::Visit>,
+}
+
+async fn cell_visits<E: Env>(
+    env: &E,
+    req: &ApiRequest,
+    code: &str,
+) -> Result<ApiResponse, Problem> {
+    let who = super::staff(env, req, REGISTRY_STAFF).await?;
+    let cell = covered_cell(&who, code)?;
+    let visits = visits::recent_visits(env, cell.as_str(), RECENT_VISITS).await?;
+    Ok(ApiResponse::json(
+        200,
+        &VisitList {
+            grid_code: cell.as_str().to_owned(),
+            visits,
+        },
+    ))
+}
+
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct ItemList {
+    pub grid_code: String,
+    /// Oldest first.
+    pub items: Vec<visits::ListItem>,
+}
+
+async fn cell_items<E: Env>(env: &E, req: &ApiRequest, code: &str) -> Result<ApiResponse, Problem> {
+    let who = super::staff(env, req, REGISTRY_STAFF).await?;
+    let cell = covered_cell(&who, code)?;
+    let mut errors = Vec::new();
+    let list = req.query_param("list").and_then(|l| {
+        let parsed = visits::ListKind::parse(&l);
+        if parsed.is_none() {
+            errors.push(FieldError::new("list", "one of needs, concerns, resources"));
+        }
+        parsed
+    });
+    let state = req.query_param("state").and_then(|s| {
+        let parsed = visits::ItemState::parse(&s);
+        if parsed.is_none() {
+            errors.push(FieldError::new("state", "one of open, in_progress, met"));
+        }
+        parsed
+    });
+    if !errors.is_empty() {
+        return Err(Problem::validation(errors));
+    }
+    let items = visits::items(env, cell.as_str(), list, state, env.now_ms()).await?;
+    Ok(ApiResponse::json(
+        200,
+        &ItemList {
+            grid_code: cell.as_str().to_owned(),
+            items,
+        },
+    ))
+}
+
+async fn add_item<E: Env>(env: &E, req: &ApiRequest, code: &str) -> Result<ApiResponse, Problem> {
+    let who = super::staff(env, req, REGISTRY_STAFF).await?;
+    let cell = covered_cell(&who, code)?;
+    let input: visits::ItemInput = req.json()?;
+    let item = visits::add_item(env, &who, &cell, &input, env.now_ms()).await?;
+    Ok(ApiResponse::json(201, &item))
+}
+
+async fn update_item<E: Env>(env: &E, req: &ApiRequest, id: &str) -> Result<ApiResponse, Problem> {
+    let who = super::staff(env, req, REGISTRY_STAFF).await?;
+    let patch: visits::ItemPatch = req.json()?;
+    if !registry::valid_id(id) {
+        return Err(Problem::not_found("list item", id));
+    }
+    match visits::update_item(env, &who, id, &patch, env.now_ms()).await? {
+        Some(item) => Ok(ApiResponse::json(200, &item)),
+        None => Err(Problem::not_found("list item", id)),
+    }
 }

@@ -14,3 +14,4 @@ pub mod report;
 pub mod schema;
 pub mod staff_move;
 pub mod sweep;
+pub mod visit;

@@ -49,9 +49,21 @@ pub enum SubmitError {
 /// worker who reports on patrol, who may report only in their own cells.
 pub async fn submit<E: Env>(
     env: &E,
+    report: Report,
+    photos: &[Prepared],
+    patrol: Option<&Principal>,
+) -> Result<Submitted, SubmitError> {
+    submit_with(env, report, photos, patrol, async |_| Ok(())).await
+}
+
+/// [`submit`], with `also` run in the case's write transaction once the case has its id (a
+/// grid worker's visit that opened it is stored with it).
+pub async fn submit_with<E: Env>(
+    env: &E,
     mut report: Report,
     photos: &[Prepared],
     patrol: Option<&Principal>,
+    also: impl AsyncFnOnce(String) -> Result<(), Problem>,
 ) -> Result<Submitted, SubmitError> {
     let reporter = match patrol {
         Some(who) => {
@@ -87,7 +99,7 @@ pub async fn submit<E: Env>(
     let (case, secret) =
         super::cases::create_with(env, &report, &category, &cell, &reporter, now, async |id| {
             evidence::store(env, &id, 1, evidence::REPORTER, photos, now).await?;
-            Ok(())
+            also(id).await
         })
         .await?;
     Ok(Submitted {

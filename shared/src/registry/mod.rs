@@ -12,6 +12,7 @@
 //! addresses and households by their id, people by their ID number's hash when they have one.
 
 pub mod keys;
+pub mod visits;
 
 use serde::{Deserialize, Serialize};
 

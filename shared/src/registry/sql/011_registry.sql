@@ -85,3 +85,45 @@ CREATE TABLE IF NOT EXISTS registry_reads (
 
 CREATE INDEX IF NOT EXISTS registry_reads_by_person ON registry_reads (person_id, seq);
 
+-- The grid worker's visits (近邻串门): `kind` is emotional (情感式), routine (串门式) or targeted
+-- (分类式). `idempotency_key` is the worker's device's key for the visit, so that an offline
+-- sync sent twice stores it once. `day` is the city day it started (the two-hour target is a
+-- day's). `case_id`: the case a finding opened, the visit being its origin.
+CREATE TABLE IF NOT EXISTS visits (
+    id TEXT PRIMARY KEY,
+    worker TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL,
+    grid_code TEXT NOT NULL,
+    household_id TEXT REFERENCES registry_households (id),
+    kind TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    ended_at INTEGER NOT NULL,
+    minutes INTEGER NOT NULL,
+    day INTEGER NOT NULL,
+    notes TEXT NOT NULL DEFAULT '',
+    case_id TEXT,
+    created_at INTEGER NOT NULL,
+    UNIQUE (worker, idempotency_key));
+
+CREATE INDEX IF NOT EXISTS visits_by_grid ON visits (grid_code, started_at);
+CREATE INDEX IF NOT EXISTS visits_by_worker_day ON visits (worker, day);
+CREATE INDEX IF NOT EXISTS visits_by_household ON visits (household_id, started_at);
+
+-- Each cell's three lists (需求清单、民情清单、资源清单): `list` is needs, concerns or resources;
+-- `state` open, in_progress or met; `met_by` the staff member who marked it met.
+CREATE TABLE IF NOT EXISTS cell_list_items (
+    id TEXT PRIMARY KEY,
+    grid_code TEXT NOT NULL,
+    list TEXT NOT NULL,
+    title TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT '',
+    state TEXT NOT NULL DEFAULT 'open',
+    household_id TEXT REFERENCES registry_households (id),
+    visit_id TEXT REFERENCES visits (id),
+    case_id TEXT,
+    created_by TEXT NOT NULL,
+    met_by TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL);
+
+CREATE INDEX IF NOT EXISTS cell_list_items_by_grid ON cell_list_items (grid_code, list, state, created_at);
