@@ -75,6 +75,19 @@ pub enum Import {
         #[arg(long, value_name = "DIR", default_value = ".onegrid")]
         data: PathBuf,
     },
+    /// The demo city's registry (addresses, households, residents of every cell), generated
+    /// like the demo map, into an empty registry. About a minute for a million residents.
+    DemoRegistry {
+        /// The data directory (the demo city is loaded there first if it is new).
+        #[arg(long, value_name = "DIR", default_value = ".onegrid")]
+        data: PathBuf,
+        /// How many residents, spread over the 4,103 cells.
+        #[arg(long, default_value_t = onegrid::demo_registry::DEFAULT_RESIDENTS)]
+        residents: usize,
+        /// The seed: the same seed and size, the same people.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 #[derive(Debug, PartialEq, Args)]

@@ -34,6 +34,11 @@ fn main() -> ExitCode {
         }
         Command::SignWebhook { secret, body, id } => tools::sign_webhook(&secret, &body, id),
         Command::Import(Import::Grids { file, data }) => tools::import_grids(&file, &data),
+        Command::Import(Import::DemoRegistry {
+            data,
+            residents,
+            seed,
+        }) => tools::import_demo_registry(&data, residents, seed),
         Command::RotateToken {
             name,
             data,

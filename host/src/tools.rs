@@ -118,6 +118,43 @@ pub fn import_grids(file: &Path, data: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `onegrid import demo-registry`: the demo registry into a data directory's empty registry,
+/// its ID and phone numbers sealed under the directory's `registry_key`.
+pub fn import_demo_registry(data: &Path, residents: usize, seed: u64) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let manifest = onegrid::native::router::Manifest::embedded()?;
+    let config = crate::setup::prepare(data, &manifest)?;
+    let env = config.open()?;
+    let keys = block_on(onegrid::registry::keys::RegistryKeys::of(&env))
+        .map_err(|p| anyhow!("{}: {}", p.title(), p.detail))?;
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    let loaded = block_on(onegrid::demo_registry::load(
+        &env,
+        &keys,
+        seed,
+        residents,
+        now,
+        |done, total| {
+            if done % 400 < 40 || done == total {
+                eprint!("\ronegrid: {done} of {total} cells");
+            }
+        },
+    ))
+    .map_err(|p| anyhow!("{}: {}", p.title(), p.detail))?;
+    eprintln!();
+    println!(
+        "loaded the demo registry: {} residents in {} households at {} addresses of {} cells, in {:.1} s",
+        loaded.residents,
+        loaded.households,
+        loaded.addresses,
+        loaded.cells,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
 fn count(errors: usize) -> String {
     if errors == 1 {
         "1 error".into()

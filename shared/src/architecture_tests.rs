@@ -24,6 +24,7 @@ const LAYERS: &[&str] = &[
     "indicators",
     "app",
     "demo",
+    "demo_registry",
     "api",
     // The ports on rusqlite, for the native host, the tests and the benches: an adapter, which
     // no layer names (`native`'s own test holds that).

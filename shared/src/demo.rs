@@ -37,10 +37,11 @@ pub const STREETS: usize = 45;
 pub const COMMUNITIES: usize = 551;
 pub const CELLS: usize = 4103;
 
-/// A small deterministic generator (SplitMix64), so a seed always gives the same city.
-struct Rng(u64);
+/// A small deterministic generator (SplitMix64), so a seed always gives the same city (and the
+/// same registry, `demo_registry`).
+pub(crate) struct Rng(pub(crate) u64);
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -50,6 +51,14 @@ impl Rng {
     /// Uniform in [lo, hi).
     fn range(&mut self, lo: f64, hi: f64) -> f64 {
         lo + (self.next() >> 11) as f64 / (1u64 << 53) as f64 * (hi - lo)
+    }
+    /// Uniform in 0..n.
+    pub(crate) fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    /// True `percent` times in a hundred.
+    pub(crate) fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
     }
 }
 

@@ -39,6 +39,7 @@ pub mod api;
 #[cfg(test)]
 mod architecture_tests;
 pub mod demo;
+pub mod demo_registry;
 
 #[cfg(any(test, feature = "native"))]
 pub mod native;

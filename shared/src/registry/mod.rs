@@ -1367,6 +1367,148 @@ pub async fn cell_view<D: Database>(db: &D, cell: &GridCode) -> Result<CellView,
     })
 }
 
+// ---- bulk loads
+
+/// A resident of a bulk load (the demo registry, a data pool's export), checked by its maker:
+/// sealed here, written without the per-row reads of [`register_people`].
+pub struct BulkPerson {
+    pub id: String,
+    pub household_id: String,
+    pub grid_code: String,
+    pub name: String,
+    pub relation: &'static str,
+    pub birth_year: i64,
+    pub id_number: String,
+    pub phone: String,
+    pub tags: Vec<&'static str>,
+}
+
+/// Rows per multi-row INSERT: the most parameters any SQLite takes in one statement is 999.
+fn rows_per_insert(columns: usize) -> usize {
+    999 / columns
+}
+
+async fn insert_rows<D: Database>(
+    db: &D,
+    head: &str,
+    columns: usize,
+    rows: Vec<Vec<Value>>,
+) -> Result<(), StoreError> {
+    let marks = format!("({})", vec!["?"; columns].join(", "));
+    for chunk in rows.chunks(rows_per_insert(columns)) {
+        let sql = format!(
+            "{head} VALUES {}",
+            vec![marks.as_str(); chunk.len()].join(", ")
+        );
+        let params: Vec<Value> = chunk.iter().flatten().cloned().collect();
+        db.execute(&sql, &params).await?;
+    }
+    Ok(())
+}
+
+/// Writes addresses, households and people that are not stored yet, with multi-row INSERTs
+/// (call inside a transaction). Every ID and phone number is sealed and hashed as one
+/// registered by hand would be.
+pub async fn bulk_insert<D: Database>(
+    db: &D,
+    keys: &RegistryKeys,
+    addresses: &[Address],
+    households: &[Household],
+    people: &[BulkPerson],
+    now: i64,
+) -> Result<(), StoreError> {
+    let rows = addresses
+        .iter()
+        .map(|a| {
+            vec![
+                a.id.as_str().into(),
+                a.grid_code.as_str().into(),
+                a.road.as_str().into(),
+                a.building.as_str().into(),
+                a.unit.as_str().into(),
+                a.room.as_str().into(),
+                a.label.as_str().into(),
+                a.lat.into(),
+                a.lng.into(),
+                now.into(),
+                now.into(),
+            ]
+        })
+        .collect();
+    insert_rows(
+        db,
+        "INSERT INTO registry_addresses (id, grid_code, road, building, unit, room, label, lat, \
+         lng, created_at, updated_at)",
+        11,
+        rows,
+    )
+    .await?;
+    let rows = households
+        .iter()
+        .map(|h| {
+            vec![
+                h.id.as_str().into(),
+                h.address_id.as_str().into(),
+                h.grid_code.as_str().into(),
+                now.into(),
+                now.into(),
+            ]
+        })
+        .collect();
+    insert_rows(
+        db,
+        "INSERT INTO registry_households (id, address_id, grid_code, created_at, updated_at)",
+        5,
+        rows,
+    )
+    .await?;
+    let rows = people
+        .iter()
+        .map(|p| {
+            let n = &p.id_number;
+            vec![
+                p.id.as_str().into(),
+                p.household_id.as_str().into(),
+                p.grid_code.as_str().into(),
+                p.name.as_str().into(),
+                p.relation.into(),
+                p.birth_year.into(),
+                keys.id_hash(n).into(),
+                keys.seal(Sealed::IdNumber, &p.id, n).into(),
+                n[n.len().saturating_sub(4)..].into(),
+                keys.seal(Sealed::Phone, &p.id, &p.phone).into(),
+                mask::mask_phone(&p.phone).into(),
+                serde_json::to_string(&p.tags)
+                    .expect("strings serialise")
+                    .into(),
+                now.into(),
+                now.into(),
+            ]
+        })
+        .collect();
+    insert_rows(
+        db,
+        "INSERT INTO registry_people (id, household_id, grid_code, name, relation, birth_year, \
+         id_hash, id_cipher, id_last4, phone_cipher, phone_masked, tags, created_at, updated_at)",
+        14,
+        rows,
+    )
+    .await
+}
+
+/// How many residents are registered (the demo load's "already loaded" check).
+pub async fn resident_count<D: Database>(db: &D) -> Result<i64, StoreError> {
+    db.execute("SELECT COUNT(*) AS n FROM registry_people", &[])
+        .await?
+        .first()
+        .map_or(Ok(0), |r| r.i64("n"))
+}
+
+/// The check character of the first 17 digits of a resident ID, for generated ones.
+pub fn resident_id_check_char(first17: &str) -> char {
+    resident_id_check(first17.as_bytes()) as char
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
