@@ -930,14 +930,29 @@ impl Look {
     }
 }
 
-/// Writes one read record per person, in one statement, before the answer that shows them.
+/// Writes one read record per person before the answer that shows them: one write
+/// transaction (`BEGIN IMMEDIATE` takes the writer's turn, so that concurrent searches hand the
+/// write lock on in order instead of in SQLite's busy-handler sleeps), 50 rows a statement.
 async fn record_looks<D: Database>(
     db: &D,
     who: &Principal,
     people: &[&str],
     look: Look,
     now: i64,
-) -> Result<(), StoreError> {
+) -> Result<(), Problem> {
+    if people.is_empty() {
+        return Ok(());
+    }
+    crate::db::in_transaction(db, insert_looks(db, who, people, look, now)).await
+}
+
+async fn insert_looks<D: Database>(
+    db: &D,
+    who: &Principal,
+    people: &[&str],
+    look: Look,
+    now: i64,
+) -> Result<(), Problem> {
     for chunk in people.chunks(50) {
         let rows = vec!["(?, ?, ?, ?, ?)"; chunk.len()].join(", ");
         let mut params = Vec::with_capacity(chunk.len() * 5);
@@ -1157,8 +1172,11 @@ pub async fn person<E: Env>(
     looked.extend(household.iter().map(|m| m.id.as_str()));
     let now = env.now_ms();
     // The person is looked at as asked; the other members are listed masked.
-    record_looks(env, who, &looked[..1], look, now).await?;
-    record_looks(env, who, &looked[1..], Look::Search, now).await?;
+    crate::db::in_transaction(env, async {
+        insert_looks(env, who, &looked[..1], look, now).await?;
+        insert_looks(env, who, &looked[1..], Look::Search, now).await
+    })
+    .await?;
     let (id_number, phone) = if reveal {
         let keys = RegistryKeys::of(env).await?;
         let open = |what, column: &str| -> Result<Option<String>, StoreError> {

@@ -644,20 +644,23 @@ pub async fn add_item<D: Database>(
             )]));
         }
     }
-    let id = insert_item(
-        db,
-        &NewItem {
-            grid_code: cell.as_str(),
-            list: list.expect("checked"),
-            title: &title,
-            detail: &detail,
-            household_id: input.household_id.as_deref(),
-            visit_id: None,
-            case_id: None,
-        },
-        who,
-        now,
-    )
+    let id = crate::db::in_transaction(db, async {
+        Ok(insert_item(
+            db,
+            &NewItem {
+                grid_code: cell.as_str(),
+                list: list.expect("checked"),
+                title: &title,
+                detail: &detail,
+                household_id: input.household_id.as_deref(),
+                visit_id: None,
+                case_id: None,
+            },
+            who,
+            now,
+        )
+        .await?)
+    })
     .await?;
     item(db, &id, now).await?.ok_or_else(Problem::internal)
 }
@@ -711,17 +714,21 @@ pub async fn update_item<D: Database>(
         return Ok(None);
     }
     let met_by = (state == ItemState::Met).then(|| who.id.clone());
-    db.execute(
-        "UPDATE cell_list_items SET state = ?, met_by = ?, case_id = COALESCE(?, case_id), \
+    crate::db::in_transaction(db, async {
+        db.execute(
+            "UPDATE cell_list_items SET state = ?, met_by = ?, case_id = COALESCE(?, case_id), \
          updated_at = ? WHERE id = ?",
-        &[
-            state.as_str().into(),
-            met_by.into(),
-            patch.case_id.clone().into(),
-            now.into(),
-            id.into(),
-        ],
-    )
+            &[
+                state.as_str().into(),
+                met_by.into(),
+                patch.case_id.clone().into(),
+                now.into(),
+                id.into(),
+            ],
+        )
+        .await?;
+        Ok(())
+    })
     .await?;
     Ok(item(db, id, now).await?)
 }
