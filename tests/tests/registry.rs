@@ -698,3 +698,94 @@ fn a_visit_synced_twice_lands_once_with_its_findings_on_the_lists_and_its_case_o
         bad.text
     );
 }
+
+/// `onegrid import demo-registry`, the way a newcomer loads the demo city's residents: into a
+/// data directory, once, then served by the host. A native host's command, so it runs there.
+#[test]
+fn the_demo_registry_loads_once_into_a_data_directory_and_its_residents_are_found() {
+    if onegrid_tests::Runtime::from_env().is_spin() {
+        eprintln!("skipped: `onegrid import demo-registry` is the native host's command");
+        return;
+    }
+    let data = std::env::temp_dir().join(format!("onegrid-demo-registry-{}", random_hex(8)));
+    let import = || {
+        std::process::Command::new(onegrid_tests::host_binary())
+            .args(["import", "demo-registry", "--residents", "20000", "--data"])
+            .arg(&data)
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("running onegrid import demo-registry")
+    };
+    let first = import();
+    let stdout = String::from_utf8_lossy(&first.stdout);
+    assert!(
+        first.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(stdout.contains("20000 residents"), "{stdout}");
+    let second = import();
+    assert!(
+        !second.status.success(),
+        "a second load would mix two registries"
+    );
+    assert!(String::from_utf8_lossy(&second.stderr).contains("already"));
+
+    let (operator, admin) = (random_hex(16), random_hex(16));
+    let app = onegrid_tests::spawn_app_at(&data, &operator, &admin, &[]);
+    let auth = format!("Bearer {operator}");
+    let (_, _, cell) = plain_cells().next().expect("a cell");
+    let found = send(
+        &app,
+        &auth,
+        "POST",
+        "/api/registry/search",
+        Some(&json!({"name": "陈", "area": &cell[..9]})),
+    );
+    found.expect_status(200);
+    let first_found = &found.body["people"][0];
+    assert!(
+        first_found["name"]
+            .as_str()
+            .is_some_and(|n| n.starts_with('陈') && n.contains('*')),
+        "{}",
+        found.text
+    );
+    // Its ID number, sealed by the import under this directory's key, opens for the host.
+    let id = first_found["id"].as_str().expect("an id");
+    let whole = send(
+        &app,
+        &auth,
+        "GET",
+        &format!("/api/registry/people/{id}?reveal=id_number"),
+        None,
+    );
+    whole.expect_status(200);
+    let number = whole.body["id_number"]
+        .as_str()
+        .expect("a number")
+        .to_owned();
+    assert_eq!(number.len(), 18, "{}", whole.text);
+    let by_number = send(
+        &app,
+        &auth,
+        "POST",
+        "/api/registry/search",
+        Some(&json!({"id_number": number})),
+    );
+    assert_eq!(by_number.body["people"][0]["id"], id, "{}", by_number.text);
+    let view = send(
+        &app,
+        &auth,
+        "GET",
+        &format!("/api/registry/cells/{cell}"),
+        None,
+    );
+    assert!(
+        view.body["residents"].as_i64().is_some_and(|n| n >= 4),
+        "{}",
+        view.text
+    );
+    drop(app);
+    let _ = std::fs::remove_dir_all(&data);
+}
