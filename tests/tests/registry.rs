@@ -52,6 +52,14 @@ fn send(
     app.public().send(method, path, &headers, bytes)
 }
 
+fn get(app: &TestApp, auth: &str, path: &str) -> onegrid_tests::Reply {
+    send(app, auth, "GET", path, None)
+}
+
+fn post(app: &TestApp, auth: &str, path: &str, body: Option<&Value>) -> onegrid_tests::Reply {
+    send(app, auth, "POST", path, body)
+}
+
 #[test]
 fn residents_are_sealed_scoped_masked_and_every_look_at_them_is_recorded() {
     let app = spawn_app();
@@ -67,10 +75,9 @@ fn residents_are_sealed_scoped_masked_and_every_look_at_them_is_recorded() {
     let operator = format!("Bearer {}", app.operator_token());
 
     // The office's import: addresses in two cells, a household in each.
-    let addresses = send(
+    let addresses = post(
         &app,
         &admin,
-        "POST",
         "/api/registry/addresses",
         Some(&json!([
             {"id": "A-T-0101", "road": "嘉禾路 123 号", "building": "12号楼", "unit": "2单元", "room": "301", "lat": lat0, "lng": lng0},
@@ -83,10 +90,9 @@ fn residents_are_sealed_scoped_masked_and_every_look_at_them_is_recorded() {
         addresses.body["addresses"][0]["label"],
         "嘉禾路 123 号 12号楼 2单元 301"
     );
-    send(
+    post(
         &app,
         &admin,
-        "POST",
         "/api/registry/households",
         Some(&json!([
             {"id": "H-T-1", "address_id": "A-T-0101"},
@@ -95,10 +101,9 @@ fn residents_are_sealed_scoped_masked_and_every_look_at_them_is_recorded() {
     )
     .expect_status(200);
     // A worker registers only in their own cells.
-    send(
+    post(
         &app,
         &worker,
-        "POST",
         "/api/registry/households",
         Some(&json!({"id": "H-T-3", "address_id": "A-T-0201"})),
     )
@@ -109,7 +114,7 @@ fn residents_are_sealed_scoped_masked_and_every_look_at_them_is_recorded() {
         "household_id": "H-T-1", "name": NAME, "relation": "户主", "birth_year": 1949,
         "id_number": ID_NUMBER, "phone": "138 0013 8000", "tags": ["living_alone", "elderly"],
     });
-    let registered = send(&app, &worker, "POST", "/api/registry/people", Some(&person));
+    let registered = post(&app, &worker, "/api/registry/people", Some(&person));
     registered.expect_status(200);
     assert_eq!(
         registered.body["people"][0]["outcome"], "created",
@@ -132,16 +137,15 @@ fn residents_are_sealed_scoped_masked_and_every_look_at_them_is_recorded() {
         "the id tells nothing of the number: {id}"
     );
     // The same person again without an id (the office's next import) is merged, not doubled.
-    let again = send(&app, &admin, "POST", "/api/registry/people", Some(&person));
+    let again = post(&app, &admin, "/api/registry/people", Some(&person));
     again.expect_status(200);
     assert_eq!(again.body["people"][0]["id"], id.as_str());
     assert_eq!(again.body["people"][0]["outcome"], "updated");
 
     // A batch with one bad row is refused whole, the row and the column named.
-    let bad = send(
+    let bad = post(
         &app,
         &worker,
-        "POST",
         "/api/registry/people",
         Some(&json!([
             {"id": "P-T-NEW", "household_id": "H-T-1", "name": "林芳"},
@@ -155,14 +159,12 @@ fn residents_are_sealed_scoped_masked_and_every_look_at_them_is_recorded() {
         "{}",
         bad.text
     );
-    send(&app, &worker, "GET", "/api/registry/people/P-T-NEW", None)
-        .expect_problem(404, "not-found");
+    get(&app, &worker, "/api/registry/people/P-T-NEW").expect_problem(404, "not-found");
 
     // Found by a name fragment inside the worker's cells, masked.
-    let found = send(
+    let found = post(
         &app,
         &worker,
-        "POST",
         "/api/registry/search",
         Some(&json!({"name": "志强"})),
     );
@@ -182,10 +184,9 @@ fn residents_are_sealed_scoped_masked_and_every_look_at_them_is_recorded() {
         assert!(!found.text.contains(secret), "{secret} in {}", found.text);
     }
     // By address fragment, and by ID number (its hash) anywhere in scope.
-    let by_address = send(
+    let by_address = post(
         &app,
         &worker,
-        "POST",
         "/api/registry/search",
         Some(&json!({"address": "12号楼"})),
     );
@@ -195,10 +196,9 @@ fn residents_are_sealed_scoped_masked_and_every_look_at_them_is_recorded() {
         "{}",
         by_address.text
     );
-    let by_number = send(
+    let by_number = post(
         &app,
         &operator,
-        "POST",
         "/api/registry/search",
         Some(&json!({"id_number": "110105 19491231 002x"})),
     );
@@ -211,45 +211,35 @@ fn residents_are_sealed_scoped_masked_and_every_look_at_them_is_recorded() {
     );
 
     // Outside one's scope the person does not exist.
-    let elsewhere = send(
+    let elsewhere = post(
         &app,
         &other_worker,
-        "POST",
         "/api/registry/search",
         Some(&json!({"id_number": ID_NUMBER})),
     );
     elsewhere.expect_status(200);
     assert_eq!(elsewhere.body["people"], json!([]));
-    send(
-        &app,
-        &other_worker,
-        "GET",
-        &format!("/api/registry/people/{id}"),
-        None,
-    )
-    .expect_problem(404, "not-found");
-    send(
+    get(&app, &other_worker, &format!("/api/registry/people/{id}"))
+        .expect_problem(404, "not-found");
+    post(
         &app,
         &department,
-        "POST",
         "/api/registry/search",
         Some(&json!({"name": "陈"})),
     )
     .expect_problem(403, "forbidden");
     // A city-wide fragment search would read every resident: it must name a street or less.
-    let wide = send(
+    let wide = post(
         &app,
         &operator,
-        "POST",
         "/api/registry/search",
         Some(&json!({"name": "陈"})),
     );
     wide.expect_problem(422, "validation-failed");
     assert_eq!(wide.error_fields(), vec!["area"]);
-    let street = send(
+    let street = post(
         &app,
         &operator,
-        "POST",
         "/api/registry/search",
         Some(&json!({"name": "陈", "area": &cell0[..9]})),
     );
@@ -259,23 +249,16 @@ fn residents_are_sealed_scoped_masked_and_every_look_at_them_is_recorded() {
         "{}",
         street.text
     );
-    send(
+    post(
         &app,
         &worker,
-        "POST",
         "/api/registry/search",
         Some(&json!({"name": "陈", "area": cell1})),
     )
     .expect_problem(403, "forbidden");
 
     // Opened masked, then revealed whole.
-    let masked = send(
-        &app,
-        &worker,
-        "GET",
-        &format!("/api/registry/people/{id}"),
-        None,
-    );
+    let masked = get(&app, &worker, &format!("/api/registry/people/{id}"));
     masked.expect_status(200);
     assert_eq!(masked.body["id_number"], "**************002X");
     assert_eq!(masked.body["phone"], "138****8000");
@@ -286,65 +269,36 @@ fn residents_are_sealed_scoped_masked_and_every_look_at_them_is_recorded() {
         "{}",
         masked.text
     );
-    let whole = send(
+    let whole = get(
         &app,
         &worker,
-        "GET",
         &format!("/api/registry/people/{id}?reveal=id_number"),
-        None,
     );
     whole.expect_status(200);
     assert_eq!(whole.body["id_number"], ID_NUMBER);
     assert_eq!(whole.body["phone"], PHONE);
     assert_eq!(whole.body["name"], NAME);
-    send(
+    get(
         &app,
         &worker,
-        "GET",
         &format!("/api/registry/people/{id}?reveal=everything"),
-        None,
     )
     .expect_problem(422, "validation-failed");
 
     // The cell's view counts, names nobody.
-    let view = send(
-        &app,
-        &worker,
-        "GET",
-        &format!("/api/registry/cells/{cell0}"),
-        None,
-    );
+    let view = get(&app, &worker, &format!("/api/registry/cells/{cell0}"));
     view.expect_status(200);
     assert_eq!(view.body["residents"], 1, "{}", view.text);
     assert_eq!(view.body["tags"], json!({"elderly": 1, "living_alone": 1}));
     assert_eq!(view.body["addresses"][0]["households"][0]["members"], 1);
     assert!(!view.text.contains("陈"), "{}", view.text);
-    send(
-        &app,
-        &worker,
-        "GET",
-        &format!("/api/registry/cells/{cell1}"),
-        None,
-    )
-    .expect_problem(403, "forbidden");
+    get(&app, &worker, &format!("/api/registry/cells/{cell1}")).expect_problem(403, "forbidden");
 
     // The record of looks: every search hit, view and reveal, newest first; none of the
     // lookups that found nothing. Only the auditors read it.
-    send(
-        &app,
-        &worker,
-        "GET",
-        &format!("/api/registry/people/{id}/reads"),
-        None,
-    )
-    .expect_problem(403, "forbidden");
-    let reads = send(
-        &app,
-        &operator,
-        "GET",
-        &format!("/api/registry/people/{id}/reads"),
-        None,
-    );
+    get(&app, &worker, &format!("/api/registry/people/{id}/reads"))
+        .expect_problem(403, "forbidden");
+    let reads = get(&app, &operator, &format!("/api/registry/people/{id}/reads"));
     reads.expect_status(200);
     let purposes: Vec<&str> = reads.body["reads"]
         .as_array()
@@ -366,10 +320,9 @@ fn the_tag_set_is_configurable_and_registering_checks_every_field() {
     let app = spawn_app();
     let admin = format!("Bearer {}", app.admin_token());
     let (lat, lng, _) = plain_cells().next().expect("a cell");
-    let tags = send(
+    let tags = post(
         &app,
         &admin,
-        "POST",
         "/api/admin/registry/tags",
         Some(&json!(
             {"code": "pregnant", "name_zh": "孕产妇", "name_en": "Pregnant or new mother", "targeted": true}
@@ -384,19 +337,17 @@ fn the_tag_set_is_configurable_and_registering_checks_every_field() {
             .any(|t| t["code"] == "pregnant")
     );
     let operator = format!("Bearer {}", app.operator_token());
-    send(
+    post(
         &app,
         &operator,
-        "POST",
         "/api/admin/registry/tags",
         Some(&json!({"code": "x1", "name_zh": "x", "name_en": "x"})),
     )
     .expect_problem(403, "forbidden");
 
-    let bad = send(
+    let bad = post(
         &app,
         &admin,
-        "POST",
         "/api/registry/addresses",
         Some(&json!([
             {"id": "a-lower", "road": "", "lat": lat, "lng": lng},
@@ -410,40 +361,31 @@ fn the_tag_set_is_configurable_and_registering_checks_every_field() {
         "{}",
         bad.text
     );
-    let outside = send(
+    let outside = post(
         &app,
         &admin,
-        "POST",
         "/api/registry/addresses",
         Some(&json!(
             {"id": "A-FAR", "road": "远方路", "lat": 39.9, "lng": 116.4}
         )),
     );
     outside.expect_problem(404, "outside-jurisdiction");
-    send(
+    post(
         &app,
         &admin,
-        "POST",
         "/api/registry/households",
         Some(&json!({"id": "H-X", "address_id": "A-NONE"})),
     )
     .expect_problem(422, "validation-failed");
-    send(
+    post(
         &app,
         &admin,
-        "POST",
         "/api/registry/people",
         Some(&json!({"household_id": "H-X", "name": "无名"})),
     )
     .expect_problem(422, "validation-failed");
-    send(
-        &app,
-        &admin,
-        "POST",
-        "/api/registry/search",
-        Some(&json!({})),
-    )
-    .expect_problem(422, "validation-failed");
+    post(&app, &admin, "/api/registry/search", Some(&json!({})))
+        .expect_problem(422, "validation-failed");
     app.public()
         .post_json("/api/registry/search", &json!({"id_number": ID_NUMBER}))
         .expect_problem(401, "unauthorized");
@@ -465,20 +407,18 @@ fn a_visit_synced_twice_lands_once_with_its_findings_on_the_lists_and_its_case_o
     let other_worker = staff(&app, "grid_worker", json!({"cells": [cell1]}));
     let admin = format!("Bearer {}", app.admin_token());
     let operator = format!("Bearer {}", app.operator_token());
-    send(
+    post(
         &app,
         &admin,
-        "POST",
         "/api/registry/addresses",
         Some(&json!(
             {"id": "A-V-1", "road": "嘉禾路 9 号", "room": "101", "lat": lat0, "lng": lng0}
         )),
     )
     .expect_status(200);
-    send(
+    post(
         &app,
         &admin,
-        "POST",
         "/api/registry/households",
         Some(&json!({"id": "H-V-1", "address_id": "A-V-1"})),
     )
@@ -499,7 +439,7 @@ fn a_visit_synced_twice_lands_once_with_its_findings_on_the_lists_and_its_case_o
         ],
         "case": {"category": category, "description": "楼道灯坏了，晚上老人看不见路"},
     });
-    let first = send(&app, &worker, "POST", "/api/registry/visits", Some(&visit));
+    let first = post(&app, &worker, "/api/registry/visits", Some(&visit));
     first.expect_status(201);
     assert_eq!(first.body["minutes"], 90, "{}", first.text);
     assert_eq!(first.body["grid_code"], cell0.as_str());
@@ -514,17 +454,11 @@ fn a_visit_synced_twice_lands_once_with_its_findings_on_the_lists_and_its_case_o
         .expect("the case finding opened a case")
         .to_owned();
     // The phone comes back online and sends the same visit again: nothing doubles.
-    let again = send(&app, &worker, "POST", "/api/registry/visits", Some(&visit));
+    let again = post(&app, &worker, "/api/registry/visits", Some(&visit));
     again.expect_status(200);
     assert_eq!(again.body["id"], first.body["id"]);
     assert_eq!(again.body["case_id"], case_id.as_str());
-    let items = send(
-        &app,
-        &worker,
-        "GET",
-        &format!("/api/registry/cells/{cell0}/items"),
-        None,
-    );
+    let items = get(&app, &worker, &format!("/api/registry/cells/{cell0}/items"));
     items.expect_status(200);
     assert_eq!(
         items.body["items"].as_array().map(Vec::len),
@@ -532,19 +466,13 @@ fn a_visit_synced_twice_lands_once_with_its_findings_on_the_lists_and_its_case_o
         "{}",
         items.text
     );
-    let cases = send(
-        &app,
-        &operator,
-        "GET",
-        &format!("/api/cases/{case_id}"),
-        None,
-    );
+    let cases = get(&app, &operator, &format!("/api/cases/{case_id}"));
     cases.expect_status(200);
     assert_eq!(cases.body["case"]["channel"], "patrol", "{}", cases.text);
     assert_eq!(cases.body["case"]["grid_code"], cell0.as_str());
 
     // The two-hour day: 90 minutes, then 40 more.
-    let day = send(&app, &worker, "GET", "/api/registry/workers/me/day", None);
+    let day = get(&app, &worker, "/api/registry/workers/me/day");
     assert_eq!(
         (
             day.body["minutes"].as_i64(),
@@ -554,10 +482,9 @@ fn a_visit_synced_twice_lands_once_with_its_findings_on_the_lists_and_its_case_o
         "{}",
         day.text
     );
-    send(
+    post(
         &app,
         &worker,
-        "POST",
         "/api/registry/visits",
         Some(&json!({
             "key": "device-1-visit-0002", "grid_code": cell0, "kind": "routine",
@@ -565,10 +492,9 @@ fn a_visit_synced_twice_lands_once_with_its_findings_on_the_lists_and_its_case_o
         })),
     )
     .expect_problem(422, "validation-failed");
-    send(
+    post(
         &app,
         &worker,
-        "POST",
         "/api/registry/visits",
         Some(&json!({
             "key": "device-1-visit-0002", "grid_code": cell0, "kind": "routine",
@@ -576,7 +502,7 @@ fn a_visit_synced_twice_lands_once_with_its_findings_on_the_lists_and_its_case_o
         })),
     )
     .expect_status(201);
-    let day = send(&app, &worker, "GET", "/api/registry/workers/me/day", None);
+    let day = get(&app, &worker, "/api/registry/workers/me/day");
     assert_eq!(
         (
             day.body["minutes"].as_i64(),
@@ -620,13 +546,7 @@ fn a_visit_synced_twice_lands_once_with_its_findings_on_the_lists_and_its_case_o
         Some(&json!({"state": "open"})),
     )
     .expect_problem(404, "not-found");
-    let view = send(
-        &app,
-        &worker,
-        "GET",
-        &format!("/api/registry/cells/{cell0}"),
-        None,
-    );
+    let view = get(&app, &worker, &format!("/api/registry/cells/{cell0}"));
     view.expect_status(200);
     let unmet: Vec<&str> = view.body["unmet_items"]
         .as_array()
@@ -636,22 +556,19 @@ fn a_visit_synced_twice_lands_once_with_its_findings_on_the_lists_and_its_case_o
         .collect();
     assert_eq!(unmet, ["concerns"], "{}", view.text);
     assert_eq!(view.body["recent_visits"].as_array().map(Vec::len), Some(2));
-    let added = send(
+    let added = post(
         &app,
         &operator,
-        "POST",
         &format!("/api/registry/cells/{cell0}/items"),
         Some(&json!(
             {"list": "resources", "title": "退休律师林老师，可调解邻里纠纷", "household_id": "H-V-1"}
         )),
     );
     added.expect_status(201);
-    let resources = send(
+    let resources = get(
         &app,
         &worker,
-        "GET",
         &format!("/api/registry/cells/{cell0}/items?list=resources&state=open"),
-        None,
     );
     assert_eq!(
         resources.body["items"][0]["id"], added.body["id"],
@@ -660,10 +577,9 @@ fn a_visit_synced_twice_lands_once_with_its_findings_on_the_lists_and_its_case_o
     );
 
     // Only a grid worker visits, and only in their own cells; bad times and kinds are named.
-    send(
+    post(
         &app,
         &other_worker,
-        "POST",
         "/api/registry/visits",
         Some(&json!({
             "key": "device-2-visit-0001", "household_id": "H-V-1", "kind": "routine",
@@ -671,18 +587,10 @@ fn a_visit_synced_twice_lands_once_with_its_findings_on_the_lists_and_its_case_o
         })),
     )
     .expect_problem(403, "forbidden");
-    send(
-        &app,
-        &operator,
-        "POST",
-        "/api/registry/visits",
-        Some(&visit),
-    )
-    .expect_problem(403, "forbidden");
-    let bad = send(
+    post(&app, &operator, "/api/registry/visits", Some(&visit)).expect_problem(403, "forbidden");
+    let bad = post(
         &app,
         &worker,
-        "POST",
         "/api/registry/visits",
         Some(&json!({
             "key": "device-1-visit-0003", "household_id": "H-V-1", "kind": "chat",
@@ -735,10 +643,9 @@ fn the_demo_registry_loads_once_into_a_data_directory_and_its_residents_are_foun
     let app = onegrid_tests::spawn_app_at(&data, &operator, &admin, &[]);
     let auth = format!("Bearer {operator}");
     let (_, _, cell) = plain_cells().next().expect("a cell");
-    let found = send(
+    let found = post(
         &app,
         &auth,
-        "POST",
         "/api/registry/search",
         Some(&json!({"name": "陈", "area": &cell[..9]})),
     );
@@ -753,12 +660,10 @@ fn the_demo_registry_loads_once_into_a_data_directory_and_its_residents_are_foun
     );
     // Its ID number, sealed by the import under this directory's key, opens for the host.
     let id = first_found["id"].as_str().expect("an id");
-    let whole = send(
+    let whole = get(
         &app,
         &auth,
-        "GET",
         &format!("/api/registry/people/{id}?reveal=id_number"),
-        None,
     );
     whole.expect_status(200);
     let number = whole.body["id_number"]
@@ -766,21 +671,14 @@ fn the_demo_registry_loads_once_into_a_data_directory_and_its_residents_are_foun
         .expect("a number")
         .to_owned();
     assert_eq!(number.len(), 18, "{}", whole.text);
-    let by_number = send(
+    let by_number = post(
         &app,
         &auth,
-        "POST",
         "/api/registry/search",
         Some(&json!({"id_number": number})),
     );
     assert_eq!(by_number.body["people"][0]["id"], id, "{}", by_number.text);
-    let view = send(
-        &app,
-        &auth,
-        "GET",
-        &format!("/api/registry/cells/{cell}"),
-        None,
-    );
+    let view = get(&app, &auth, &format!("/api/registry/cells/{cell}"));
     assert!(
         view.body["residents"].as_i64().is_some_and(|n| n >= 4),
         "{}",

@@ -73,6 +73,23 @@ fn batch_size_errors<T>(items: &[T], what: &str) -> Vec<FieldError> {
     }
 }
 
+/// A batch item's key: of the registry's form, and not given to an earlier item of the batch.
+fn key_errors<'a>(
+    id: &str,
+    earlier: impl IntoIterator<Item = &'a str>,
+    at: &str,
+    errors: &mut Vec<FieldError>,
+) {
+    if !valid_id(id) {
+        errors.push(id_error(&format!("{at}id")));
+    } else if earlier.into_iter().any(|o| o == id) {
+        errors.push(FieldError::new(
+            &format!("{at}id"),
+            "appears twice in this request",
+        ));
+    }
+}
+
 fn text_field(
     value: &str,
     field: &str,
@@ -277,6 +294,23 @@ fn label_of(road: &str, building: &str, unit: &str, room: &str) -> String {
         .join(" ")
 }
 
+/// An address's values in the column order of `registry_addresses`, for every writer of it.
+fn address_row(a: &Address, now: i64) -> [Value; 11] {
+    [
+        a.id.as_str().into(),
+        a.grid_code.as_str().into(),
+        a.road.as_str().into(),
+        a.building.as_str().into(),
+        a.unit.as_str().into(),
+        a.room.as_str().into(),
+        a.label.as_str().into(),
+        a.lat.into(),
+        a.lng.into(),
+        now.into(),
+        now.into(),
+    ]
+}
+
 /// Validates every address, finds each one's cell, checks that the caller covers it, and stores
 /// them all in one transaction; nothing is stored unless every one is valid and covered.
 pub async fn register_addresses<E: Env>(
@@ -289,14 +323,12 @@ pub async fn register_addresses<E: Env>(
     for (i, input) in inputs.iter().enumerate() {
         let at = at(i, inputs.len());
         let before = errors.len();
-        if !valid_id(&input.id) {
-            errors.push(id_error(&format!("{at}id")));
-        } else if inputs[..i].iter().any(|o| o.id == input.id) {
-            errors.push(FieldError::new(
-                &format!("{at}id"),
-                "appears twice in this request",
-            ));
-        }
+        key_errors(
+            &input.id,
+            inputs[..i].iter().map(|o| o.id.as_str()),
+            &at,
+            &mut errors,
+        );
         let road = text_field(
             &input.road,
             &format!("{at}road"),
@@ -387,19 +419,7 @@ pub async fn register_addresses<E: Env>(
                  road = excluded.road, building = excluded.building, unit = excluded.unit, \
                  room = excluded.room, label = excluded.label, lat = excluded.lat, \
                  lng = excluded.lng, updated_at = excluded.updated_at",
-                &[
-                    a.id.as_str().into(),
-                    a.grid_code.as_str().into(),
-                    a.road.as_str().into(),
-                    a.building.as_str().into(),
-                    a.unit.as_str().into(),
-                    a.room.as_str().into(),
-                    a.label.as_str().into(),
-                    a.lat.into(),
-                    a.lng.into(),
-                    now.into(),
-                    now.into(),
-                ],
+                &address_row(a, now),
             )
             .await?;
             // An address that moved to another cell takes its households and people along.
@@ -445,6 +465,17 @@ pub struct Household {
     pub grid_code: String,
 }
 
+/// A household's values in the column order of `registry_households`.
+fn household_row(h: &Household, now: i64) -> [Value; 5] {
+    [
+        h.id.as_str().into(),
+        h.address_id.as_str().into(),
+        h.grid_code.as_str().into(),
+        now.into(),
+        now.into(),
+    ]
+}
+
 /// The cells of the given ids of `table` (`registry_addresses` or `registry_households`), in
 /// one read of their primary key.
 async fn cells_of<D: Database>(
@@ -477,14 +508,12 @@ pub async fn register_households<E: Env>(
     let mut errors = batch_size_errors(inputs, "households");
     for (i, input) in inputs.iter().enumerate() {
         let at = at(i, inputs.len());
-        if !valid_id(&input.id) {
-            errors.push(id_error(&format!("{at}id")));
-        } else if inputs[..i].iter().any(|o| o.id == input.id) {
-            errors.push(FieldError::new(
-                &format!("{at}id"),
-                "appears twice in this request",
-            ));
-        }
+        key_errors(
+            &input.id,
+            inputs[..i].iter().map(|o| o.id.as_str()),
+            &at,
+            &mut errors,
+        );
         if !valid_id(&input.address_id) {
             errors.push(id_error(&format!("{at}address_id")));
         }
@@ -528,13 +557,7 @@ pub async fn register_households<E: Env>(
                  VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET \
                  address_id = excluded.address_id, grid_code = excluded.grid_code, \
                  updated_at = excluded.updated_at",
-                &[
-                    h.id.as_str().into(),
-                    h.address_id.as_str().into(),
-                    h.grid_code.as_str().into(),
-                    now.into(),
-                    now.into(),
-                ],
+                &household_row(h, now),
             )
             .await?;
             env.execute(
@@ -1437,21 +1460,7 @@ pub async fn bulk_insert<D: Database>(
 ) -> Result<(), StoreError> {
     let rows = addresses
         .iter()
-        .map(|a| {
-            vec![
-                a.id.as_str().into(),
-                a.grid_code.as_str().into(),
-                a.road.as_str().into(),
-                a.building.as_str().into(),
-                a.unit.as_str().into(),
-                a.room.as_str().into(),
-                a.label.as_str().into(),
-                a.lat.into(),
-                a.lng.into(),
-                now.into(),
-                now.into(),
-            ]
-        })
+        .map(|a| address_row(a, now).to_vec())
         .collect();
     insert_rows(
         db,
@@ -1463,15 +1472,7 @@ pub async fn bulk_insert<D: Database>(
     .await?;
     let rows = households
         .iter()
-        .map(|h| {
-            vec![
-                h.id.as_str().into(),
-                h.address_id.as_str().into(),
-                h.grid_code.as_str().into(),
-                now.into(),
-                now.into(),
-            ]
-        })
+        .map(|h| household_row(h, now).to_vec())
         .collect();
     insert_rows(
         db,
