@@ -687,3 +687,165 @@ fn the_demo_registry_loads_once_into_a_data_directory_and_its_residents_are_foun
     drop(app);
     let _ = std::fs::remove_dir_all(&data);
 }
+
+fn upload(
+    app: &TestApp,
+    auth: &str,
+    entity: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> onegrid_tests::Reply {
+    app.public().send(
+        "POST",
+        &format!("/api/registry/import/{entity}"),
+        &[("authorization", auth), ("content-type", content_type)],
+        body,
+    )
+}
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+#[test]
+fn an_office_imports_its_spreadsheets_row_errors_named_and_nothing_half_stored() {
+    let app = spawn_app();
+    let admin = format!("Bearer {}", app.admin_token());
+    let (lat, lng, cell) = plain_cells().next().expect("a cell");
+
+    // The template, as Excel opens it.
+    let template = get(&app, &admin, "/api/registry/templates/people.csv");
+    template.expect_status(200);
+    assert!(template.text.starts_with('\u{feff}'), "a BOM for Excel");
+    assert!(
+        template.text.contains("姓名,与户主关系,出生年份,证件号码"),
+        "{}",
+        template.text
+    );
+
+    let addresses = format!(
+        "\u{feff}地址编码,道路门牌,楼栋,单元,房号,纬度,经度\r\nA-X-1,嘉禾路 1 号,1号楼,1单元,101,{lat},{lng}\r\nA-X-2,嘉禾路 1 号,1号楼,1单元,102,{lat},{lng}\r\n"
+    );
+    let stored = upload(
+        &app,
+        &admin,
+        "addresses",
+        "text/csv",
+        addresses.clone().into_bytes(),
+    );
+    stored.expect_status(200);
+    assert_eq!(stored.body["rows"], 2, "{}", stored.text);
+    assert_eq!(stored.body["result"][0]["grid_code"], cell.as_str());
+    upload(
+        &app,
+        &admin,
+        "households",
+        "text/csv; charset=utf-8",
+        "户编码,地址编码\nH-X-1,A-X-1\nH-X-2,A-X-2\n".into(),
+    )
+    .expect_status(200);
+
+    // Row errors by row number and header, nothing stored.
+    let people = "人员编码,户编码,姓名,出生年份,证件号码,联系电话,标签\n\
+        P-X-1,H-X-1,陈志强,1949,11010519491231002X,13800138000,独居、高龄老人\n\
+        P-X-2,H-X-1,林芳,一九五零,110105194912310021,,\n\
+        P-X-3,H-X-2,王明,1980,,,孕妇\n";
+    let bad = upload(&app, &admin, "people", "text/csv", people.into());
+    bad.expect_problem(422, "validation-failed");
+    assert_eq!(
+        bad.error_fields(),
+        vec!["row 3: 出生年份", "row 4: 标签"],
+        "{}",
+        bad.text
+    );
+    let fixed = people.replace("一九五零", "1950");
+    let still_bad = upload(
+        &app,
+        &admin,
+        "people",
+        "text/csv",
+        fixed.replace(",孕妇", ",").into(),
+    );
+    still_bad.expect_problem(422, "validation-failed");
+    assert_eq!(
+        still_bad.error_fields(),
+        vec!["row 3: 证件号码"],
+        "{}",
+        still_bad.text
+    );
+    assert!(
+        !still_bad.text.contains("0021"),
+        "a refused number is not echoed back: {}",
+        still_bad.text
+    );
+    let nothing = post(
+        &app,
+        &admin,
+        "/api/registry/search",
+        Some(&json!({"name": "陈", "area": &cell[..9]})),
+    );
+    assert_eq!(
+        nothing.body["people"],
+        json!([]),
+        "nothing half-imported: {}",
+        nothing.text
+    );
+    let header = upload(
+        &app,
+        &admin,
+        "people",
+        "text/csv",
+        "户编码,名字\nH-X-1,陈\n".into(),
+    );
+    header.expect_problem(422, "validation-failed");
+    assert_eq!(
+        header.error_fields(),
+        vec!["row 1: 名字", "row 1: 姓名"],
+        "{}",
+        header.text
+    );
+
+    // The corrected file, then the same people again from an .xlsx export: merged, not doubled.
+    let good = fixed
+        .replace(",孕妇", ",")
+        .replace("110105194912310021", "");
+    let imported = upload(&app, &admin, "people", "text/csv", good.into());
+    imported.expect_status(200);
+    assert_eq!(imported.body["rows"], 3, "{}", imported.text);
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (c, h) in ["户编码", "姓名", "证件号码", "出生年份", "标签"]
+        .iter()
+        .enumerate()
+    {
+        sheet.write_string(0, c as u16, *h).expect("a header");
+    }
+    sheet.write_string(1, 0, "H-X-1").expect("a cell");
+    sheet.write_string(1, 1, "陈志强").expect("a cell");
+    sheet
+        .write_string(1, 2, "11010519491231002X")
+        .expect("a cell");
+    sheet.write_number(1, 3, 1949.0).expect("a cell");
+    sheet.write_string(1, 4, "living_alone").expect("a cell");
+    let bytes = book.save_to_buffer().expect("an .xlsx");
+    let from_excel = upload(&app, &admin, "people", XLSX, bytes);
+    from_excel.expect_status(200);
+    assert_eq!(
+        from_excel.body["result"][0]["id"], "P-X-1",
+        "{}",
+        from_excel.text
+    );
+    assert_eq!(from_excel.body["result"][0]["outcome"], "updated");
+    let view = get(&app, &admin, &format!("/api/registry/cells/{cell}"));
+    assert_eq!(view.body["residents"], 3, "{}", view.text);
+    assert_eq!(
+        view.body["tags"],
+        json!({"living_alone": 1}),
+        "{}",
+        view.text
+    );
+
+    upload(&app, &admin, "people", "application/json", b"[]".to_vec())
+        .expect_problem(415, "unsupported-media-type");
+    upload(&app, &admin, "people", XLSX, b"not a zip".to_vec()).expect_problem(400, "bad-request");
+    upload(&app, &admin, "pets", "text/csv", b"a\n".to_vec()).expect_problem(404, "not-found");
+    get(&app, &admin, "/api/registry/templates/pets.csv").expect_problem(404, "not-found");
+}

@@ -131,6 +131,7 @@ pub const TYPED: &[Typed] = &[
     op("GET", "/api/registry/cells/{code}/visits", None, &[(200, of::<registry::VisitList>)]),
     op("GET", "/api/registry/cells/{code}/items", None, &[(200, of::<registry::ItemList>)]),
     op("POST", "/api/registry/cells/{code}/items", Some(of::<crate::registry::visits::ItemInput>), &[(201, of::<crate::registry::visits::ListItem>)]),
+    op("POST", "/api/registry/import/{entity}", None, &[(200, of::<registry::Imported>)]),
     op("PATCH", "/api/registry/items/{id}", Some(of::<crate::registry::visits::ItemPatch>), &[(200, of::<crate::registry::visits::ListItem>)]),
     // open311's staff side
     op("GET", "/api/open311/pending", None, &[(200, of::<super::Items<open311::PendingRequest>>)]),

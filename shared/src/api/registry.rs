@@ -11,6 +11,7 @@ use crate::access::auth::{ADMINS, StaffRole};
 use crate::grid::code::GridCode;
 use crate::http::problem::FieldError;
 use crate::http::routes;
+use crate::registry::import;
 use crate::registry::visits::{self, ItemState, VisitInput};
 use crate::registry::{self, AddressInput, HouseholdInput, PersonInput, SearchInput, Tag};
 use crate::{ApiRequest, ApiResponse, Env, Problem};
@@ -56,6 +57,8 @@ pub const ROUTES: &[Route<Op>] = &[
     Route::get("/api/registry/cells/{code}/items", Staff(REGISTRY_STAFF), Op::CellItems),
     Route::post("/api/registry/cells/{code}/items", Staff(REGISTRY_STAFF), Op::AddItem),
     Route::patch("/api/registry/items/{id}", Staff(REGISTRY_STAFF), Op::UpdateItem),
+    Route::post("/api/registry/import/{entity}", Staff(REGISTRY_STAFF), Op::Import),
+    Route::get("/api/registry/templates/{file}", Staff(REGISTRY_STAFF), Op::Template),
 ];
 
 /// The operations of [`ROUTES`], one per route.
@@ -76,6 +79,8 @@ pub enum Op {
     CellItems,
     AddItem,
     UpdateItem,
+    Import,
+    Template,
 }
 
 /// Answers every route of the `registry` component.
@@ -100,6 +105,8 @@ pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
         Op::CellItems => cell_items(env, &req, &p["code"]).await,
         Op::AddItem => add_item(env, &req, &p["code"]).await,
         Op::UpdateItem => update_item(env, &req, &p["id"]).await,
+        Op::Import => import(env, &req, &p["entity"]).await,
+        Op::Template => template(env, &req, &p["file"]).await,
     })
 }
 
@@ -396,4 +403,105 @@ async fn update_item<E: Env>(env: &E, req: &ApiRequest, id: &str) -> Result<ApiR
         Some(item) => Ok(ApiResponse::json(200, &item)),
         None => Err(Problem::not_found("list item", id)),
     }
+}
+
+/// What an import of a spreadsheet stored: one line per row, as a JSON batch answers.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct Imported {
+    pub entity: String,
+    pub rows: usize,
+    /// The registering command's answer for the rows, in their order.
+    pub result: Json,
+}
+
+fn entity_of(name: &str) -> Result<import::Entity, Problem> {
+    import::Entity::parse(name).ok_or_else(|| Problem::not_found("registry template", name))
+}
+
+/// A spreadsheet of one entity (CSV or .xlsx, by its content type), checked row by row and
+/// stored whole through the same command as a JSON batch; errors name the row and the column.
+async fn import<E: Env>(env: &E, req: &ApiRequest, entity: &str) -> Result<ApiResponse, Problem> {
+    let who = super::staff(env, req, REGISTRY_STAFF).await?;
+    let entity_kind = entity_of(entity)?;
+    let media = req
+        .header("content-type")
+        .unwrap_or_default()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let format = match media.as_str() {
+        "text/csv" => import::Format::Csv,
+        import::XLSX_TYPE => import::Format::Xlsx,
+        _ => {
+            return Err(Problem::unsupported_media_type(&format!(
+                "text/csv or {}",
+                import::XLSX_TYPE
+            )));
+        }
+    };
+    let tags = registry::tags(env).await?;
+    let rows = import::rows(entity_kind, format, &req.body, &tags)?;
+    // Each row read as its entity's input, so that a wrong type names the row.
+    fn inputs<T: serde::de::DeserializeOwned>(rows: &[(usize, Json)]) -> Result<Vec<T>, Problem> {
+        let mut errors = Vec::new();
+        let mut out = Vec::new();
+        for (row, item) in rows {
+            match serde_json::from_value::<T>(item.clone()) {
+                Ok(v) => out.push(v),
+                Err(e) => errors.push(FieldError::new(&format!("row {row}"), e.to_string())),
+            }
+        }
+        if errors.is_empty() {
+            Ok(out)
+        } else {
+            Err(Problem::validation(errors))
+        }
+    }
+    let in_rows = |p: Problem| import::in_rows(entity_kind, p, &rows);
+    let result = match entity_kind {
+        import::Entity::Addresses => {
+            let list = registry::register_addresses(env, &who, &inputs::<AddressInput>(&rows)?)
+                .await
+                .map_err(in_rows)?;
+            serde_json::to_value(list)
+        }
+        import::Entity::Households => {
+            let list = registry::register_households(env, &who, &inputs::<HouseholdInput>(&rows)?)
+                .await
+                .map_err(in_rows)?;
+            serde_json::to_value(list)
+        }
+        import::Entity::People => {
+            let list = registry::register_people(env, &who, &inputs::<PersonInput>(&rows)?)
+                .await
+                .map_err(in_rows)?;
+            serde_json::to_value(list)
+        }
+    }
+    .map_err(|_| Problem::internal())?;
+    Ok(ApiResponse::json(
+        200,
+        &Imported {
+            entity: entity.to_owned(),
+            rows: rows.len(),
+            result,
+        },
+    ))
+}
+
+/// `addresses.csv`, `households.csv`, `people.csv`: the header row offices fill in.
+async fn template<E: Env>(env: &E, req: &ApiRequest, file: &str) -> Result<ApiResponse, Problem> {
+    super::staff(env, req, REGISTRY_STAFF).await?;
+    let entity = file
+        .strip_suffix(".csv")
+        .ok_or_else(|| Problem::not_found("registry template", file))?;
+    let csv = import::template(entity_of(entity)?);
+    Ok(
+        ApiResponse::new(200, "text/csv; charset=utf-8", csv.into_bytes()).with_header(
+            "content-disposition",
+            format!("attachment; filename=\"{file}\""),
+        ),
+    )
 }

@@ -11,6 +11,7 @@
 //! Writes merge by key, so that an office's repeated import updates instead of duplicating:
 //! addresses and households by their id, people by their ID number's hash when they have one.
 
+pub mod import;
 pub mod keys;
 pub mod visits;
 
