@@ -200,7 +200,11 @@ async function loadServedAreas() {
   renderGrid();
 }
 
-async function refreshNearby() {
+// After an answer that says nothing of the list (no network, busy, a server error), it is asked
+// again this much later, twice at most: the list is what keeps a second report of one problem.
+const NEARBY_RETRY_MS = [1000, 3000];
+
+async function refreshNearby(attempt = 0) {
   const category = selectedCategory();
   const point = grid?.state === 'ok' ? grid.data?.point : null;
   if (!category || !point) {
@@ -224,6 +228,14 @@ async function refreshNearby() {
     return; // a newer place or category is being looked up
   }
   if (ctrl.signal.aborted) return;
+  const transient = !res.ok && (res.status === 0 || res.status === 429 || res.status >= 500);
+  if (transient && attempt < NEARBY_RETRY_MS.length) {
+    setTimeout(() => {
+      // Unless a newer place or category is being looked up meanwhile.
+      if (nearbyCtrl === ctrl) refreshNearby(attempt + 1);
+    }, NEARBY_RETRY_MS[attempt]);
+    return;
+  }
   // Nothing shown when the list cannot be had: the report goes on as before.
   nearby = { key, items: res.ok && Array.isArray(res.data?.items) ? res.data.items : [] };
   renderNearby();
