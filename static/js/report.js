@@ -520,7 +520,11 @@ async function showArea(code, fit = true) {
   if (!map || !code || code === shownArea) return;
   shownArea = code;
   const res = await request('GET', `/grids/${encodeURIComponent(code)}.geojson`);
-  if (res.ok && res.data) map.showCells(res.data, { fit });
+  if (!res.ok || !res.data) return;
+  // Fitted to the area only while nothing is picked: a map that moves under a tap already made
+  // (its cells came late, on a slow network) would put the next tap somewhere else.
+  map.showCells(res.data, { fit: fit && $('lat').value === '' });
+  document.documentElement.dataset.mapArea = code;
 }
 
 // ---------- start over, prefill, geolocation

@@ -318,6 +318,7 @@ try {
   writeFileSync(photoPath, Buffer.concat([Buffer.from(jpeg.slice(0, 2)), app1, Buffer.from(jpeg.slice(2))]));
   await phone.setInputFiles('#photos', photoPath);
   await phone.waitForSelector('#photo-list li img');
+  await phone.waitForSelector('html[data-map-area]');
   const box = await phone.locator('#map').boundingBox();
   await phone.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
   await until('the map pick to fill the coordinates', async () => (await phone.inputValue('#lat')) !== '');
@@ -362,7 +363,9 @@ try {
   await phone.goto(`${app.base}/`);
   await phone.fill('#category-search', '绿道');
   await phone.check('input[name=category][value="landscape.greenway_sign"]');
-  await phone.waitForSelector('html[data-map]'); // the map is made and takes a tap
+  // The map is made and shows its area (the view the first report was picked in): a tap before
+  // the area came would land where the map started.
+  await phone.waitForSelector('html[data-map-area]');
   await phone.locator('#map').scrollIntoViewIfNeeded();
   const again_box = await phone.locator('#map').boundingBox();
   await phone.mouse.click(again_box.x + again_box.width / 2, again_box.y + again_box.height / 2);
