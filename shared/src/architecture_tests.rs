@@ -22,6 +22,7 @@ const LAYERS: &[&str] = &[
     "registry",
     "exchange",
     "indicators",
+    "warning",
     "app",
     "demo",
     "demo_registry",
@@ -77,6 +78,10 @@ const WRITERS: &[(&str, &[&str])] = &[
     (
         "indicators/mod.rs",
         &["indicator_rollups", "indicator_cases", "indicator_days"],
+    ),
+    (
+        "warning/mod.rs",
+        &["warning_counts", "alerts", "alert_cases", "alert_events"],
     ),
 ];
 

@@ -8,7 +8,8 @@
 //! 2. the contexts, each the one writer of its tables: [`grid`], [`directory`] (departments,
 //!    categories, routing), [`assets`], [`case`] (the state machine and the case store, the only
 //!    writer of cases and their trail), [`access`] (who is calling), [`exchange`] (webhooks out
-//!    and in, other platforms, Open311), [`indicators`];
+//!    and in, other platforms, Open311), [`indicators`], [`warning`] (early warning: detectors and
+//!    their alerts);
 //! 3. [`app`]: one command per use case, which runs its transaction and calls the side effects;
 //! 4. [`demo`], the demo city; [`api`]: one module per Spin component, route table → command.
 //!
@@ -31,6 +32,7 @@ pub mod exchange;
 pub mod grid;
 pub mod indicators;
 pub mod registry;
+pub mod warning;
 
 pub mod app;
 

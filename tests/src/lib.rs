@@ -1106,6 +1106,46 @@ pub fn callback(app: &TestApp, department: &str, secret: &str, body: &Value) -> 
     )
 }
 
+// ---------------------------------------------------------------- staff of every kind
+
+/// A bearer header for a new account of `role` with `scope` (`{"cells": […]}`, `{"area": …}`,
+/// `{"department": …}`), made by the administrator and signed in.
+pub fn signed_in_staff(app: &TestApp, role: &str, scope: Value) -> String {
+    let username = format!("t{}", &random_hex(6));
+    let password = random_hex(12);
+    let mut account = json!({
+        "username": username, "display_name": "测试", "password": password, "role": role,
+    });
+    for (k, v) in scope.as_object().expect("a scope object") {
+        account[k] = v.clone();
+    }
+    app.admin()
+        .post_json("/api/admin/accounts", &account)
+        .expect_status(201);
+    let session = app.post_json(
+        "/api/session",
+        &json!({"username": username, "password": password}),
+    );
+    session.expect_status(201);
+    format!(
+        "Bearer {}",
+        session.body["token"].as_str().expect("a token")
+    )
+}
+
+/// A request with `authorization: auth` and, if there is one, a JSON body.
+pub fn send_as(app: &TestApp, auth: &str, method: &str, path: &str, body: Option<&Value>) -> Reply {
+    let mut headers = vec![("authorization", auth)];
+    let bytes = match body {
+        Some(b) => {
+            headers.push(("content-type", "application/json"));
+            b.to_string().into_bytes()
+        }
+        None => Vec::new(),
+    };
+    app.public().send(method, path, &headers, bytes)
+}
+
 // ---------------------------------------------------------------- the demo city
 
 /// A point well inside a cell of the demo city (seed 1): the centre of its first cell that is

@@ -4,60 +4,20 @@
 //! and the record of every look is there for the auditor.
 
 use onegrid_tests::serde_json::{Value, json};
-use onegrid_tests::{TestApp, plain_cells, random_hex, spawn_app};
+use onegrid_tests::{
+    TestApp, plain_cells, random_hex, send_as, signed_in_staff as staff, spawn_app,
+};
 
 const ID_NUMBER: &str = "11010519491231002X";
 const PHONE: &str = "13800138000";
 const NAME: &str = "陈志强";
 
-/// A bearer header for a new account of `role` with `scope` (cells or an area), signed in.
-fn staff(app: &TestApp, role: &str, scope: Value) -> String {
-    let username = format!("t{}", &random_hex(6));
-    let password = random_hex(12);
-    let mut account = json!({
-        "username": username, "display_name": "测试", "password": password, "role": role,
-    });
-    for (k, v) in scope.as_object().expect("a scope object") {
-        account[k] = v.clone();
-    }
-    app.admin()
-        .post_json("/api/admin/accounts", &account)
-        .expect_status(201);
-    let session = app.post_json(
-        "/api/session",
-        &json!({"username": username, "password": password}),
-    );
-    session.expect_status(201);
-    format!(
-        "Bearer {}",
-        session.body["token"].as_str().expect("a token")
-    )
-}
-
-fn send(
-    app: &TestApp,
-    auth: &str,
-    method: &str,
-    path: &str,
-    body: Option<&Value>,
-) -> onegrid_tests::Reply {
-    let mut headers = vec![("authorization", auth)];
-    let bytes = match body {
-        Some(b) => {
-            headers.push(("content-type", "application/json"));
-            b.to_string().into_bytes()
-        }
-        None => Vec::new(),
-    };
-    app.public().send(method, path, &headers, bytes)
-}
-
 fn get(app: &TestApp, auth: &str, path: &str) -> onegrid_tests::Reply {
-    send(app, auth, "GET", path, None)
+    send_as(app, auth, "GET", path, None)
 }
 
 fn post(app: &TestApp, auth: &str, path: &str, body: Option<&Value>) -> onegrid_tests::Reply {
-    send(app, auth, "POST", path, body)
+    send_as(app, auth, "POST", path, body)
 }
 
 #[test]
@@ -524,7 +484,7 @@ fn a_visit_synced_twice_lands_once_with_its_findings_on_the_lists_and_its_case_o
         .as_str()
         .expect("an id")
         .to_owned();
-    let met = send(
+    let met = send_as(
         &app,
         &worker,
         "PATCH",
@@ -538,7 +498,7 @@ fn a_visit_synced_twice_lands_once_with_its_findings_on_the_lists_and_its_case_o
         "{}",
         met.text
     );
-    send(
+    send_as(
         &app,
         &other_worker,
         "PATCH",

@@ -1,5 +1,6 @@
 //! The `indicators` component. Routes (spin.toml):
-//! `/api/indicators`, `/api/indicators/...` → [`onegrid::api::indicators`].
+//! `/api/indicators`, `/api/indicators/...`, `/api/alerts`, `/api/alerts/...` →
+//! [`onegrid::api::indicators`].
 
 use onegrid_spin::{SpinEnv, read_request, write_response};
 use spin_sdk::http::{IntoResponse, Request};

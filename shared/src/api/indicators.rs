@@ -1,9 +1,11 @@
 //! Routes of the `indicators` component: the centre's figures per department, area, category
-//! and period, as JSON or CSV. Operators only, and a district or street operator sees only
-//! their area. Reads rollup rows ([`crate::indicators`]), never the cases.
+//! and period, as JSON or CSV, and its early-warning alerts ([`super::alerts`]). Operators only,
+//! and a district or street operator sees only their area. Figures read rollup rows
+//! ([`crate::indicators`]), never the cases.
 
 use serde::Serialize;
 
+use super::alerts;
 use super::routes::{Access::*, Route};
 use super::{ready, respond};
 use crate::access::auth::{OPERATORS, Principal};
@@ -21,22 +23,34 @@ const DEFAULT_DAYS: i64 = 30;
 #[rustfmt::skip]
 pub const ROUTES: &[Route<Op>] = &[
     Route::get("/api/indicators", Staff(OPERATORS), Op::Indicators),
+    Route::get("/api/alerts", Staff(OPERATORS), Op::Alerts),
+    Route::get("/api/alerts/figures", Staff(OPERATORS), Op::AlertFigures),
+    Route::get("/api/alerts/{id}", Staff(OPERATORS), Op::Alert),
+    Route::post("/api/alerts/{id}/moves", Staff(OPERATORS), Op::AlertMove),
 ];
 
 /// The operations of [`ROUTES`], one per route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
     Indicators,
+    Alerts,
+    AlertFigures,
+    Alert,
+    AlertMove,
 }
 
 /// Answers every route of the `indicators` component.
 pub async fn handle<E: Env>(env: &E, req: ApiRequest) -> ApiResponse {
-    let (route, _) = match routes::find(ROUTES, &req) {
+    let (route, p) = match routes::find(ROUTES, &req) {
         Ok(found) => found,
         Err(refused) => return refused.into_response(),
     };
     respond(match route.id {
         Op::Indicators => indicators(env, &req).await,
+        Op::Alerts => alerts::list(env, &req).await,
+        Op::AlertFigures => alerts::figures(env, &req).await,
+        Op::Alert => alerts::one(env, &req, &p["id"]).await,
+        Op::AlertMove => alerts::move_alert(env, &req, &p["id"]).await,
     })
 }
 

@@ -885,7 +885,7 @@ impl crate::Platform for Recording<'_> {
 }
 
 #[test]
-fn a_reports_write_transaction_holds_only_its_four_inserts_and_nothing_is_read_after_it() {
+fn a_reports_write_transaction_holds_only_its_five_inserts_and_nothing_is_read_after_it() {
     let env = city();
     let rec = Recording::new(&env);
     let body = json!({"category": "environment.litter", "description": "Litter by the gate",
@@ -909,7 +909,8 @@ fn a_reports_write_transaction_holds_only_its_four_inserts_and_nothing_is_read_a
             "cases",
             "case_events",
             "indicator_cases",
-            "indicator_rollups"
+            "indicator_rollups",
+            "warning_counts"
         ]
     );
     assert!(

@@ -4,6 +4,7 @@
 //! matches a request against it.
 
 pub mod accounts;
+pub mod alerts;
 pub mod assets;
 pub mod callbacks;
 pub mod dispatch;

@@ -133,6 +133,11 @@ pub const TYPED: &[Typed] = &[
     op("POST", "/api/registry/cells/{code}/items", Some(of::<crate::registry::visits::ItemInput>), &[(201, of::<crate::registry::visits::ListItem>)]),
     op("POST", "/api/registry/import/{entity}", None, &[(200, of::<registry::Imported>)]),
     op("PATCH", "/api/registry/items/{id}", Some(of::<crate::registry::visits::ItemPatch>), &[(200, of::<crate::registry::visits::ListItem>)]),
+    // early warning, on the indicators component
+    op("GET", "/api/alerts", None, &[(200, of::<super::alerts::AlertList>)]),
+    op("GET", "/api/alerts/figures", None, &[(200, of::<super::alerts::AlertFigures>)]),
+    op("GET", "/api/alerts/{id}", None, &[(200, of::<super::alerts::AlertDetail>)]),
+    op("POST", "/api/alerts/{id}/moves", Some(of::<crate::app::alerts::AlertMove>), &[(200, of::<super::alerts::AlertDetail>)]),
     // open311's staff side
     op("GET", "/api/open311/pending", None, &[(200, of::<super::Items<open311::PendingRequest>>)]),
     op("POST", "/api/open311/pending/{token}/place", Some(of::<open311::Placement>), &[(201, of::<open311::Placed>)]),

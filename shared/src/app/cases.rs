@@ -1,5 +1,6 @@
 //! What every change of a case brings along, beside the change itself: the indicators' counters
-//! in the same transaction, and a notice to the platform a case came from. Every command that
+//! and the early-warning detectors in the same transaction, and a notice to the platform a case
+//! came from. Every command that
 //! creates or moves a case goes through here, never through the store alone.
 
 use serde_json::Value as Json;
@@ -10,7 +11,7 @@ use crate::case::{Move, MoveInput};
 use crate::directory::Category;
 use crate::exchange::{outbox, platforms};
 use crate::grid::CellMatch;
-use crate::{Database, Problem, indicators};
+use crate::{Database, Problem, indicators, warning};
 
 /// A new case ([`store::create_with`]) counted as received, with `also` in its transaction.
 pub async fn create_with<D: Database>(
@@ -24,6 +25,7 @@ pub async fn create_with<D: Database>(
 ) -> Result<(Case, String), Problem> {
     // Worked out before the transaction, which then only writes it.
     let received = indicators::received(&cell.cell.code, &category.code, now);
+    let watch = warning::watch(db, cell, category, now).await?;
     store::create_with(
         db,
         report,
@@ -33,6 +35,7 @@ pub async fn create_with<D: Database>(
         now,
         async |id: String| {
             received.write(db, &id).await?;
+            watch.observe(db, &id).await?;
             also(id).await
         },
     )

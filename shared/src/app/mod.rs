@@ -3,6 +3,7 @@
 //! (indicators, notices to platforms, webhooks) that a change brings. Handlers in `api`
 //! decode, call a command and encode; they never write.
 
+pub mod alerts;
 pub mod callback;
 pub mod cases;
 pub mod ingest;

@@ -4,7 +4,7 @@
 
 use crate::db::{self, Migration};
 use crate::{Database, StoreError};
-use crate::{access, assets, case, directory, exchange, grid, indicators, registry};
+use crate::{access, assets, case, directory, exchange, grid, indicators, registry, warning};
 
 /// Each schema version, in order, and the contexts' files it is made of: each context owns the
 /// `.sql` files of its tables (`<context>/sql/<version>_<name>.sql`). A version's files are
@@ -37,6 +37,7 @@ pub const MIGRATIONS: &[Migration] = &[
     (9, &[case::MIGRATION_9]),
     (10, &[case::MIGRATION_10]),
     (11, &[registry::MIGRATION_11]),
+    (12, &[warning::MIGRATION_12]),
 ];
 
 /// The newest schema version this code knows.
@@ -159,8 +160,8 @@ mod tests {
     }
 
     #[test]
-    fn the_newest_schema_version_is_11() {
-        assert_eq!(latest(), 11);
+    fn the_newest_schema_version_is_12() {
+        assert_eq!(latest(), 12);
     }
 
     #[test]

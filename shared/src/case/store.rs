@@ -450,6 +450,31 @@ pub async fn by_id<D: Database>(db: &D, id: &str) -> Result<Option<Case>, StoreE
     rows.first().map(case_of).transpose()
 }
 
+/// The ids of a cell's cases of one category received since `since` (ms), oldest first, at most
+/// `limit`: read through the cell's index, so it costs that cell's cases, never the city's (an
+/// alert's evidence when it is raised).
+pub async fn in_cell_since<D: Database>(
+    db: &D,
+    grid_code: &str,
+    category: &str,
+    since: i64,
+    limit: usize,
+) -> Result<Vec<String>, StoreError> {
+    let rows = db
+        .execute(
+            "SELECT id FROM cases INDEXED BY cases_by_grid WHERE grid_code = ? AND category = ? \
+             AND created_at >= ? ORDER BY created_at, id LIMIT ?",
+            &[
+                grid_code.into(),
+                category.into(),
+                since.into(),
+                (limit as i64).into(),
+            ],
+        )
+        .await?;
+    rows.iter().map(|r| r.text("id")).collect()
+}
+
 pub async fn by_tracking_code<D: Database>(db: &D, code: &str) -> Result<Option<Case>, StoreError> {
     let rows = db
         .execute(

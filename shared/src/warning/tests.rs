@@ -1,0 +1,68 @@
+use super::*;
+
+#[test]
+fn the_poisson_tail_is_one_at_zero_and_matches_its_closed_forms() {
+    assert_eq!(poisson_at_least(0, 2.0), 1.0);
+    assert_eq!(poisson_at_least(3, 0.0), 0.0);
+    let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+    assert!(close(poisson_at_least(1, 1.5), 1.0 - (-1.5f64).exp()));
+    // P(X ≥ 2) = 1 − e^−λ (1 + λ)
+    assert!(close(poisson_at_least(2, 0.3), 1.0 - (-0.3f64).exp() * 1.3));
+    // Far in the tail it stays a probability.
+    let p = poisson_at_least(400, 3.0);
+    assert!((0.0..1e-12).contains(&p), "{p}");
+}
+
+#[test]
+fn a_quiet_cell_fires_on_its_third_report_not_its_second() {
+    let quiet = |n| ClusterTest::of(&CLUSTER, n, 0);
+    assert!(!quiet(2).fires(&CLUSTER), "{:?}", quiet(2));
+    assert!(quiet(3).fires(&CLUSTER), "{:?}", quiet(3));
+    // The floor: a cell never reported is taken to have one report in its eight weeks.
+    assert!((quiet(3).expected - 3.0 / 56.0).abs() < 1e-12);
+}
+
+#[test]
+fn a_busy_cell_needs_more_than_its_usual_to_fire() {
+    // One report a day for eight weeks: three in three days is its usual; eleven is not.
+    let busy = |n| ClusterTest::of(&CLUSTER, n, 56);
+    assert!((busy(3).expected - 3.0).abs() < 1e-12);
+    for n in [3, 6, 10] {
+        assert!(!busy(n).fires(&CLUSTER), "{n}: {:?}", busy(n));
+    }
+    assert!(busy(11).fires(&CLUSTER), "{:?}", busy(11));
+}
+
+#[test]
+fn the_lifecycle_allows_its_moves_only() {
+    use AlertAction as A;
+    use AlertStatus as S;
+    assert_eq!(after(S::New, A::Acknowledge), Some(S::Acknowledged));
+    assert_eq!(after(S::New, A::Act), Some(S::Acting));
+    assert_eq!(after(S::Acknowledged, A::Act), Some(S::Acting));
+    assert_eq!(after(S::Acting, A::Close), Some(S::Closed));
+    assert_eq!(after(S::Acknowledged, A::Close), Some(S::Closed));
+    assert_eq!(
+        after(S::New, A::Close),
+        None,
+        "closing needs someone to have seen it"
+    );
+    for s in [S::New, S::Acknowledged, S::Acting] {
+        assert_eq!(after(s, A::Dismiss), Some(S::Dismissed));
+    }
+    for s in [S::Closed, S::Dismissed] {
+        assert!(allowed(s).is_empty(), "{s:?} is an end");
+    }
+    assert_eq!(after(S::Acting, A::Acknowledge), None);
+}
+
+#[test]
+fn statuses_signals_and_chances_read_back_and_say_themselves() {
+    for s in AlertStatus::ALL {
+        assert_eq!(AlertStatus::parse(s.as_str()), Some(s));
+    }
+    assert_eq!(Signal::parse("cluster"), Some(Signal::Cluster));
+    assert_eq!(Signal::parse("rise"), None);
+    assert_eq!(chance_words(0.0001), "10000 分之一");
+    assert_eq!(chance_words(1e-9), "不到百万分之一");
+}
