@@ -203,6 +203,8 @@ fn a_cluster_of_reports_in_one_cell_raises_one_alert_with_its_evidence_for_that_
         "园林所今天上午统一更换该路段标识牌"
     );
     assert_eq!(closed.body["events"][2]["actor_role"], "street_operator");
+    assert_eq!(closed.body["events"][2]["actor_name"], "测试", "the trail names who");
+    assert_eq!(closed.body["events"][0]["actor_role"], "system");
     // A closed alert is not raised again by the same days' reports.
     report_at(&app, CATEGORY, lat, lng);
     assert_eq!(alerts_on(&app, &cell).len(), 1);

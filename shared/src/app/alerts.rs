@@ -64,6 +64,7 @@ pub async fn move_alert<E: Env>(
         let by = Mover {
             id: &who.id,
             role: who.role.as_str(),
+            name: &who.name,
         };
         Ok(warning::apply(env, &alert, input.action, to, &by, note, now).await?)
     })

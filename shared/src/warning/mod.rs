@@ -459,7 +459,12 @@ async fn cluster_alert<D: Database>(
         &params,
     )
     .await?;
-    record(db, &id, 1, at, "raise", "detector", "system", None).await?;
+    let detector = Mover {
+        id: "detector",
+        role: "system",
+        name: "预警模型",
+    };
+    record(db, &id, 1, at, "raise", &detector, None).await?;
     let mut evidence = crate::case::store::in_cell_since(
         db,
         &cell.cell.code,
@@ -523,26 +528,26 @@ async fn add_evidence<D: Database>(
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn record<D: Database>(
     db: &D,
     alert_id: &str,
     seq: i64,
     at: i64,
     action: &str,
-    actor_id: &str,
-    actor_role: &str,
+    by: &Mover<'_>,
     note: Option<&str>,
 ) -> Result<(), StoreError> {
     db.execute(
-        "INSERT INTO alert_events (alert_id, seq, at, action, actor_id, actor_role, note) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO alert_events (alert_id, seq, at, action, actor_id, actor_role, actor_name, note) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         &[
             alert_id.into(),
             seq.into(),
             at.into(),
             action.into(),
-            actor_id.into(),
-            actor_role.into(),
+            by.id.into(),
+            by.role.into(),
+            by.name.into(),
             note.map(str::to_string).into(),
         ],
     )
@@ -560,10 +565,11 @@ pub async fn by_id<D: Database>(db: &D, id: &str) -> Result<Option<Alert>, Store
     rows.first().map(alert_of).transpose()
 }
 
-/// Who moves an alert.
+/// Who moves an alert: their account id, role and name (the trail shows the name).
 pub struct Mover<'a> {
     pub id: &'a str,
     pub role: &'a str,
+    pub name: &'a str,
 }
 
 /// Moves an alert one step of its lifecycle (call inside a transaction, the move checked with
@@ -600,17 +606,7 @@ pub async fn apply<D: Database>(
     if changed.is_empty() {
         return Err(StoreError(format!("alert {} moved meanwhile", alert.id)));
     }
-    record(
-        db,
-        &alert.id,
-        seq,
-        now,
-        action.as_str(),
-        by.id,
-        by.role,
-        note,
-    )
-    .await?;
+    record(db, &alert.id, seq, now, action.as_str(), by, note).await?;
     by_id(db, &alert.id)
         .await?
         .ok_or_else(|| StoreError(format!("alert {} is gone", alert.id)))
@@ -625,13 +621,14 @@ pub struct AlertEvent {
     pub action: String,
     pub actor_id: String,
     pub actor_role: String,
+    pub actor_name: String,
     pub note: Option<String>,
 }
 
 pub async fn events<D: Database>(db: &D, alert_id: &str) -> Result<Vec<AlertEvent>, StoreError> {
     let rows = db
         .execute(
-            "SELECT seq, at, action, actor_id, actor_role, note FROM alert_events WHERE alert_id = ? ORDER BY seq",
+            "SELECT seq, at, action, actor_id, actor_role, actor_name, note FROM alert_events WHERE alert_id = ? ORDER BY seq",
             &[alert_id.into()],
         )
         .await?;
@@ -643,6 +640,7 @@ pub async fn events<D: Database>(db: &D, alert_id: &str) -> Result<Vec<AlertEven
                 action: r.text("action")?,
                 actor_id: r.text("actor_id")?,
                 actor_role: r.text("actor_role")?,
+                actor_name: r.text("actor_name")?,
                 note: r.opt_text("note")?,
             })
         })

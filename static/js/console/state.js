@@ -14,6 +14,8 @@ export const state = {
   routedHref: null,        // the URL the route was read from
   queue: { key: null, items: [], next: null, params: null, seq: 0 },
   overdue: { red: [], yellow: [], truncated: false, loaded: false, seq: 0 },
+  alerts: { items: [], loaded: false, seq: 0 },
+  alert: null,             // {id, data} of the open alert
   current: null,           // {id, data, seq} of the open case
   panel: null,             // null | {kind: 'move', move} | {kind: 'dispatch', routing, problem, loading}
   merge: { other: null },  // the case typed in as "another case" for a merge

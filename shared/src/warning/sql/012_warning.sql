@@ -62,5 +62,6 @@ CREATE TABLE IF NOT EXISTS alert_events (
     action TEXT NOT NULL,
     actor_id TEXT NOT NULL,
     actor_role TEXT NOT NULL,
+    actor_name TEXT NOT NULL,
     note TEXT,
     PRIMARY KEY (alert_id, seq)) WITHOUT ROWID;
