@@ -415,21 +415,24 @@ try {
   await console_.waitForSelector('#view-overdue:not([hidden]) #overdue-summary:not(:empty)');
   await shot(console_, 'console-overdue');
 
-  // Early warning: a third report of a greenway sign in the same cell within days is a cluster.
-  // The alert names its cases and says why in words; acting on it needs a word on what is done.
-  const third = await api(app.base, 'POST', '/api/reports', null, {
-    category: 'landscape.greenway_sign', description: '绿道 3 号标识牌旁边的另一块牌子也被撞歪了。',
-    lat: first.lat - 0.0001, lng: first.lng,
-  });
-  assert.equal(third.status, 201, JSON.stringify(third.data));
+  // Early warning: a third and a fourth report of greenway signs in the same quiet cell within
+  // days are a cluster. The alert names its cases and says why in words; acting on it needs a
+  // word on what is done.
+  let third;
+  for (const [dlat, words] of [[-0.0001, '绿道 3 号标识牌旁边的另一块牌子也被撞歪了。'], [0.0002, '绿道入口处的指示牌也倒了。']]) {
+    third = await api(app.base, 'POST', '/api/reports', null, {
+      category: 'landscape.greenway_sign', description: words, lat: first.lat + dlat, lng: first.lng,
+    });
+    assert.equal(third.status, 201, JSON.stringify(third.data));
+  }
   await console_.click('#tab-alerts');
   await console_.waitForSelector('#alerts-table tr[data-alert-id] a');
   assert.equal(await console_.locator('#alerts-table tr[data-alert-id]').count(), 1);
   await shot(console_, 'console-alerts');
   await console_.click('#alerts-table tr[data-alert-id] a');
   await console_.waitForSelector('#alert-body:not([hidden]) #alert-evidence li');
-  assert.equal(await console_.locator('#alert-evidence li').count(), 3);
-  assert.match(await console_.textContent('#alert-explanation'), /3 天内 3 件/);
+  assert.equal(await console_.locator('#alert-evidence li').count(), 4);
+  assert.match(await console_.textContent('#alert-explanation'), /3 天内 4 件/);
   await console_.waitForSelector('#alert-status [data-alert-status="new"]');
   await console_.click('#alert-actions button[data-action="act"]');
   await console_.waitForSelector('#alert-note-error:not([hidden])');

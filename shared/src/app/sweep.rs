@@ -38,6 +38,8 @@ pub struct SweepReport {
     pub expired_revocations: u32,
     /// Rate-limit counts of past windows deleted.
     pub expired_rate_limits: u32,
+    /// Early-warning counters of days no detector reads any more, deleted.
+    pub expired_warning_counts: u32,
 }
 
 /// Runs every part of the sweep once.
@@ -50,12 +52,15 @@ pub async fn sweep<E: Env>(env: &E) -> Result<SweepReport, Problem> {
     let retention = purge_ended(env, now, days, SWEEP_BATCH).await?;
     let expired_revocations = sessions::sweep_revocations(env, now, SWEEP_BATCH).await?;
     let expired_rate_limits = limits::sweep(env, now).await?;
+    let expired_warning_counts =
+        crate::warning::prune_counts(env, now, crate::warning::PRUNE_BATCH).await?;
     Ok(SweepReport {
         webhooks,
         deadlines,
         retention,
         expired_revocations,
         expired_rate_limits,
+        expired_warning_counts,
     })
 }
 

@@ -14,23 +14,23 @@ fn the_poisson_tail_is_one_at_zero_and_matches_its_closed_forms() {
 }
 
 #[test]
-fn a_quiet_cell_fires_on_its_third_report_not_its_second() {
+fn a_quiet_cell_fires_on_its_fourth_report_not_its_third() {
     let quiet = |n| ClusterTest::of(&CLUSTER, n, 0);
-    assert!(!quiet(2).fires(&CLUSTER), "{:?}", quiet(2));
-    assert!(quiet(3).fires(&CLUSTER), "{:?}", quiet(3));
+    assert!(!quiet(3).fires(&CLUSTER), "{:?}", quiet(3));
+    assert!(quiet(4).fires(&CLUSTER), "{:?}", quiet(4));
     // The floor: a cell never reported is taken to have one report in its eight weeks.
     assert!((quiet(3).expected - 3.0 / 56.0).abs() < 1e-12);
 }
 
 #[test]
 fn a_busy_cell_needs_more_than_its_usual_to_fire() {
-    // One report a day for eight weeks: three in three days is its usual; eleven is not.
+    // One report a day for eight weeks: three in three days is its usual; fifteen is not.
     let busy = |n| ClusterTest::of(&CLUSTER, n, 56);
     assert!((busy(3).expected - 3.0).abs() < 1e-12);
-    for n in [3, 6, 10] {
+    for n in [3, 6, 10, 14] {
         assert!(!busy(n).fires(&CLUSTER), "{n}: {:?}", busy(n));
     }
-    assert!(busy(11).fires(&CLUSTER), "{:?}", busy(11));
+    assert!(busy(15).fires(&CLUSTER), "{:?}", busy(15));
 }
 
 #[test]
@@ -65,4 +65,31 @@ fn statuses_signals_and_chances_read_back_and_say_themselves() {
     assert_eq!(Signal::parse("rise"), None);
     assert_eq!(chance_words(0.0001), "10000 分之一");
     assert_eq!(chance_words(1e-9), "不到百万分之一");
+}
+
+#[test]
+fn the_sweep_deletes_the_counters_no_window_or_baseline_reads_and_keeps_the_rest() {
+    use crate::Database;
+    use futures::executor::block_on;
+    let env = crate::native::testenv::TestEnv::new();
+    block_on(crate::app::schema::migrate(&env)).unwrap();
+    let now = 1_765_000_000_000;
+    let today = city_day(now);
+    let oldest_read = today - CLUSTER.window_days + 1 - CLUSTER.baseline_days;
+    for (i, day) in [oldest_read - 400, oldest_read - 1, oldest_read, today]
+        .into_iter()
+        .enumerate()
+    {
+        block_on(env.execute(
+            "INSERT INTO warning_counts (cell, category, day, reports) VALUES (?, 'c', ?, 1)",
+            &[format!("cell{i}").into(), day.into()],
+        ))
+        .unwrap();
+    }
+    // One row a statement: the loop goes on until a statement finds less than its batch.
+    assert_eq!(block_on(prune_counts(&env, now, 1)).unwrap(), 2);
+    let left = block_on(env.execute("SELECT day FROM warning_counts ORDER BY day", &[])).unwrap();
+    let days: Vec<i64> = left.iter().map(|r| r.i64("day").unwrap()).collect();
+    assert_eq!(days, [oldest_read, today]);
+    assert_eq!(block_on(prune_counts(&env, now, 100)).unwrap(), 0);
 }

@@ -10,6 +10,8 @@ CREATE TABLE IF NOT EXISTS warning_counts (
     day INTEGER NOT NULL,
     reports INTEGER NOT NULL,
     PRIMARY KEY (cell, category, day)) WITHOUT ROWID;
+-- The sweep's way to the days no window or baseline reads any more.
+CREATE INDEX IF NOT EXISTS warning_counts_by_day ON warning_counts (day);
 
 -- An alert: what a detector saw (its signal and rule version), where (the area, a grid code, and
 -- the street and district above it), of what (the category), the figures behind it, and the unit
