@@ -1,7 +1,7 @@
 // The operators' dashboard (dashboard.html): GET /api/indicators as a bar chart and a table,
 // the days of the period as a line chart, and a map of the operator's area (GET
 // /api/grids/{code}.geojson) coloured per street by an indicator, or per cell by its open
-// cases. Charts and the map are SVG built here, no library; every chart has a table beside
+// cases or its open early-warning alerts. Charts and the map are SVG built here, no library; every chart has a table beside
 // it with the same numbers, and every table exports to CSV.
 
 import './i18n-dashboard.js';
@@ -17,9 +17,12 @@ const COUNTS = ['received', 'registered', 'dispatched', 'signed_for', 'handled',
 const RATES = ['on_time_sign_for_rate', 'on_time_handling_rate', 'closure_rate', 'on_time_closure_rate', 'rework_rate', 'return_rate', 'satisfaction_rate'];
 const HOURS = ['mean_handling_hours', 'p90_handling_hours'];
 const TABLE_FIGURES = [...COUNTS, ...RATES, ...HOURS];
-const MAP_METRICS = ['received', 'late_handling_rate', 'late_sign_for_rate', 'closure_rate', 'queue'];
+const MAP_METRICS = ['received', 'late_handling_rate', 'late_sign_for_rate', 'closure_rate', 'queue', 'alerts'];
+/** The per-cell metrics: each cell its own value, not its street's. */
+const PER_CELL = ['queue', 'alerts'];
 const MAX_DAYS = 62;
 const QUEUE_PAGES = 10; // 10 × 200 newest cases at most for the per-cell load
+const ALERT_PAGES = 10; // and 10 × 200 open alerts
 // Sequential fills with dark text-free areas: readable on light and dark backgrounds alike.
 const PALETTE = {
   load: ['#deebf7', '#9ecae1', '#6baed6', '#3182bd', '#08519c'],
@@ -41,6 +44,7 @@ const state = {
   streetNames: new Map(),
   districts: null, // the current map's top-level areas (GET /api/grids), for a city-wide map
   queue: null, // Map cell code → open cases
+  alerts: null, // Map cell code → open early-warning alerts
   mapRows: [],
   seq: 0,
 };
@@ -314,6 +318,22 @@ async function loadQueue() {
   state.queue = { counts, seen };
 }
 
+/** The open early-warning alerts of the operator's area, counted per cell. */
+async function loadAlerts() {
+  const counts = new Map();
+  let before = null;
+  for (let page = 0; page < ALERT_PAGES; page += 1) {
+    const params = new URLSearchParams({ status: 'open', limit: '200' });
+    if (before) params.set('before', before);
+    const res = await staffFetch('GET', `/alerts?${params}`);
+    if (!res.ok) break;
+    for (const a of res.data?.items || []) counts.set(a.area, (counts.get(a.area) || 0) + 1);
+    before = res.data?.next;
+    if (!before) break;
+  }
+  state.alerts = { counts };
+}
+
 function features() {
   const out = [];
   for (const code of mapRoots()) {
@@ -344,7 +364,8 @@ async function drawMap() {
   svg.setAttribute('viewBox', `0 0 ${MAP_WIDTH} ${height.toFixed(1)}`);
 
   // One path per unit (a street, or a cell for the queue) holding all its cells' rings.
-  const perCell = metric === 'queue';
+  const perCell = PER_CELL.includes(metric);
+  const cellCounts = metric === 'alerts' ? state.alerts?.counts : state.queue?.counts;
   const units = new Map();
   for (const f of cells) {
     const code = String(f.properties?.code || f.id || '');
@@ -358,12 +379,12 @@ async function drawMap() {
   for (const u of units.values()) {
     // A street without a line has received nothing: 0 for a count, no data for a rate.
     const counted = COUNTS.includes(metric);
-    const value = perCell ? (state.queue?.counts.get(u.code) || 0) : figure(byStreet.get(u.code), metric) ?? (counted ? 0 : null);
+    const value = perCell ? (cellCounts?.get(u.code) || 0) : figure(byStreet.get(u.code), metric) ?? (counted ? 0 : null);
     const name = perCell ? (u.name || t('dash.map.cell', { code: u.code })) : (byStreet.get(u.code)?.name || state.streetNames.get(u.code) || u.code);
     rows.push({ ...u, value, name });
   }
   const values = rows.map((r) => r.value).filter((v) => v != null);
-  const palette = metric === 'closure_rate' ? PALETTE.good : metric.startsWith('late_') ? PALETTE.bad : PALETTE.load;
+  const palette = metric === 'closure_rate' ? PALETTE.good : metric.startsWith('late_') || metric === 'alerts' ? PALETTE.bad : PALETTE.load;
   const whole = !isRate(metric);
   const hi = isRate(metric) ? 1 : Math.max(1, ...values);
   // Rates: five equal classes. Counts: 0 on its own, then whole-number classes up to the
@@ -404,7 +425,8 @@ async function drawMap() {
   none.style.background = NO_DATA;
   legend.push(el('span', { class: 'legend-item' }, none, t('dash.map.noData')));
   $('map-legend').replaceChildren(...legend);
-  $('map-note').textContent = perCell ? t('dash.map.noteQueue', { n: QUEUE_PAGES * 200 }) : t('dash.map.noteStreet');
+  $('map-note').textContent = metric === 'alerts' ? t('dash.map.noteAlerts')
+    : perCell ? t('dash.map.noteQueue', { n: QUEUE_PAGES * 200 }) : t('dash.map.noteStreet');
 
   rows.sort((a, b) => (b.value ?? -1) - (a.value ?? -1) || a.code.localeCompare(b.code));
   state.mapRows = perCell ? rows.filter((r) => r.value > 0) : rows;
@@ -423,6 +445,7 @@ function renderMapTable(metric) {
 async function refreshMap() {
   const metric = $('map-metric').value;
   if (metric === 'queue' && !state.queue) await loadQueue();
+  if (metric === 'alerts' && !state.alerts) await loadAlerts();
   await loadDistricts();
   await Promise.all(mapRoots().map(loadGeo));
   await drawMap();

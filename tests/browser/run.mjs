@@ -579,6 +579,14 @@ try {
   await console_.waitForSelector('#indicator-chart');
   await console_.waitForSelector('#cell-map path, #cell-map polygon');
   await shot(console_, 'dashboard');
+  // The map by open early-warning alerts: the cell of the one raised above, and only it.
+  await console_.selectOption('#map-metric', 'alerts');
+  await console_.waitForSelector(`#cell-map path[data-code="${first.grid_code}"]`);
+  await until('the map table to list the alert\'s cell', async () =>
+    (await console_.locator('#map-table tbody tr').count()) === 1);
+  assert.equal((await console_.textContent('#map-table tbody tr td.mono')).trim(), first.grid_code);
+  assert.equal((await console_.textContent('#map-table tbody tr td.num')).trim(), '1');
+  await shot(console_, 'dashboard-alerts');
 
   // A QR sign: /q/{asset} lands on the report page bound to the asset, with the problems that
   // fit it one tap away; the tap chooses the category and the place is the asset's.
