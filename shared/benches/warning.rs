@@ -383,7 +383,15 @@ fn cost(path: &Path, city: &City, cells: &[String]) {
                 whole.push(t.elapsed().as_secs_f64() * 1e6);
             } else {
                 let t = Instant::now();
-                let watch = warning::watch(&env, &cell, &category, at).await.unwrap();
+                let point = onegrid::grid::code::Wgs84Point::parse(
+                    24.5,
+                    118.1,
+                    onegrid::grid::code::Crs::Wgs84,
+                )
+                .unwrap();
+                let watch = warning::watch(&env, &cell, &category, point, at)
+                    .await
+                    .unwrap();
                 env.execute("BEGIN IMMEDIATE", &[]).await.unwrap();
                 // No case row: an alert it raised would have no evidence to point at, so it is
                 // measured only while none fires (the common path), and rolled back.

@@ -120,6 +120,12 @@ impl Row<'_> {
             ))),
         }
     }
+    pub fn opt_f64(&self, name: &str) -> Result<Option<f64>, StoreError> {
+        match self.value(name)? {
+            Value::Null => Ok(None),
+            _ => self.f64(name).map(Some),
+        }
+    }
     pub fn opt_i64(&self, name: &str) -> Result<Option<i64>, StoreError> {
         match self.value(name)? {
             Value::Null => Ok(None),

@@ -346,3 +346,65 @@ fn background_reports_of_a_fixed_seed_raise_nothing_and_only_a_real_pile_up_does
     drop(app);
     let _ = std::fs::remove_dir_all(&data);
 }
+
+#[test]
+fn a_problem_reported_again_where_its_case_was_just_closed_raises_a_repeat_alert() {
+    let app = spawn_app();
+    let (lat, lng, cell) = plain_cells().nth(5).expect("a cell");
+    let worker = signed_in_staff(&app, "grid_worker", json!({"cells": [&cell]}));
+    let first = report_at(&app, CATEGORY, lat, lng);
+    // An open report is no repeat of anything.
+    assert!(alerts_on(&app, &cell).is_empty());
+    send_as(
+        &app,
+        &worker,
+        "POST",
+        &format!("/api/cases/{first}/moves"),
+        Some(&json!({"move": "self_handle", "note": "当场扶正了标识牌"})),
+    )
+    .expect_status(200);
+    // Another kind at the same place, and the same kind elsewhere, bring nothing back.
+    report_at(&app, "environment.litter", lat, lng);
+    let (far_lat, far_lng, _) = plain_cells().nth(40).expect("another cell");
+    report_at(&app, CATEGORY, far_lat, far_lng);
+    assert!(alerts_on(&app, &cell).is_empty());
+
+    let again = report_at(&app, CATEGORY, lat + 0.0001, lng);
+    let raised = alerts_on(&app, &cell);
+    assert_eq!(raised.len(), 1, "{raised:?}");
+    let alert = &raised[0];
+    assert_eq!(alert["signal"], "repeat");
+    assert_eq!(alert["observed"], 1);
+    assert_eq!(alert["p_value"], Value::Null);
+    let explanation = alert["explanation"].as_str().unwrap();
+    assert!(
+        explanation.contains("今天办结后，在原处又被反映 1 次"),
+        "{explanation}"
+    );
+    let id = alert["id"].as_str().unwrap();
+    let detail = app.operator().get(&format!("/api/alerts/{id}"));
+    let evidence: Vec<&str> = detail.body["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(evidence, [first.as_str(), again.as_str()]);
+    assert_eq!(detail.body["evidence"][0]["status"], "closed");
+
+    // A third report there joins the same alert.
+    report_at(&app, CATEGORY, lat, lng + 0.0001);
+    let grown = alerts_on(&app, &cell);
+    assert_eq!(grown.len(), 1);
+    assert_eq!(grown[0]["observed"], 2);
+    let figures = app.operator().get("/api/alerts/figures");
+    let repeat = figures.body["detectors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["signal"] == "repeat")
+        .expect("the repeat detector's line")
+        .clone();
+    assert_eq!(repeat["raised"], 1);
+    assert_eq!(repeat["open"], 1);
+}

@@ -52,6 +52,8 @@ pub struct AlertFigures {
     pub detectors: Vec<DetectorFigures>,
     /// The cluster rule in force, with its parameters.
     pub cluster_rule: warning::ClusterRule,
+    /// The repeat rule in force.
+    pub repeat_rule: warning::RepeatRule,
 }
 
 fn valid_id(id: &str) -> bool {
@@ -135,6 +137,7 @@ pub async fn figures<E: Env>(env: &E, req: &ApiRequest) -> Result<ApiResponse, P
         &AlertFigures {
             detectors: warning::figures(env).await?,
             cluster_rule: warning::CLUSTER,
+            repeat_rule: warning::REPEAT,
         },
     ))
 }

@@ -25,7 +25,7 @@ pub async fn create_with<D: Database>(
 ) -> Result<(Case, String), Problem> {
     // Worked out before the transaction, which then only writes it.
     let received = indicators::received(&cell.cell.code, &category.code, now);
-    let watch = warning::watch(db, cell, category, now).await?;
+    let watch = warning::watch(db, cell, category, report.point, now).await?;
     store::create_with(
         db,
         report,

@@ -285,10 +285,53 @@ pub async fn nearby_open<D: Database>(
     point: crate::grid::code::Wgs84Point,
     now: i64,
 ) -> Result<Vec<String>, StoreError> {
+    let since = now - (category.duplicate_window_hours * 3_600_000.0) as i64;
+    let found = nearby(
+        db,
+        category,
+        point,
+        since,
+        "c.status NOT IN ('rejected', 'merged', 'closed', 'evaluated')",
+        &[],
+    )
+    .await?;
+    Ok(found.into_iter().map(|(id, _)| id).collect())
+}
+
+/// The cases of the same category within the category's radius of a point that were closed at
+/// or after `closed_since` (and received after `received_since`, which bounds the index range):
+/// the problem a new report there may bring back. With each one's closing time.
+pub async fn nearby_closed<D: Database>(
+    db: &D,
+    category: &Category,
+    point: crate::grid::code::Wgs84Point,
+    received_since: i64,
+    closed_since: i64,
+) -> Result<Vec<(String, i64)>, StoreError> {
+    nearby(
+        db,
+        category,
+        point,
+        received_since,
+        "c.status IN ('closed', 'evaluated') AND c.closed_at >= ?",
+        &[closed_since.into()],
+    )
+    .await
+}
+
+/// The cases of a category within its radius of a point, received since `since`, that meet
+/// `status_sql` (its parameters after the rest): (id, closed_at or 0), oldest first, 20 at most.
+async fn nearby<D: Database>(
+    db: &D,
+    category: &Category,
+    point: crate::grid::code::Wgs84Point,
+    since: i64,
+    status_sql: &str,
+    status_params: &[Value],
+) -> Result<Vec<(String, i64)>, StoreError> {
     let radius = category.duplicate_radius_m;
     let dlat = radius / 110_574.0;
     let dlng = radius / (111_320.0 * point.lat.to_radians().cos().max(0.01));
-    let since = now - (category.duplicate_window_hours * 3_600_000.0) as i64;
     let box_params: [Value; 5] = [
         since.into(),
         (point.lat - dlat).into(),
@@ -302,40 +345,36 @@ pub async fn nearby_open<D: Database>(
         .flat_map(|lat| lng_squares.clone().map(move |lng| lat * 100_000 + lng))
         .take(NEAR_SQUARES + 1)
         .collect();
-    let rows = if squares.len() <= NEAR_SQUARES {
-        // Always four parameters, so that it is one prepared statement: repeats are harmless.
-        let mut params: Vec<Value> = vec![category.code.as_str().into()];
+    let mut params: Vec<Value> = vec![category.code.as_str().into()];
+    let sql = if squares.len() <= NEAR_SQUARES {
+        // Always four squares, so that it is one prepared statement: repeats are harmless.
         params.extend((0..NEAR_SQUARES).map(|i| squares[i.min(squares.len() - 1)].into()));
-        params.extend(box_params);
-        db.execute(
-            "SELECT c.id, c.lat, c.lng FROM cases c WHERE c.category = ? \
+        format!(
+            "SELECT c.id, c.lat, c.lng, c.closed_at FROM cases c WHERE c.category = ? \
              AND c.near_square IN (?, ?, ?, ?) AND c.created_at >= ? \
              AND c.lat BETWEEN ? AND ? AND c.lng BETWEEN ? AND ? \
-             AND c.status NOT IN ('rejected', 'merged', 'closed', 'evaluated') ORDER BY c.created_at LIMIT 20",
-            &params,
+             AND {status_sql} ORDER BY c.created_at LIMIT 20"
         )
-        .await?
     } else {
-        let mut params: Vec<Value> = vec![category.code.as_str().into()];
-        params.extend(box_params);
-        db.execute(
-            "SELECT c.id, c.lat, c.lng FROM cases c WHERE c.category = ? AND c.created_at >= ? \
+        format!(
+            "SELECT c.id, c.lat, c.lng, c.closed_at FROM cases c WHERE c.category = ? AND c.created_at >= ? \
              AND c.lat BETWEEN ? AND ? AND c.lng BETWEEN ? AND ? \
-             AND c.status NOT IN ('rejected', 'merged', 'closed', 'evaluated') ORDER BY c.created_at LIMIT 20",
-            &params,
+             AND {status_sql} ORDER BY c.created_at LIMIT 20"
         )
-        .await?
     };
-    let mut ids = Vec::new();
+    params.extend(box_params);
+    params.extend(status_params.iter().cloned());
+    let rows = db.execute(&sql, &params).await?;
+    let mut found = Vec::new();
     for r in rows.iter() {
         // The box is a pre-filter; keep those truly within the radius.
         let dy = (r.f64("lat")? - point.lat) * 110_574.0;
         let dx = (r.f64("lng")? - point.lng) * 111_320.0 * point.lat.to_radians().cos();
         if (dx * dx + dy * dy).sqrt() <= radius {
-            ids.push(r.text("id")?);
+            found.push((r.text("id")?, r.opt_i64("closed_at")?.unwrap_or(0)));
         }
     }
-    Ok(ids)
+    Ok(found)
 }
 
 /// A new case and its first event, and `also` in the same transaction with the new case's id:

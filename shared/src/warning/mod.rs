@@ -8,7 +8,7 @@
 //! alert stands the moment the report that triggers it is stored, and the cost does not grow
 //! with the number of cases.
 //!
-//! Built so far: the cluster detector ([`CLUSTER`]). A dismissal tunes nothing by itself: it
+//! Built so far: the cluster detector ([`CLUSTER`]) and the repeat detector ([`REPEAT`]). A dismissal tunes nothing by itself: it
 //! counts against its rule version in the precision figures ([`figures`]).
 
 use serde::Serialize;
@@ -61,22 +61,45 @@ pub const CLUSTER: ClusterRule = ClusterRule {
     false_alarm: 1e-6,
 };
 
+/// The repeat rule: a problem reported again where a case of its kind was closed a short while
+/// ago — the fix did not hold, or the cause is still there. Within the category's duplicate
+/// radius, as a duplicate is found.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, schemars::JsonSchema)]
+pub struct RepeatRule {
+    pub version: i64,
+    /// A case closed this many days ago or less is brought back by a new report.
+    pub closed_within_days: i64,
+    /// The oldest receipt such a case may have (bounds the read of the place index).
+    pub received_within_days: i64,
+}
+
+pub const REPEAT: RepeatRule = RepeatRule {
+    version: 1,
+    closed_within_days: 30,
+    received_within_days: 180,
+};
+
 /// What a detector saw.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Signal {
     /// Several reports of one kind in one cell within days, beyond its usual.
     Cluster,
+    /// A problem reported again where a case of its kind was closed shortly before.
+    Repeat,
 }
 
 impl Signal {
     pub fn as_str(self) -> &'static str {
         match self {
             Signal::Cluster => "cluster",
+            Signal::Repeat => "repeat",
         }
     }
     pub fn parse(s: &str) -> Option<Signal> {
-        (s == "cluster").then_some(Signal::Cluster)
+        [Signal::Cluster, Signal::Repeat]
+            .into_iter()
+            .find(|x| x.as_str() == s)
     }
 }
 
@@ -194,13 +217,16 @@ pub struct Alert {
     pub category: String,
     /// The department the category goes to.
     pub department: String,
-    /// Reports in the window, and what the area usually has in as many days.
+    /// Reports in the window (a repeat: reports since the closure), and what the area usually
+    /// has in as many days (a repeat: none).
     pub observed: i64,
     pub expected: f64,
-    /// How often as many reports would come by chance at the usual rate.
-    pub p_value: f64,
+    /// How often as many reports would come by chance at the usual rate (a cluster's test; none
+    /// for a repeat).
+    pub p_value: Option<f64>,
     pub window_days: i64,
-    /// The first day (city time, YYYY-MM-DD) of the window it was raised on.
+    /// The first day (city time, YYYY-MM-DD) of the window it was raised on (a repeat: the day
+    /// the earlier case was closed).
     pub window_from: String,
     /// The evidence in plain words (Chinese, the centre's language; the figures are above).
     pub explanation: String,
@@ -237,7 +263,7 @@ fn alert_of(r: crate::ports::Row<'_>) -> Result<Alert, StoreError> {
         department: r.text("department")?,
         observed: r.i64("observed")?,
         expected: r.f64("expected")?,
-        p_value: r.f64("p_value")?,
+        p_value: r.opt_f64("p_value")?,
         window_days: r.i64("window_days")?,
         window_from: crate::time::date_string(r.i64("window_first_day")?),
         explanation: r.text("explanation")?,
@@ -287,6 +313,8 @@ pub struct Watch<'a> {
     /// Reports in the window's earlier days, and in the baseline before it.
     window_before_today: i64,
     history: i64,
+    /// Cases of the kind closed nearby within the repeat rule's days, with their closing times.
+    closed_nearby: Vec<(String, i64)>,
 }
 
 /// Reads what [`Watch::observe`] will need for a report in `cell` of `category` at `at`.
@@ -294,8 +322,17 @@ pub async fn watch<'a, D: Database>(
     db: &D,
     cell: &'a CellMatch,
     category: &'a Category,
+    point: crate::grid::code::Wgs84Point,
     at: i64,
 ) -> Result<Watch<'a>, StoreError> {
+    let closed_nearby = crate::case::store::nearby_closed(
+        db,
+        category,
+        point,
+        at - REPEAT.received_within_days * DAY_MS,
+        at - REPEAT.closed_within_days * DAY_MS,
+    )
+    .await?;
     let rule = CLUSTER;
     let day = city_day(at);
     let window_first = day - rule.window_days + 1;
@@ -322,6 +359,7 @@ pub async fn watch<'a, D: Database>(
         day,
         window_before_today,
         history,
+        closed_nearby,
     })
 }
 
@@ -348,8 +386,23 @@ pub fn window_and_baseline(
 impl Watch<'_> {
     /// Counts the report just stored (call inside its write transaction, after the case row) and
     /// runs the detectors on it: one upsert, and on the rare report that fires, the alert's
-    /// writes. Returns the alert it raised or grew.
+    /// writes. Returns the alerts it raised or grew.
     pub async fn observe<D: Database>(
+        &self,
+        db: &D,
+        case_id: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut alerts = Vec::new();
+        if let Some(id) = self.cluster(db, case_id).await? {
+            alerts.push(id);
+        }
+        if !self.closed_nearby.is_empty() {
+            alerts.push(repeat_alert(db, case_id, self).await?);
+        }
+        Ok(alerts)
+    }
+
+    async fn cluster<D: Database>(
         &self,
         db: &D,
         case_id: &str,
@@ -432,6 +485,156 @@ pub fn outcome(latest: Option<&Latest>, rule: &ClusterRule, day: i64) -> Outcome
     }
 }
 
+/// A report where a case of its kind was closed shortly before: the subject's open repeat alert
+/// takes it (and the closed cases) as evidence, or a new one is raised.
+async fn repeat_alert<D: Database>(
+    db: &D,
+    case_id: &str,
+    w: &Watch<'_>,
+) -> Result<String, StoreError> {
+    let (cell, category, at) = (w.cell, w.category, w.at);
+    let closed_at = w.closed_nearby.iter().map(|(_, t)| *t).max().unwrap_or(at);
+    let mut evidence: Vec<String> = w.closed_nearby.iter().map(|(id, _)| id.clone()).collect();
+    evidence.push(case_id.to_string());
+    let latest = latest_alert(db, Signal::Repeat, &cell.cell.code, &category.code).await?;
+    if let Some((id, l)) = &latest
+        && l.open
+    {
+        add_evidence(db, id, &evidence, at).await?;
+        let rows = db
+            .execute(
+                "UPDATE alerts SET observed = observed + 1, updated_at = ? WHERE id = ? RETURNING observed",
+                &[at.into(), id.as_str().into()],
+            )
+            .await?;
+        let observed = rows
+            .first()
+            .map(|r| r.i64("observed"))
+            .transpose()?
+            .unwrap_or(1);
+        let explanation =
+            explain_repeat(&area_name(cell), &category.name_zh, closed_at, at, observed);
+        db.execute(
+            "UPDATE alerts SET explanation = ? WHERE id = ?",
+            &[explanation.into(), id.as_str().into()],
+        )
+        .await?;
+        return Ok(id.clone());
+    }
+    let explanation = explain_repeat(&area_name(cell), &category.name_zh, closed_at, at, 1);
+    let id = insert_alert(
+        db,
+        NewAlert {
+            signal: Signal::Repeat,
+            rule_version: REPEAT.version,
+            cell,
+            category,
+            observed: 1,
+            expected: 0.0,
+            p_value: None,
+            window_days: REPEAT.closed_within_days,
+            window_first_day: city_day(closed_at),
+            explanation,
+            at,
+        },
+    )
+    .await?;
+    add_evidence(db, &id, &evidence, at).await?;
+    Ok(id)
+}
+
+/// "第6社区 第5网格 的「绿道标识损坏」12 天前办结后，在原处又被反映 1 次".
+fn explain_repeat(area: &str, category: &str, closed_at: i64, at: i64, times: i64) -> String {
+    let days = (at - closed_at).max(0) / DAY_MS;
+    let when = if days == 0 {
+        "今天".to_string()
+    } else {
+        format!("{days} 天前")
+    };
+    format!("{area} 的「{category}」{when}办结后，在原处又被反映 {times} 次")
+}
+
+/// A detector's latest alert on an area and category, by the subject index.
+async fn latest_alert<D: Database>(
+    db: &D,
+    signal: Signal,
+    area: &str,
+    category: &str,
+) -> Result<Option<(String, Latest)>, StoreError> {
+    let rows = db
+        .execute(
+            "SELECT id, status, ended_at FROM alerts INDEXED BY alerts_by_subject \
+             WHERE signal = ? AND area = ? AND category = ? ORDER BY opened_at DESC LIMIT 1",
+            &[signal.as_str().into(), area.into(), category.into()],
+        )
+        .await?;
+    match rows.first() {
+        Some(r) => Ok(Some((
+            r.text("id")?,
+            Latest {
+                open: AlertStatus::parse(&r.text("status")?).is_some_and(AlertStatus::is_open),
+                ended_at: r.opt_i64("ended_at")?,
+            },
+        ))),
+        None => Ok(None),
+    }
+}
+
+/// An alert about to be raised.
+struct NewAlert<'a> {
+    signal: Signal,
+    rule_version: i64,
+    cell: &'a CellMatch,
+    category: &'a Category,
+    observed: i64,
+    expected: f64,
+    p_value: Option<f64>,
+    window_days: i64,
+    window_first_day: i64,
+    explanation: String,
+    at: i64,
+}
+
+/// Stores a new alert and the detector's first entry on its trail; its id.
+async fn insert_alert<D: Database>(db: &D, a: NewAlert<'_>) -> Result<String, StoreError> {
+    let id = ulid::Ulid::from_parts(a.at as u64, rand::random()).to_string();
+    let street = a.cell.chain.iter().find(|g| g.level == Level::Street);
+    let params: Vec<Value> = vec![
+        id.as_str().into(),
+        a.signal.as_str().into(),
+        a.rule_version.into(),
+        a.cell.cell.code.as_str().into(),
+        area_name(a.cell).into(),
+        street.map_or("", |s| s.code.as_str()).into(),
+        street.map_or("", |s| s.name.as_str()).into(),
+        a.category.code.as_str().into(),
+        a.category.department.as_str().into(),
+        AlertStatus::New.as_str().into(),
+        a.observed.into(),
+        a.expected.into(),
+        a.p_value.into(),
+        a.window_days.into(),
+        a.window_first_day.into(),
+        a.explanation.into(),
+        a.at.into(),
+        a.at.into(),
+    ];
+    db.execute(
+        "INSERT INTO alerts (id, signal, rule_version, area, area_name, street, street_name, category, \
+         department, status, observed, expected, p_value, window_days, window_first_day, explanation, \
+         opened_at, updated_at, last_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+        &params,
+    )
+    .await?;
+    let detector = Mover {
+        id: "detector",
+        role: "system",
+        name: "预警模型",
+    };
+    record(db, &id, 1, a.at, "raise", &detector, None).await?;
+    Ok(id)
+}
+
 /// A cluster that fired: the open alert on the cell and category grows, or a new one is raised
 /// with the window's cases as its evidence.
 async fn cluster_alert<D: Database>(
@@ -445,27 +648,7 @@ async fn cluster_alert<D: Database>(
     let window_first = w.day - rule.window_days + 1;
     let area_name = area_name(cell);
     let explanation = explain(&area_name, &category.name_zh, rule, test);
-    let latest = db
-        .execute(
-            "SELECT id, status, ended_at FROM alerts INDEXED BY alerts_by_subject \
-             WHERE signal = ? AND area = ? AND category = ? ORDER BY opened_at DESC LIMIT 1",
-            &[
-                Signal::Cluster.as_str().into(),
-                cell.cell.code.as_str().into(),
-                category.code.as_str().into(),
-            ],
-        )
-        .await?;
-    let latest = match latest.first() {
-        Some(r) => Some((
-            r.text("id")?,
-            Latest {
-                open: AlertStatus::parse(&r.text("status")?).is_some_and(AlertStatus::is_open),
-                ended_at: r.opt_i64("ended_at")?,
-            },
-        )),
-        None => None,
-    };
+    let latest = latest_alert(db, Signal::Cluster, &cell.cell.code, &category.code).await?;
     match outcome(latest.as_ref().map(|(_, l)| l), rule, w.day) {
         Outcome::Suppressed => return Ok(None),
         Outcome::Raise => {}
@@ -488,41 +671,23 @@ async fn cluster_alert<D: Database>(
             return Ok(Some(id));
         }
     }
-    let id = ulid::Ulid::from_parts(at as u64, rand::random()).to_string();
-    let street = cell.chain.iter().find(|g| g.level == Level::Street);
-    let params: Vec<Value> = vec![
-        id.as_str().into(),
-        Signal::Cluster.as_str().into(),
-        rule.version.into(),
-        cell.cell.code.as_str().into(),
-        area_name.as_str().into(),
-        street.map_or("", |s| s.code.as_str()).into(),
-        street.map_or("", |s| s.name.as_str()).into(),
-        category.code.as_str().into(),
-        category.department.as_str().into(),
-        AlertStatus::New.as_str().into(),
-        test.observed.into(),
-        test.expected.into(),
-        test.p_value.into(),
-        rule.window_days.into(),
-        window_first.into(),
-        explanation.into(),
-        at.into(),
-        at.into(),
-    ];
-    db.execute(
-        "INSERT INTO alerts (id, signal, rule_version, area, area_name, street, street_name, category, \
-         department, status, observed, expected, p_value, window_days, window_first_day, explanation, \
-         opened_at, updated_at, last_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
-        &params,
+    let id = insert_alert(
+        db,
+        NewAlert {
+            signal: Signal::Cluster,
+            rule_version: rule.version,
+            cell,
+            category,
+            observed: test.observed,
+            expected: test.expected,
+            p_value: Some(test.p_value),
+            window_days: rule.window_days,
+            window_first_day: window_first,
+            explanation,
+            at,
+        },
     )
     .await?;
-    let detector = Mover {
-        id: "detector",
-        role: "system",
-        name: "预警模型",
-    };
-    record(db, &id, 1, at, "raise", &detector, None).await?;
     let mut evidence = crate::case::store::in_cell_since(
         db,
         &cell.cell.code,

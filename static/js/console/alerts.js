@@ -22,8 +22,10 @@ function statusBadge(status) {
   return el('span', { class: `badge badge-small badge-${tone}`, data: { alertStatus: status }, text: statusWord(status) });
 }
 
-/** "3 件，通常 0.1 件 · 3 天内" from an alert's figures, in the page's language. */
+/** An alert's figures in the page's language: a cluster's count against its usual, a repeat's
+ * reports since the case before it was closed. */
 function figuresText(a) {
+  if (a.signal === 'repeat') return t('con.alerts.figuresRepeat', { observed: a.observed, from: a.window_from });
   return t('con.alerts.figures', { observed: a.observed, expected: a.expected.toFixed(1), days: a.window_days });
 }
 
@@ -100,8 +102,8 @@ export function renderAlert() {
   $('alert-explanation').textContent = a.explanation;
   $('alert-facts').replaceChildren(
     fact('con.alerts.fact.figures', figuresText(a)),
-    fact('con.alerts.fact.chance', t('con.alerts.chance', { p: a.p_value.toPrecision(2) })),
-    fact('con.alerts.fact.window', t('con.alerts.window', { from: a.window_from, days: a.window_days })),
+    a.p_value == null ? null : fact('con.alerts.fact.chance', t('con.alerts.chance', { p: a.p_value.toPrecision(2) })),
+    a.signal === 'repeat' ? null : fact('con.alerts.fact.window', t('con.alerts.window', { from: a.window_from, days: a.window_days })),
     fact('con.alerts.fact.unit', t('con.alerts.unit', { street: a.street_name || a.street, department: departmentName(a.department) || a.department })),
     fact('con.alerts.fact.rule', t('con.alerts.rule', { signal: signalWord(a.signal), version: a.rule_version })));
   $('alert-evidence').replaceChildren(...a.evidence.map((c) => el('li', {},

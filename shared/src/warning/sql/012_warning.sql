@@ -30,7 +30,8 @@ CREATE TABLE IF NOT EXISTS alerts (
     status TEXT NOT NULL,
     observed INTEGER NOT NULL,
     expected REAL NOT NULL,
-    p_value REAL NOT NULL,
+    -- A cluster test's; none for a repeat.
+    p_value REAL,
     window_days INTEGER NOT NULL,
     -- The first city day of the window the alert was raised on.
     window_first_day INTEGER NOT NULL,
