@@ -81,7 +81,13 @@ const WRITERS: &[(&str, &[&str])] = &[
     ),
     (
         "warning/mod.rs",
-        &["warning_counts", "alerts", "alert_cases", "alert_events"],
+        &[
+            "warning_counts",
+            "warning_returns",
+            "alerts",
+            "alert_cases",
+            "alert_events",
+        ],
     ),
 ];
 

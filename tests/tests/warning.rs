@@ -1,14 +1,17 @@
 //! Early warning as the centre meets it over HTTP: reports of one kind pile up in a quiet cell,
 //! the fourth raises one alert with its evidence and its explanation on the board of the area's
 //! operators (and of no other area's); a dismissal needs its reason, is on the alert's trail and
-//! counts against the detector; and reports spread as background noise raise nothing.
+//! counts against the detector; reports spread as background noise raise nothing; a problem
+//! reported again where its case was just closed is a repeat; and a department returning cases
+//! beyond its usual is an alert for the city centre.
 
 use std::collections::BTreeMap;
 
 use onegrid_tests::serde_json::{Value, json};
 use onegrid_tests::{
-    TestApp, plain_cells, random_hex, report_body, send_as, signed_in_staff, spawn_app,
-    spawn_app_at,
+    FakeDepartment, TestApp, as_refs, category_for, dispatch_to, file_report, new_department,
+    plain_cells, point_inside_a_cell, random_hex, report_body, send_as, sign_callback,
+    signed_in_staff, spawn_app, spawn_app_at,
 };
 
 const CATEGORY: &str = "landscape.greenway_sign";
@@ -407,4 +410,82 @@ fn a_problem_reported_again_where_its_case_was_just_closed_raises_a_repeat_alert
         .clone();
     assert_eq!(repeat["raised"], 1);
     assert_eq!(repeat["open"], 1);
+}
+
+#[test]
+fn a_department_returning_cases_beyond_its_usual_raises_an_alert_for_the_city_centre() {
+    let app = spawn_app();
+    let fake = FakeDepartment::start(200);
+    let (department, secret) = new_department(&app, &fake);
+    let district_operator = signed_in_staff(
+        &app,
+        "district_operator",
+        json!({"area_code": &point_inside_a_cell().2[..6]}),
+    );
+    let mut returned = Vec::new();
+    let returns_alerts = |app: &TestApp| -> Vec<Value> {
+        let all = app.operator().get("/api/alerts?status=all&limit=200");
+        all.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["signal"] == "returns")
+            .cloned()
+            .collect()
+    };
+    for n in 1..=3 {
+        let report = file_report(&app, &category_for(&department));
+        let id = report["id"].as_str().unwrap().to_owned();
+        dispatch_to(&app, &id, &department).expect_status(200);
+        let body =
+            json!({"case_id": id, "action": "returned", "reason": "不属于本单位职责"}).to_string();
+        let headers = sign_callback(&secret, &body);
+        app.post_raw(
+            &format!("/api/callbacks/{department}"),
+            &as_refs(&headers),
+            body,
+        )
+        .expect_status(200);
+        returned.push(id);
+        if n < 3 {
+            assert!(
+                returns_alerts(&app).is_empty(),
+                "{n} returns are no tension yet"
+            );
+        }
+    }
+    let raised = returns_alerts(&app);
+    assert_eq!(raised.len(), 1, "{raised:?}");
+    let alert = &raised[0];
+    assert_eq!(alert["department"], department.as_str());
+    assert_eq!(alert["area"], "", "a department's alert has no place");
+    assert_eq!(alert["observed"], 3);
+    assert!(
+        alert["explanation"]
+            .as_str()
+            .unwrap()
+            .contains("7 天内退回 3 件案件"),
+        "{alert}"
+    );
+    let id = alert["id"].as_str().unwrap();
+    let detail = app.operator().get(&format!("/api/alerts/{id}"));
+    let evidence: Vec<&str> = detail.body["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        evidence,
+        returned.iter().map(String::as_str).collect::<Vec<_>>()
+    );
+    // The city centre's matter: a district's operators do not see it.
+    send_as(
+        &app,
+        &district_operator,
+        "GET",
+        &format!("/api/alerts/{id}"),
+        None,
+    )
+    .expect_problem(404, "not-found");
 }

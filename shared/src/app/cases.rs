@@ -55,6 +55,11 @@ pub async fn apply_move<D: Database>(
 ) -> Result<(Case, i64), Problem> {
     let (after, seq) = store::apply_move(db, case, mv, actor, input, details.clone(), now).await?;
     indicators::record_move(db, case, mv, after.status, input, &details, now).await?;
+    if mv == Move::Return
+        && let Some(department) = &case.department
+    {
+        warning::observe_return(db, &case.id, department, now).await?;
+    }
     if mv == Move::Correct {
         indicators::record_correction(db, case, &after.grid_code, &after.category).await?;
     }

@@ -8,7 +8,8 @@
 //! alert stands the moment the report that triggers it is stored, and the cost does not grow
 //! with the number of cases.
 //!
-//! Built so far: the cluster detector ([`CLUSTER`]) and the repeat detector ([`REPEAT`]). A dismissal tunes nothing by itself: it
+//! Built so far: the cluster detector ([`CLUSTER`]), the repeat detector ([`REPEAT`]) and, of
+//! the tension between parties, a department's returns ([`RETURNS`]). A dismissal tunes nothing by itself: it
 //! counts against its rule version in the precision figures ([`figures`]).
 
 use serde::Serialize;
@@ -79,6 +80,18 @@ pub const REPEAT: RepeatRule = RepeatRule {
     received_within_days: 180,
 };
 
+/// The returns rule: a department sending back (退单) more cases within a week than it usually
+/// does — a dispute over who is responsible, building up. The cluster test on the department's
+/// returns; departments are few, so a looser false-alarm rate than a cell's.
+pub const RETURNS: ClusterRule = ClusterRule {
+    version: 1,
+    window_days: 7,
+    baseline_days: 56,
+    min_reports: 3,
+    floor_per_day: 1.0 / 56.0,
+    false_alarm: 1e-3,
+};
+
 /// What a detector saw.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -87,6 +100,8 @@ pub enum Signal {
     Cluster,
     /// A problem reported again where a case of its kind was closed shortly before.
     Repeat,
+    /// A department returning more cases than it usually does.
+    Returns,
 }
 
 impl Signal {
@@ -94,10 +109,11 @@ impl Signal {
         match self {
             Signal::Cluster => "cluster",
             Signal::Repeat => "repeat",
+            Signal::Returns => "returns",
         }
     }
     pub fn parse(s: &str) -> Option<Signal> {
-        [Signal::Cluster, Signal::Repeat]
+        [Signal::Cluster, Signal::Repeat, Signal::Returns]
             .into_iter()
             .find(|x| x.as_str() == s)
     }
@@ -496,7 +512,7 @@ async fn repeat_alert<D: Database>(
     let closed_at = w.closed_nearby.iter().map(|(_, t)| *t).max().unwrap_or(at);
     let mut evidence: Vec<String> = w.closed_nearby.iter().map(|(id, _)| id.clone()).collect();
     evidence.push(case_id.to_string());
-    let latest = latest_alert(db, Signal::Repeat, &cell.cell.code, &category.code).await?;
+    let latest = latest_alert(db, Signal::Repeat, &cell.cell.code, &category.code, None).await?;
     if let Some((id, l)) = &latest
         && l.open
     {
@@ -527,8 +543,9 @@ async fn repeat_alert<D: Database>(
         NewAlert {
             signal: Signal::Repeat,
             rule_version: REPEAT.version,
-            cell,
-            category,
+            place: Some(cell),
+            category: &category.code,
+            department: &category.department,
             observed: 1,
             expected: 0.0,
             p_value: None,
@@ -554,18 +571,27 @@ fn explain_repeat(area: &str, category: &str, closed_at: i64, at: i64, times: i6
     format!("{area} 的「{category}」{when}办结后，在原处又被反映 {times} 次")
 }
 
-/// A detector's latest alert on an area and category, by the subject index.
+/// A detector's latest alert on an area and category (and, for a department's alert, that
+/// department), by the subject index.
 async fn latest_alert<D: Database>(
     db: &D,
     signal: Signal,
     area: &str,
     category: &str,
+    department: Option<&str>,
 ) -> Result<Option<(String, Latest)>, StoreError> {
     let rows = db
         .execute(
             "SELECT id, status, ended_at FROM alerts INDEXED BY alerts_by_subject \
-             WHERE signal = ? AND area = ? AND category = ? ORDER BY opened_at DESC LIMIT 1",
-            &[signal.as_str().into(), area.into(), category.into()],
+             WHERE signal = ? AND area = ? AND category = ? AND (? IS NULL OR department = ?) \
+             ORDER BY opened_at DESC LIMIT 1",
+            &[
+                signal.as_str().into(),
+                area.into(),
+                category.into(),
+                department.into(),
+                department.into(),
+            ],
         )
         .await?;
     match rows.first() {
@@ -580,12 +606,111 @@ async fn latest_alert<D: Database>(
     }
 }
 
-/// An alert about to be raised.
+/// Counts a department's return of a case (call inside the move's transaction) and runs the
+/// returns detector on it: the department's returns of the window and its baseline are one
+/// primary-key range. Returns the alert it raised or grew.
+pub async fn observe_return<D: Database>(
+    db: &D,
+    case_id: &str,
+    department: &str,
+    at: i64,
+) -> Result<Option<String>, StoreError> {
+    let rule = RETURNS;
+    db.execute(
+        "INSERT OR IGNORE INTO warning_returns (department, at, case_id) VALUES (?, ?, ?)",
+        &[department.into(), at.into(), case_id.into()],
+    )
+    .await?;
+    let day = city_day(at);
+    let window_first = day - rule.window_days + 1;
+    let rows = db
+        .execute(
+            "SELECT at, case_id FROM warning_returns WHERE department = ? AND at >= ? AND at <= ? ORDER BY at",
+            &[
+                department.into(),
+                day_start_ms(window_first - rule.baseline_days).into(),
+                at.into(),
+            ],
+        )
+        .await?;
+    let mut window_cases = Vec::new();
+    let mut days = Vec::new();
+    for r in rows.iter() {
+        let d = city_day(r.i64("at")?);
+        days.push((d, 1));
+        if d >= window_first {
+            window_cases.push(r.text("case_id")?);
+        }
+    }
+    let (observed, history) = window_and_baseline(&rule, day, days);
+    let test = ClusterTest::of(&rule, observed, history);
+    if !test.fires(&rule) {
+        return Ok(None);
+    }
+    let name = crate::directory::department(db, department)
+        .await?
+        .map_or_else(|| department.to_string(), |d| d.name);
+    let explanation = format!(
+        "{name} {} 天内退回 {} 件案件，通常 {:.1} 件（偶然如此的概率约 {}）",
+        rule.window_days,
+        test.observed,
+        test.expected,
+        chance_words(test.p_value)
+    );
+    let latest = latest_alert(db, Signal::Returns, "", "", Some(department)).await?;
+    match outcome(latest.as_ref().map(|(_, l)| l), &rule, day) {
+        Outcome::Suppressed => Ok(None),
+        Outcome::Grow => {
+            let id = latest.expect("grows an alert there is").0;
+            add_evidence(db, &id, &[case_id.to_string()], at).await?;
+            db.execute(
+                "UPDATE alerts SET observed = ?, expected = ?, p_value = ?, explanation = ?, updated_at = ? WHERE id = ?",
+                &[
+                    test.observed.into(),
+                    test.expected.into(),
+                    test.p_value.into(),
+                    explanation.into(),
+                    at.into(),
+                    id.as_str().into(),
+                ],
+            )
+            .await?;
+            Ok(Some(id))
+        }
+        Outcome::Raise => {
+            let id = insert_alert(
+                db,
+                NewAlert {
+                    signal: Signal::Returns,
+                    rule_version: rule.version,
+                    place: None,
+                    category: "",
+                    department,
+                    observed: test.observed,
+                    expected: test.expected,
+                    p_value: Some(test.p_value),
+                    window_days: rule.window_days,
+                    window_first_day: window_first,
+                    explanation,
+                    at,
+                },
+            )
+            .await?;
+            window_cases.truncate(EVIDENCE_MAX);
+            add_evidence(db, &id, &window_cases, at).await?;
+            Ok(Some(id))
+        }
+    }
+}
+
+/// An alert about to be raised. A department's has no place: its area is '' (the city's).
 struct NewAlert<'a> {
     signal: Signal,
     rule_version: i64,
-    cell: &'a CellMatch,
-    category: &'a Category,
+    place: Option<&'a CellMatch>,
+    /// The category's code ('' for a department's alert) and the department to act.
+    category: &'a str,
+    department: &'a str,
     observed: i64,
     expected: f64,
     p_value: Option<f64>,
@@ -598,17 +723,19 @@ struct NewAlert<'a> {
 /// Stores a new alert and the detector's first entry on its trail; its id.
 async fn insert_alert<D: Database>(db: &D, a: NewAlert<'_>) -> Result<String, StoreError> {
     let id = ulid::Ulid::from_parts(a.at as u64, rand::random()).to_string();
-    let street = a.cell.chain.iter().find(|g| g.level == Level::Street);
+    let street = a
+        .place
+        .and_then(|c| c.chain.iter().find(|g| g.level == Level::Street));
     let params: Vec<Value> = vec![
         id.as_str().into(),
         a.signal.as_str().into(),
         a.rule_version.into(),
-        a.cell.cell.code.as_str().into(),
-        area_name(a.cell).into(),
+        a.place.map_or("", |c| c.cell.code.as_str()).into(),
+        a.place.map(area_name).unwrap_or_default().into(),
         street.map_or("", |s| s.code.as_str()).into(),
         street.map_or("", |s| s.name.as_str()).into(),
-        a.category.code.as_str().into(),
-        a.category.department.as_str().into(),
+        a.category.into(),
+        a.department.into(),
         AlertStatus::New.as_str().into(),
         a.observed.into(),
         a.expected.into(),
@@ -648,7 +775,7 @@ async fn cluster_alert<D: Database>(
     let window_first = w.day - rule.window_days + 1;
     let area_name = area_name(cell);
     let explanation = explain(&area_name, &category.name_zh, rule, test);
-    let latest = latest_alert(db, Signal::Cluster, &cell.cell.code, &category.code).await?;
+    let latest = latest_alert(db, Signal::Cluster, &cell.cell.code, &category.code, None).await?;
     match outcome(latest.as_ref().map(|(_, l)| l), rule, w.day) {
         Outcome::Suppressed => return Ok(None),
         Outcome::Raise => {}
@@ -676,8 +803,9 @@ async fn cluster_alert<D: Database>(
         NewAlert {
             signal: Signal::Cluster,
             rule_version: rule.version,
-            cell,
-            category,
+            place: Some(cell),
+            category: &category.code,
+            department: &category.department,
             observed: test.observed,
             expected: test.expected,
             p_value: Some(test.p_value),
@@ -886,8 +1014,9 @@ pub async fn evidence<D: Database>(db: &D, alert_id: &str) -> Result<Vec<String>
 /// (about 50,000 a day), in a third of a second a sweep.
 pub const PRUNE_BATCH: i64 = 2_000;
 
-/// Deletes the counters of days no window or baseline reads any more (older than both, by the
-/// city's calendar), `batch` rows a statement and ten statements at most; returns how many.
+/// Deletes the counters and returns no window or baseline reads any more (older than both, by
+/// the city's calendar), `batch` rows a statement and ten statements at most each; returns how
+/// many.
 pub async fn prune_counts<D: Database>(db: &D, now: i64, batch: i64) -> Result<u32, StoreError> {
     let oldest_read = city_day(now) - CLUSTER.window_days + 1 - CLUSTER.baseline_days;
     let mut removed = 0;
@@ -898,6 +1027,23 @@ pub async fn prune_counts<D: Database>(db: &D, now: i64, batch: i64) -> Result<u
                  (SELECT cell, category, day FROM warning_counts INDEXED BY warning_counts_by_day \
                  WHERE day < ? LIMIT ?) RETURNING day",
                 &[oldest_read.into(), batch.into()],
+            )
+            .await?;
+        let n = rows.iter().count();
+        removed += n as u32;
+        if (n as i64) < batch {
+            break;
+        }
+    }
+    let oldest_return =
+        day_start_ms(city_day(now) - RETURNS.window_days + 1 - RETURNS.baseline_days);
+    for _ in 0..10 {
+        let rows = db
+            .execute(
+                "DELETE FROM warning_returns WHERE (department, at, case_id) IN \
+                 (SELECT department, at, case_id FROM warning_returns INDEXED BY warning_returns_by_time \
+                 WHERE at < ? LIMIT ?) RETURNING at",
+                &[oldest_return.into(), batch.into()],
             )
             .await?;
         let n = rows.iter().count();

@@ -93,3 +93,19 @@ fn the_sweep_deletes_the_counters_no_window_or_baseline_reads_and_keeps_the_rest
     assert_eq!(days, [oldest_read, today]);
     assert_eq!(block_on(prune_counts(&env, now, 100)).unwrap(), 0);
 }
+
+#[test]
+fn a_quiet_department_fires_on_its_third_return_in_a_week() {
+    let quiet = |n| ClusterTest::of(&RETURNS, n, 0);
+    assert!(!quiet(2).fires(&RETURNS), "{:?}", quiet(2));
+    assert!(quiet(3).fires(&RETURNS), "{:?}", quiet(3));
+    // Two returns a week for eight weeks: five in a week is within its usual.
+    assert!(!ClusterTest::of(&RETURNS, 5, 16).fires(&RETURNS));
+}
+
+#[test]
+fn the_window_and_its_baseline_split_a_series_and_leave_older_days_out() {
+    let (window, baseline) =
+        window_and_baseline(&CLUSTER, 100, [(100, 2), (98, 1), (97, 5), (42, 3), (41, 7)]);
+    assert_eq!((window, baseline), (3, 8), "days 98–100; days 42–97");
+}

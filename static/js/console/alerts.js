@@ -17,6 +17,11 @@ const statusWord = (s) => tOr(`con.alerts.status.${s}`, s);
 const signalWord = (s) => tOr(`con.alerts.signal.${s}`, s);
 const actionWord = (a) => tOr(`con.alerts.action.${a}`, a);
 
+/** What an alert is about: its place, or (a department's alert) the department. */
+function subjectName(a) {
+  return a.area ? a.area_name : (departmentName(a.department) || a.department);
+}
+
 function statusBadge(status) {
   const tone = { new: 'stop', acknowledged: 'warn', acting: 'info', closed: 'ok', dismissed: 'neutral' }[status] || 'neutral';
   return el('span', { class: `badge badge-small badge-${tone}`, data: { alertStatus: status }, text: statusWord(status) });
@@ -59,9 +64,9 @@ export function renderAlerts() {
   const { items, loaded } = state.alerts;
   const body = items.map((a) => el('tr', { data: { alertId: a.id } },
     el('td', {}, timeEl(a.opened_at, { style: 'short', city: true })),
-    el('th', { scope: 'row' }, el('a', { href: `#alert/${encodeURIComponent(a.id)}`, text: a.area_name }), el('br'),
-      el('span', { class: 'mono hint-inline', text: a.area })),
-    el('td', {}, categoryName(a.category)),
+    el('th', { scope: 'row' }, el('a', { href: `#alert/${encodeURIComponent(a.id)}`, text: subjectName(a) }), el('br'),
+      el('span', { class: 'mono hint-inline', text: a.area || a.department })),
+    el('td', {}, a.category ? categoryName(a.category) : signalWord(a.signal)),
     el('td', {}, figuresText(a)),
     el('td', {}, statusBadge(a.status))));
   $('alerts-list').replaceChildren(
@@ -96,7 +101,9 @@ export function renderAlert() {
     $('alert-heading').textContent = t('con.loading');
     return;
   }
-  $('alert-heading').textContent = t('con.alerts.title', { signal: signalWord(a.signal), category: categoryName(a.category), area: a.area_name });
+  $('alert-heading').textContent = a.area
+    ? t('con.alerts.title', { signal: signalWord(a.signal), category: categoryName(a.category), area: a.area_name })
+    : t('con.alerts.titleDepartment', { signal: signalWord(a.signal), department: subjectName(a) });
   document.title = `${$('alert-heading').textContent} · ${t('con.title')}`;
   $('alert-status').replaceChildren(statusBadge(a.status));
   $('alert-explanation').textContent = a.explanation;
@@ -104,7 +111,9 @@ export function renderAlert() {
     fact('con.alerts.fact.figures', figuresText(a)),
     a.p_value == null ? null : fact('con.alerts.fact.chance', t('con.alerts.chance', { p: a.p_value.toPrecision(2) })),
     a.signal === 'repeat' ? null : fact('con.alerts.fact.window', t('con.alerts.window', { from: a.window_from, days: a.window_days })),
-    fact('con.alerts.fact.unit', t('con.alerts.unit', { street: a.street_name || a.street, department: departmentName(a.department) || a.department })),
+    fact('con.alerts.fact.unit', a.street
+      ? t('con.alerts.unit', { street: a.street_name || a.street, department: departmentName(a.department) || a.department })
+      : t('con.alerts.unitCity', { department: departmentName(a.department) || a.department })),
     fact('con.alerts.fact.rule', t('con.alerts.rule', { signal: signalWord(a.signal), version: a.rule_version })));
   $('alert-evidence').replaceChildren(...a.evidence.map((c) => el('li', {},
     el('a', { href: `#case/${encodeURIComponent(c.id)}`, class: 'mono', text: c.tracking_code }), ' ',

@@ -13,9 +13,19 @@ CREATE TABLE IF NOT EXISTS warning_counts (
 -- The sweep's way to the days no window or baseline reads any more.
 CREATE INDEX IF NOT EXISTS warning_counts_by_day ON warning_counts (day);
 
+-- Each return (退单) of a case by its department: the returns detector's window, baseline and
+-- evidence, one primary-key range of a department's rows.
+CREATE TABLE IF NOT EXISTS warning_returns (
+    department TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    case_id TEXT NOT NULL,
+    PRIMARY KEY (department, at, case_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS warning_returns_by_time ON warning_returns (at);
+
 -- An alert: what a detector saw (its signal and rule version), where (the area, a grid code, and
--- the street and district above it), of what (the category), the figures behind it, and the unit
--- expected to act: the street's comprehensive centre, with the category's department.
+-- the street above it; '' for a department's alert, which is the city centre's), of what (the
+-- category; '' for a department's), the figures behind it, and the unit expected to act: the
+-- street's comprehensive centre, with the department.
 -- status: new → acknowledged → acting → closed, or dismissed (with a reason) from any open one.
 CREATE TABLE IF NOT EXISTS alerts (
     id TEXT PRIMARY KEY,
