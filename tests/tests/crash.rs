@@ -81,12 +81,18 @@ fn reports_and_delivered_webhooks_survive_a_sigkill() {
     let sweep = app.operator().post_raw("/api/sweep", &[], Vec::new());
     sweep.expect_status(200);
     std::thread::sleep(Duration::from_millis(200));
-    let deliveries = fake.received();
+    // (The stream's pile-up of reports in a few cells also raised early-warning alerts, which
+    // the sweep delivers to the department as `alert.raised`: those are other messages.)
+    let deliveries: Vec<_> = fake
+        .received()
+        .iter()
+        .map(|r| r.json())
+        .filter(|m| m["type"] == "case.dispatched")
+        .collect();
     assert_eq!(
         deliveries.len(),
         1,
-        "the 2xx-acknowledged webhook was sent again after the restart: {:?}",
-        deliveries.iter().map(|r| r.json()).collect::<Vec<_>>()
+        "the 2xx-acknowledged webhook was sent again after the restart: {deliveries:?}"
     );
     eprintln!(
         "crash test: {} reports accepted ({before_kill} before the kill), all there after the restart",

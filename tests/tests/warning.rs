@@ -488,4 +488,18 @@ fn a_department_returning_cases_beyond_its_usual_raises_an_alert_for_the_city_ce
         None,
     )
     .expect_problem(404, "not-found");
+    // The department hears of it by its webhook, signed like every message, at the next sweep.
+    app.operator()
+        .post_json("/api/sweep", &json!({}))
+        .expect_status(200);
+    let heard: Vec<Value> = fake
+        .received()
+        .iter()
+        .map(|r| r.json())
+        .filter(|b| b["type"] == "alert.raised")
+        .collect();
+    assert_eq!(heard.len(), 1, "{heard:?}");
+    assert_eq!(heard[0]["data"]["alert_id"], id);
+    assert_eq!(heard[0]["data"]["signal"], "returns");
+    assert_eq!(heard[0]["data"]["case_id"], returned[2].as_str());
 }

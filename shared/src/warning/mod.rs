@@ -553,6 +553,7 @@ async fn repeat_alert<D: Database>(
             window_first_day: city_day(closed_at),
             explanation,
             at,
+            case_id,
         },
     )
     .await?;
@@ -693,6 +694,7 @@ pub async fn observe_return<D: Database>(
                     window_first_day: window_first,
                     explanation,
                     at,
+                    case_id,
                 },
             )
             .await?;
@@ -718,9 +720,16 @@ struct NewAlert<'a> {
     window_first_day: i64,
     explanation: String,
     at: i64,
+    /// The case whose report or move raised it.
+    case_id: &'a str,
 }
 
-/// Stores a new alert and the detector's first entry on its trail; its id.
+/// The webhook event a department with an endpoint receives when an alert names it.
+pub const ALERT_RAISED_EVENT: &str = "alert.raised";
+
+/// Stores a new alert and the detector's first entry on its trail, and tells the department it
+/// names, if that department has a webhook (through the outbox, in the same transaction: the
+/// sweep delivers it); its id.
 async fn insert_alert<D: Database>(db: &D, a: NewAlert<'_>) -> Result<String, StoreError> {
     let id = ulid::Ulid::from_parts(a.at as u64, rand::random()).to_string();
     let street = a
@@ -742,7 +751,7 @@ async fn insert_alert<D: Database>(db: &D, a: NewAlert<'_>) -> Result<String, St
         a.p_value.into(),
         a.window_days.into(),
         a.window_first_day.into(),
-        a.explanation.into(),
+        a.explanation.as_str().into(),
         a.at.into(),
         a.at.into(),
     ];
@@ -759,6 +768,33 @@ async fn insert_alert<D: Database>(db: &D, a: NewAlert<'_>) -> Result<String, St
         name: "预警模型",
     };
     record(db, &id, 1, a.at, "raise", &detector, None).await?;
+    let listens = crate::directory::department(db, a.department)
+        .await?
+        .is_some_and(|d| d.webhook_url.is_some() && d.secret.is_some());
+    if listens {
+        // Nothing personal: the figures, the words, and the case by its id (the department
+        // holds it once dispatched).
+        let data = serde_json::json!({
+            "alert_id": id,
+            "signal": a.signal.as_str(),
+            "rule_version": a.rule_version,
+            "area": a.place.map_or("", |c| c.cell.code.as_str()),
+            "category": a.category,
+            "observed": a.observed,
+            "expected": a.expected,
+            "explanation": a.explanation,
+            "case_id": a.case_id,
+        });
+        crate::exchange::outbox::enqueue(
+            db,
+            a.case_id,
+            a.department,
+            ALERT_RAISED_EVENT,
+            data,
+            a.at,
+        )
+        .await?;
+    }
     Ok(id)
 }
 
@@ -813,6 +849,7 @@ async fn cluster_alert<D: Database>(
             window_first_day: window_first,
             explanation,
             at,
+            case_id,
         },
     )
     .await?;

@@ -105,7 +105,10 @@ fn a_quiet_department_fires_on_its_third_return_in_a_week() {
 
 #[test]
 fn the_window_and_its_baseline_split_a_series_and_leave_older_days_out() {
-    let (window, baseline) =
-        window_and_baseline(&CLUSTER, 100, [(100, 2), (98, 1), (97, 5), (42, 3), (41, 7)]);
+    let (window, baseline) = window_and_baseline(
+        &CLUSTER,
+        100,
+        [(100, 2), (98, 1), (97, 5), (42, 3), (41, 7)],
+    );
     assert_eq!((window, baseline), (3, 8), "days 98–100; days 42–97");
 }
