@@ -150,19 +150,22 @@ fn two_instances_on_one_store_lose_nothing_send_each_webhook_once_and_share_the_
             sweeper.join().expect("a sweeper");
         }
     });
+    // Every message leaves once: the resent ones, and any other the sweeps found due (the
+    // reports' pile-up in one cell raised early-warning alerts, `alert.raised` to the department).
     let mut sent: HashMap<String, usize> = HashMap::new();
     for delivery in &fake.received()[before..] {
         let id = delivery.header("webhook-id").unwrap_or_default().to_owned();
         *sent.entry(id).or_default() += 1;
     }
-    assert_eq!(
-        sent.len(),
-        dead_ids.len(),
-        "one webhook a resent message: {sent:?}"
-    );
     assert!(
         sent.values().all(|&n| n == 1),
         "a webhook left twice: {sent:?}"
+    );
+    let resent = dead_ids.iter().filter(|id| sent.contains_key(*id)).count();
+    assert_eq!(
+        resent,
+        dead_ids.len(),
+        "one webhook a resent message: {sent:?}"
     );
     let delivered = a.operator().get("/api/outbox?status=delivered&limit=100");
     let delivered_ids: Vec<&str> = delivered.body["items"]
